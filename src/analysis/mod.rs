@@ -1,0 +1,1 @@
+//! Analyses: rules that turn evaluator answers into findings.

@@ -1,0 +1,69 @@
+//! JSON pointer -> byte span, using jsonc-parser's AST (which keeps byte ranges and tolerates the
+//! comments found in hand-written ARM templates).
+
+use jsonc_parser::ast::Value;
+use jsonc_parser::common::Ranged;
+use std::ops::Range;
+
+/// Resolve each RFC 6901 pointer to the byte range of the value it designates. Unparseable text or
+/// a pointer that leads nowhere gives `None` for that pointer.
+pub fn resolve_pointers(text: &str, pointers: &[String]) -> Vec<Option<Range<usize>>> {
+    let parsed = jsonc_parser::parse_to_ast(
+        text,
+        &jsonc_parser::CollectOptions::default(),
+        &jsonc_parser::ParseOptions::default(),
+    );
+    let Ok(parsed) = parsed else {
+        return vec![None; pointers.len()];
+    };
+    let Some(root) = parsed.value.as_ref() else {
+        return vec![None; pointers.len()];
+    };
+    pointers.iter().map(|p| walk(root, p)).collect()
+}
+
+fn unescape(seg: &str) -> String {
+    seg.replace("~1", "/").replace("~0", "~")
+}
+
+fn walk(root: &Value<'_>, pointer: &str) -> Option<Range<usize>> {
+    let mut cur = root;
+    if pointer.is_empty() {
+        let r = cur.range();
+        return Some(r.start..r.end);
+    }
+    for raw in pointer.strip_prefix('/')?.split('/') {
+        let seg = unescape(raw);
+        cur = match cur {
+            Value::Object(obj) => {
+                let prop = obj.properties.iter().find(|p| p.name.as_str() == seg)?;
+                &prop.value
+            }
+            Value::Array(arr) => {
+                let i: usize = seg.parse().ok()?;
+                arr.elements.get(i)?
+            }
+            _ => return None,
+        };
+    }
+    let r = cur.range();
+    Some(r.start..r.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_nested_pointer() {
+        let text = "{\n  \"a\": [1, {\"b\": \"x/y\"}],\n  \"c~d\": true\n}";
+        let r = resolve_pointers(
+            text,
+            &["/a/1/b".into(), "/c~0d".into(), "/a/5".into(), "".into()],
+        );
+        assert_eq!(&text[r[0].clone().unwrap()], "\"x/y\"");
+        assert_eq!(&text[r[1].clone().unwrap()], "true");
+        assert_eq!(r[2], None);
+        assert_eq!(r[3].clone().unwrap(), 0..text.len());
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(aks_preflight::cli::main());
+}

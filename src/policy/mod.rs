@@ -1,0 +1,1 @@
+//! Policies: the endpoint catalogue, rule metadata and user configuration (data in policies/).

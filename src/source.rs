@@ -1,0 +1,201 @@
+//! Every text a finding can point into, and where model elements came from.
+//!
+//! Loaders record an [`Origin`] for each element: the file, the resource address, and a location
+//! that is either a byte span (HCL, which hcl-edit gives us) or a JSON pointer (plan / ARM JSON),
+//! resolved to a byte span lazily, once per file, when a report needs it.
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct FileId(pub u32);
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Loc {
+    #[default]
+    None,
+    /// Byte range in the file.
+    Span(Range<usize>),
+    /// RFC 6901 JSON pointer into a JSON file (`/resource_changes/3/change/after/security_rule/0`).
+    Pointer(String),
+}
+
+/// Where a model element (or one of its fields) came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Origin {
+    pub file: Option<FileId>,
+    /// Resource address (Terraform address, ARM resource id, or `az` show name).
+    pub address: Option<String>,
+    pub loc: Loc,
+}
+
+impl Origin {
+    pub fn new(file: FileId, address: impl Into<String>, loc: Loc) -> Self {
+        Origin {
+            file: Some(file),
+            address: Some(address.into()),
+            loc,
+        }
+    }
+    pub fn none() -> Self {
+        Origin::default()
+    }
+    /// Same file and address, JSON pointer extended by `suffix` (`"security_rule/2"`). For span
+    /// locations the span is kept (the caller should set a precise span when it has one).
+    pub fn child(&self, suffix: &str) -> Origin {
+        let loc = match &self.loc {
+            Loc::Pointer(p) => {
+                let mut p = p.clone();
+                for seg in suffix.split('/').filter(|s| !s.is_empty()) {
+                    p.push('/');
+                    p.push_str(&seg.replace('~', "~0"));
+                }
+                Loc::Pointer(p)
+            }
+            other => other.clone(),
+        };
+        Origin {
+            file: self.file,
+            address: self.address.clone(),
+            loc,
+        }
+    }
+    pub fn with_address(mut self, address: impl Into<String>) -> Origin {
+        self.address = Some(address.into());
+        self
+    }
+}
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Display name (the path as the user gave it, or `<stdin>`).
+    pub name: String,
+    pub text: Arc<String>,
+    /// Byte offsets of line starts.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(name: String, text: String) -> Self {
+        let mut line_starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i + 1);
+            }
+        }
+        SourceFile {
+            name,
+            text: Arc::new(text),
+            line_starts,
+        }
+    }
+    /// 1-based line and column (column counted in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line];
+        let col = self
+            .text
+            .get(start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - start);
+        (line + 1, col + 1)
+    }
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+    pub fn longest_line(&self) -> usize {
+        let mut max = 0;
+        for w in self.line_starts.windows(2) {
+            max = max.max(w[1] - w[0]);
+        }
+        max.max(self.text.len() - self.line_starts.last().copied().unwrap_or(0))
+    }
+}
+
+/// A location resolved for output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Located {
+    pub file: FileId,
+    pub span: Range<usize>,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+    pointer_cache: HashMap<(FileId, String), Option<Range<usize>>>,
+}
+
+impl SourceMap {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn add(&mut self, name: impl Into<String>, text: String) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile::new(name.into(), text));
+        id
+    }
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    /// Resolve the JSON pointers of many origins at once: each JSON file is parsed at most once.
+    pub fn prepare<'a>(&mut self, origins: impl IntoIterator<Item = &'a Origin>) {
+        let mut wanted: HashMap<FileId, Vec<String>> = HashMap::new();
+        for o in origins {
+            if let (Some(f), Loc::Pointer(p)) = (o.file, &o.loc) {
+                if !self.pointer_cache.contains_key(&(f, p.clone())) {
+                    wanted.entry(f).or_default().push(p.clone());
+                }
+            }
+        }
+        for (file, pointers) in wanted {
+            let text = self.get(file).text.clone();
+            let resolved = crate::jsonspan::resolve_pointers(&text, &pointers);
+            for (p, r) in pointers.into_iter().zip(resolved) {
+                self.pointer_cache.insert((file, p), r);
+            }
+        }
+    }
+
+    /// Resolve an origin to a file position. Pointers must have been `prepare`d (otherwise they
+    /// are resolved one by one, which parses the file each time).
+    pub fn locate(&mut self, origin: &Origin) -> Option<Located> {
+        let file = origin.file?;
+        let span = match &origin.loc {
+            Loc::None => return None,
+            Loc::Span(r) => r.clone(),
+            Loc::Pointer(p) => {
+                if !self.pointer_cache.contains_key(&(file, p.clone())) {
+                    self.prepare(std::iter::once(origin));
+                }
+                self.pointer_cache
+                    .get(&(file, p.clone()))
+                    .cloned()
+                    .flatten()?
+            }
+        };
+        let (line, column) = self.get(file).line_col(span.start);
+        Some(Located {
+            file,
+            span,
+            line,
+            column,
+        })
+    }
+}
