@@ -1,6 +1,22 @@
-//! Command-line interface.
+//! Command-line interface: argument parsing and the glue between loaders, analyses and reporters.
 
-/// Run the CLI; returns the process exit code.
+mod args;
+pub mod commands;
+mod explain;
+
+pub use args::{Cli, Command};
+
+use clap::Parser;
+
+/// Run the CLI; returns the process exit code (0 clean, 1 error findings, 2 usage/input error).
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    commands::run(cli)
 }

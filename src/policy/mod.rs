@@ -1,1 +1,6 @@
 //! Policies: the endpoint catalogue, rule metadata and user configuration (data in policies/).
+//! TEMPORARY SHIM: replaced by the policy work item.
+
+pub mod catalogue;
+pub mod config;
+pub mod requirements;

@@ -1,0 +1,571 @@
+//! Egress analysis: for each node pool and each required endpoint, the path verdict; blocked and
+//! unknown paths become findings grouped by their cause.
+
+use super::{Ctx, registry};
+use crate::eval::flow::AppProto;
+use crate::eval::path::{EgressContext, evaluate_egress};
+use crate::eval::{Cause, Destination, Flow, Hop, HopKind, PathResult, Protocol, Verdict};
+use crate::model::{Cluster, Known, NodePool, OutboundType, Subnet};
+use crate::policy::requirements::{ClusterFacts, Requirement, requirements};
+use crate::report::{ClusterReport, EgressResult, Finding, PoolReport, PredictedFailure, Severity};
+use crate::source::Origin;
+use std::collections::BTreeMap;
+
+/// Endpoint label as shown to users: `mcr.microsoft.com:443/tcp`.
+pub fn endpoint_label(r: &Requirement) -> String {
+    format!("{}:{}/{}", r.host, r.port, proto_str(r.protocol))
+}
+
+fn proto_str(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+    }
+}
+
+pub fn predicted(r: &Requirement) -> Option<PredictedFailure> {
+    r.failure.as_ref().map(|f| PredictedFailure {
+        error: f.error.clone(),
+        exit_code: f.exit_code,
+        detail: f.detail.clone(),
+    })
+}
+
+/// The flow for a requirement from a subnet.
+pub fn flow_for(req: &Requirement, subnet: Option<&Subnet>) -> Flow {
+    Flow {
+        source_prefixes: subnet
+            .and_then(|s| s.prefixes.known().cloned())
+            .unwrap_or_default(),
+        destination: req.destination.clone(),
+        destination_tags: req.service_tags.clone(),
+        protocol: req.protocol,
+        port: req.port,
+        app_protocol: req.app_protocol,
+    }
+}
+
+/// The requirements of a cluster (catalogue rows whose condition applies, plus user endpoints).
+pub fn cluster_requirements(ctx: &Ctx<'_>, cluster: &Cluster) -> Vec<Requirement> {
+    let mut facts = ClusterFacts::from_model(ctx.model, cluster);
+    if let Some(cloud) = ctx.options.cloud {
+        facts.cloud = cloud;
+    }
+    requirements(ctx.catalogue, ctx.config, &facts)
+}
+
+/// Evaluate one pool's path to one requirement. Pools without a resolvable subnet get an
+/// unknown (or, for an AKS-managed VNet, a reasoned) verdict here.
+pub fn evaluate_pool(
+    ctx: &Ctx<'_>,
+    cluster: &Cluster,
+    pool: &NodePool,
+    req: &Requirement,
+) -> PathResult {
+    match &pool.subnet {
+        Known::Known(r) => match ctx.model.subnet(r) {
+            Some(subnet) => {
+                let flow = flow_for(req, Some(subnet));
+                evaluate_egress(
+                    ctx.model,
+                    &EgressContext {
+                        cluster,
+                        pool,
+                        subnet,
+                    },
+                    &flow,
+                )
+            }
+            None => unknown(
+                format!(
+                    "node subnet {r} is not in the inputs; add the plan or a snapshot that contains it"
+                ),
+                Cause::SubnetUndecided {
+                    subnet: r.display(),
+                    detail: "missing from the inputs".into(),
+                },
+                Some(pool.subnet_origin.clone()),
+            ),
+        },
+        Known::Unknown(why) => unknown(
+            format!("the node subnet is not known: {why}"),
+            Cause::SubnetUndecided {
+                subnet: "(unknown)".into(),
+                detail: why.clone(),
+            },
+            Some(pool.subnet_origin.clone()),
+        ),
+        Known::Absent => managed_vnet(cluster, req),
+    }
+}
+
+fn unknown(reason: String, cause: Cause, origin: Option<Origin>) -> PathResult {
+    PathResult {
+        verdict: Verdict::Unknown,
+        reason,
+        hops: vec![],
+        cause: Some(cause),
+        cause_origin: origin,
+    }
+}
+
+/// Node pools without a subnet live in an AKS-managed VNet: AKS creates the subnet, an NSG with
+/// default rules on the NICs, and the egress for `loadBalancer` / `managedNATGateway`.
+fn managed_vnet(cluster: &Cluster, req: &Requirement) -> PathResult {
+    let hop = Hop::new(
+        HopKind::Subnet,
+        "AKS-managed VNet (no vnet_subnet_id): subnet and NSG created by AKS with default rules",
+        Some(cluster.meta.origin.clone()),
+    );
+    match &cluster.outbound_type {
+        Known::Known(OutboundType::LoadBalancer | OutboundType::ManagedNatGateway | OutboundType::ManagedNatGatewayV2)
+            if is_public_destination(&req.destination) =>
+        {
+            let ot = cluster.outbound_type.known().map(|o| o.as_str()).unwrap_or("");
+            PathResult {
+                verdict: Verdict::Reachable,
+                reason: format!("AKS-managed VNet with outbound type {ot}: egress through the AKS-managed outbound IPs; AKS-managed NSGs keep the default outbound allow rules"),
+                hops: vec![hop, Hop::new(HopKind::Internet, format!("internet egress via the AKS-managed {ot}"), None).with_verdict(Verdict::Reachable)],
+                cause: None,
+                cause_origin: None,
+            }
+        }
+        Known::Unknown(why) => unknown(format!("the outbound type is not known: {why}"), Cause::Other { detail: why.clone() }, Some(cluster.meta.origin_of("outbound_type").clone())),
+        _ => unknown(
+            "the node pool has no vnet_subnet_id (AKS-managed VNet) and this destination's path cannot be derived for that outbound type".into(),
+            Cause::Other { detail: "AKS-managed VNet".into() },
+            Some(cluster.meta.origin.clone()),
+        ),
+    }
+}
+
+fn is_public_destination(d: &Destination) -> bool {
+    match d {
+        Destination::Ip(ip) => crate::eval::servicetags::is_public_ip(ip),
+        _ => true,
+    }
+}
+
+/// Check every pool of a cluster; push findings; return the cluster's part of the report.
+pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> ClusterReport {
+    let reqs = cluster_requirements(ctx, cluster);
+    let caddr = cluster.meta.address().to_string();
+    let mut pools = vec![];
+    for pool in &cluster.node_pools {
+        let pname = pool.display_name();
+        let subnet = match &pool.subnet {
+            Known::Known(r) => Some(
+                ctx.model
+                    .subnet(r)
+                    .map(|s| s.meta.address().to_string())
+                    .unwrap_or_else(|| r.display()),
+            ),
+            _ => None,
+        };
+        let mut egress = vec![];
+        // group by cause: (rule id, cause key) -> (cause, origin, results)
+        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        for req in &reqs {
+            let res = evaluate_pool(ctx, cluster, pool, req);
+            if req.required {
+                classify(ctx, pool, req, &res, &mut groups);
+            }
+            egress.push(EgressResult {
+                host: req.host.clone(),
+                port: req.port,
+                protocol: proto_str(req.protocol).to_string(),
+                required: req.required,
+                verdict: res.verdict,
+                reason: res.reason.clone(),
+                path: res.hops.clone(),
+            });
+        }
+        for (_, g) in groups {
+            findings.push(g.into_finding(&caddr, &pname, subnet.as_deref()));
+        }
+        pools.push(PoolReport {
+            name: pname,
+            subnet,
+            egress,
+        });
+    }
+    ClusterReport {
+        address: caddr,
+        name: cluster.meta.display_name(),
+        node_pools: pools,
+    }
+}
+
+struct Group {
+    rule: &'static str,
+    severity: Severity,
+    /// What blocks / is undecidable, as a phrase: `NSG rule "deny" (priority 100) of X`.
+    subject: String,
+    verb: &'static str,
+    cause_origin: Option<Origin>,
+    items: Vec<(String, Option<PredictedFailure>, PathResult)>,
+    help: String,
+    /// One finding per endpoint instead of one per cause.
+    per_endpoint: bool,
+}
+
+impl Group {
+    fn into_finding(self, cluster: &str, pool: &str, subnet: Option<&str>) -> Finding {
+        let eps: Vec<&str> = self.items.iter().map(|(e, _, _)| e.as_str()).collect();
+        let from = match subnet {
+            Some(s) => format!("node pool \"{pool}\" (subnet {s})"),
+            None => format!("node pool \"{pool}\""),
+        };
+        let message = if eps.len() == 1 {
+            format!("{} {} {} from {from}", self.subject, self.verb, eps[0])
+        } else {
+            format!(
+                "{} {} {} required endpoints from {from}: {}",
+                self.subject,
+                self.verb,
+                eps.len(),
+                eps.join(", ")
+            )
+        };
+        let (_, failure, first) = &self.items[0];
+        let failure = self
+            .items
+            .iter()
+            .find_map(|(_, f, _)| f.as_ref().filter(|f| f.exit_code.is_some()).cloned())
+            .or_else(|| failure.clone());
+        let mut f = Finding::new(self.rule, self.severity, message)
+            .help(self.help)
+            .at_pool(cluster, pool)
+            .failure(failure)
+            .path(first.verdict, first.hops.clone());
+        if let Some(o) = &self.cause_origin {
+            f = f.primary(o, first.reason.clone());
+        }
+        f
+    }
+}
+
+fn key_of(c: &Cause) -> String {
+    serde_json::to_string(c).unwrap_or_default()
+}
+
+/// Decide which rule a non-reachable (or caveated) path belongs to, and add it to its group.
+fn classify(
+    ctx: &Ctx<'_>,
+    pool: &NodePool,
+    req: &Requirement,
+    res: &PathResult,
+    groups: &mut BTreeMap<String, Group>,
+) {
+    let label = endpoint_label(req);
+    let item = (label.clone(), predicted(req), res.clone());
+    if res.verdict == Verdict::Reachable {
+        // Reachable only through implicit default outbound access: warn (the path evaluator
+        // states it in the reason).
+        if res.reason.contains("default outbound access") {
+            let g = groups.entry("EGR003".into()).or_insert_with(|| Group {
+                rule: "EGR003",
+                severity: registry::severity("EGR003"),
+                subject:
+                    "egress relies on implicit default outbound access, which is being retired, for"
+                        .into(),
+                verb: "reaching",
+                cause_origin: Some(pool.subnet_origin.clone()),
+                items: vec![],
+                help: registry::rule("EGR003")
+                    .map(|r| r.fix.clone())
+                    .unwrap_or_default(),
+                per_endpoint: false,
+            });
+            g.items.push(item);
+        }
+        return;
+    }
+    let Some(cause) = &res.cause else {
+        return;
+    };
+    let blocked = res.verdict == Verdict::Blocked;
+    let (rule, subject, verb, help, per_endpoint): (
+        &'static str,
+        String,
+        &'static str,
+        String,
+        bool,
+    ) = match cause {
+        Cause::NsgRule {
+            nsg,
+            rule_name,
+            priority,
+            default_rule,
+        } if blocked => (
+            "NSG001",
+            if *default_rule {
+                format!("default NSG rule {rule_name} (priority {priority}) of {nsg}")
+            } else {
+                format!("NSG rule \"{rule_name}\" (priority {priority}) of {nsg}")
+            },
+            "denies",
+            nsg_help(req, *priority, *default_rule),
+            false,
+        ),
+        Cause::RouteBlackhole {
+            route_table,
+            route_name,
+            system,
+        } if blocked => (
+            "RTE001",
+            if *system {
+                format!("system route {route_name} drops traffic (next hop None) to")
+            } else {
+                format!("route \"{route_name}\" of {route_table} (next hop None) drops traffic to")
+            },
+            "",
+            registry::rule("RTE001")
+                .map(|r| r.fix.clone())
+                .unwrap_or_default(),
+            false,
+        ),
+        Cause::GatewayNextHop {
+            route_table,
+            route_name,
+        } => (
+            "RTE005",
+            match route_table {
+                Some(rt) => format!(
+                    "route \"{route_name}\" of {rt} sends to a virtual network gateway (forced tunnelling)"
+                ),
+                None => format!(
+                    "{route_name}: traffic may be forced-tunnelled to a virtual network gateway, for"
+                ),
+            },
+            "",
+            registry::rule("RTE005")
+                .map(|r| r.fix.clone())
+                .unwrap_or_default(),
+            false,
+        ),
+        Cause::UnknownAppliance {
+            route_table,
+            route_name,
+            next_hop,
+        } => (
+            "APL001",
+            format!(
+                "route \"{route_name}\" of {route_table} sends to appliance {next_hop}, which is not a known Azure Firewall;"
+            ),
+            "its rules are unknown for",
+            format!(
+                "{}\nExample attestation (aks-preflight.toml):\n[[appliance]]\nip = \"{next_hop}\"\nname = \"hub-nva\"\nallows = [\"*:443/tcp\", \"*:80/tcp\", \"*:123/udp\"]",
+                registry::rule("APL001")
+                    .map(|r| r.fix.as_str())
+                    .unwrap_or_default()
+            ),
+            false,
+        ),
+        Cause::FirewallDenied {
+            firewall,
+            rule,
+            detail: _,
+        } if blocked => (
+            "FWL001",
+            match rule {
+                Some(r) => format!("firewall {firewall} ({r})"),
+                None => format!("firewall {firewall} (default deny: no rule allows it)"),
+            },
+            "denies",
+            firewall_help(req),
+            true,
+        ),
+        Cause::Peering { peering, detail } if blocked => (
+            "PER001",
+            match peering {
+                Some(p) => format!("peering {p} ({detail})"),
+                None => format!("VNet peering on the path ({detail})"),
+            },
+            "blocks",
+            registry::rule("PER001")
+                .map(|r| r.fix.clone())
+                .unwrap_or_default(),
+            false,
+        ),
+        Cause::NoInternetEgress { subnet, detail } if blocked => {
+            // a NAT gateway without public IPs is reported once by NAT003
+            if detail.contains("NAT gateway") {
+                return;
+            }
+            (
+                "EGR002",
+                format!("subnet {subnet} has no outbound method ({detail}):"),
+                "no egress for",
+                registry::rule("EGR002")
+                    .map(|r| r.fix.clone())
+                    .unwrap_or_default(),
+                false,
+            )
+        }
+        _ if blocked => (
+            "EGR002",
+            format!("the path is blocked ({})", res.reason),
+            "for",
+            registry::rule("EGR002")
+                .map(|r| r.fix.clone())
+                .unwrap_or_default(),
+            false,
+        ),
+        _ => (
+            "EGR001",
+            "the path cannot be proven".to_string(),
+            "for",
+            registry::rule("EGR001")
+                .map(|r| r.fix.clone())
+                .unwrap_or_default(),
+            false,
+        ),
+    };
+    let _ = ctx;
+    let key = if per_endpoint {
+        format!("{rule}|{}|{label}", key_of(cause))
+    } else {
+        format!("{rule}|{}", key_of(cause))
+    };
+    let g = groups.entry(key).or_insert_with(|| Group {
+        rule,
+        severity: registry::severity(rule),
+        subject,
+        verb,
+        cause_origin: res.cause_origin.clone(),
+        items: vec![],
+        help,
+        per_endpoint,
+    });
+    let _ = g.per_endpoint;
+    g.items.push(item);
+}
+
+fn nsg_help(req: &Requirement, deny_priority: u32, default_rule: bool) -> String {
+    let prio = if default_rule {
+        4000
+    } else {
+        deny_priority.saturating_sub(10).max(100)
+    };
+    let tag = req
+        .service_tags
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "Internet".into());
+    let dest = match &req.destination {
+        Destination::Ip(ip) => ip.to_string(),
+        Destination::Tag(t) => t.clone(),
+        _ => tag,
+    };
+    let proto = match req.protocol {
+        Protocol::Tcp => "Tcp",
+        Protocol::Udp => "Udp",
+    };
+    let renumber = if !default_rule && deny_priority <= 100 {
+        format!(
+            "\n(The deny rule already has the lowest priority number, 100: renumber it, e.g. to {}.)",
+            deny_priority + 100
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "allow the flow with a rule evaluated before the deny, e.g.\n\
+resource \"azurerm_network_security_rule\" \"allow_aks_egress_{port}\" {{\n\
+  name                        = \"allow-aks-egress-{port}\"\n\
+  priority                    = {prio}\n\
+  direction                   = \"Outbound\"\n\
+  access                      = \"Allow\"\n\
+  protocol                    = \"{proto}\"\n\
+  source_address_prefix       = \"VirtualNetwork\"\n\
+  source_port_range           = \"*\"\n\
+  destination_address_prefix  = \"{dest}\"\n\
+  destination_port_range      = \"{port}\"\n\
+  resource_group_name         = <the NSG's resource group>\n\
+  network_security_group_name = <the NSG's name>\n\
+}}{renumber}",
+        port = req.port
+    )
+}
+
+fn firewall_help(req: &Requirement) -> String {
+    match (req.app_protocol, &req.destination) {
+        (Some(app), Destination::Host(h)) => {
+            let proto = match app {
+                AppProto::Http => "Http",
+                AppProto::Https => "Https",
+            };
+            format!(
+                "allow it in an application rule collection processed before any matching deny, e.g. in your azurerm_firewall_policy_rule_collection_group:\n\
+  application_rule_collection {{\n\
+    name     = \"aks-egress\"\n\
+    priority = 200\n\
+    action   = \"Allow\"\n\
+    rule {{\n\
+      name                  = \"aks-fqdn-tag\"\n\
+      source_addresses      = [<node subnet prefixes>]\n\
+      destination_fqdn_tags = [\"AzureKubernetesService\"]\n\
+      protocols {{\n\
+        type = \"Https\"\n\
+        port = 443\n\
+      }}\n\
+      protocols {{\n\
+        type = \"Http\"\n\
+        port = 80\n\
+      }}\n\
+    }}\n\
+    rule {{\n\
+      name              = \"{h}\"\n\
+      source_addresses  = [<node subnet prefixes>]\n\
+      destination_fqdns = [\"{h}\"]\n\
+      protocols {{\n\
+        type = \"{proto}\"\n\
+        port = {port}\n\
+      }}\n\
+    }}\n\
+  }}",
+                port = req.port
+            )
+        }
+        (_, dest) => {
+            let (addr, fqdn) = match dest {
+                Destination::Ip(ip) => (format!("\"{ip}\""), false),
+                Destination::Tag(t) => (format!("\"{t}\""), false),
+                Destination::Host(h) => (format!("\"{h}\""), true),
+                Destination::AnyPublic => ("\"*\"".to_string(), false),
+            };
+            let field = if fqdn {
+                "destination_fqdns    "
+            } else {
+                "destination_addresses"
+            };
+            let proto = match req.protocol {
+                Protocol::Tcp => "TCP",
+                Protocol::Udp => "UDP",
+            };
+            format!(
+                "allow it in a network rule collection (non-HTTP traffic only passes network rules), e.g.\n\
+  network_rule_collection {{\n\
+    name     = \"aks-network\"\n\
+    priority = 100\n\
+    action   = \"Allow\"\n\
+    rule {{\n\
+      name                  = \"aks-{port}-{p}\"\n\
+      protocols             = [\"{proto}\"]\n\
+      source_addresses      = [<node subnet prefixes>]\n\
+      {field} = [{addr}]\n\
+      destination_ports     = [\"{port}\"]\n\
+    }}\n\
+  }}{dns}",
+                port = req.port,
+                p = proto.to_lowercase(),
+                dns = if fqdn {
+                    "\n(FQDNs in network rules need DNS proxy enabled on the firewall policy.)"
+                } else {
+                    ""
+                }
+            )
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Human output: miette's graphical diagnostics (colour on a TTY, plain otherwise) and a
+//! per-node-pool table of endpoint verdicts.
+
+use super::{Finding, Report, RunVerdict, Severity};
+use crate::eval::{Hop, Verdict};
+use crate::source::{FileId, Located, SourceMap};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Rendering options.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+    /// Show every endpoint in the table (default: every endpoint; `false` shows only problems).
+    pub all_endpoints: bool,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            color: false,
+            width: 100,
+            all_endpoints: true,
+        }
+    }
+}
+
+/// Lines longer than this are shown as an excerpt (single-line `terraform show -json` output).
+const LONG_LINE: usize = 300;
+
+fn paint(style: &Style, code: &str, text: &str) -> String {
+    if style.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn verdict_text(style: &Style, v: Verdict) -> String {
+    let s = format!("{:<9}", v.as_str());
+    match v {
+        Verdict::Reachable => paint(style, "32", &s),
+        Verdict::Blocked => paint(style, "31;1", &s),
+        Verdict::Unknown => paint(style, "33", &s),
+    }
+}
+
+/// The source a diagnostic is shown against: the file itself, or an excerpt when its lines are
+/// too long to print.
+fn source_for(
+    sources: &SourceMap,
+    file: FileId,
+    spans: &[Located],
+) -> (NamedSource<Arc<String>>, isize) {
+    let f = sources.get(file);
+    if f.longest_line() <= LONG_LINE || spans.is_empty() {
+        return (
+            NamedSource::new(f.name.clone(), f.text.clone()).with_language("json"),
+            0,
+        );
+    }
+    let lo = spans.iter().map(|s| s.span.start).min().unwrap_or(0);
+    let hi = spans.iter().map(|s| s.span.end).max().unwrap_or(lo);
+    let mut start = lo.saturating_sub(80);
+    while start > 0 && !f.text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (hi.max(lo + 1) + 80).min(f.text.len());
+    if end - start > 4000 {
+        end = (lo + 400).min(f.text.len());
+    }
+    while end < f.text.len() && !f.text.is_char_boundary(end) {
+        end += 1;
+    }
+    let (line, col) = f.line_col(lo);
+    let excerpt = f.text[start..end].replace('\n', " ");
+    let name = format!("{} (excerpt of line {line}, from column {col})", f.name);
+    (NamedSource::new(name, Arc::new(excerpt)), start as isize)
+}
+
+/// Render one finding as a miette diagnostic.
+pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> String {
+    let severity = match f.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Note => miette::Severity::Advice,
+    };
+    let mut diag = MietteDiagnostic::new(f.message.clone())
+        .with_code(f.rule.clone())
+        .with_severity(severity);
+    let mut help = f.help.clone().unwrap_or_default();
+    if let Some(fail) = &f.failure {
+        let code = fail
+            .exit_code
+            .map(|c| format!(" (vmssCSE exit code {c})"))
+            .unwrap_or_default();
+        let _ = write!(
+            help,
+            "{}predicted failure: {}{code}: {}",
+            if help.is_empty() { "" } else { "\n" },
+            fail.error,
+            fail.detail
+        );
+    }
+    // Locate labels; the diagnostic's source is the file of the first primary label.
+    let mut located: Vec<(Located, &super::Label)> = vec![];
+    let mut unlocated: Vec<&super::Label> = vec![];
+    for l in &f.labels {
+        match sources.locate(&l.origin) {
+            Some(loc) => located.push((loc, l)),
+            None => unlocated.push(l),
+        }
+    }
+    located.sort_by_key(|(_, l)| !l.primary);
+    let main_file = located.first().map(|(loc, _)| loc.file);
+    let mut other_files = vec![];
+    if let Some(file) = main_file {
+        let in_file: Vec<Located> = located
+            .iter()
+            .filter(|(l, _)| l.file == file)
+            .map(|(l, _)| l.clone())
+            .collect();
+        let (src, shift) = source_for(sources, file, &in_file);
+        let mut labels = vec![];
+        for (loc, l) in &located {
+            if loc.file != file {
+                other_files.push((loc.clone(), *l));
+                continue;
+            }
+            let start = (loc.span.start as isize - shift).max(0) as usize;
+            let len = loc.span.end.saturating_sub(loc.span.start).min(400);
+            let text = match &l.origin.address {
+                Some(a) if !l.text.contains(a.as_str()) => format!("{} ({a})", l.text),
+                _ => l.text.clone(),
+            };
+            labels.push(if l.primary {
+                LabeledSpan::new_primary_with_span(Some(text), (start, len))
+            } else {
+                LabeledSpan::new_with_span(Some(text), (start, len))
+            });
+        }
+        diag = diag.with_labels(labels);
+        if !help.is_empty() {
+            diag = diag.with_help(help.clone());
+        }
+        let report = miette::Report::new(diag).with_source_code(src);
+        return finish(report, f, sources, style, &other_files, &unlocated);
+    }
+    if !help.is_empty() {
+        diag = diag.with_help(help);
+    }
+    finish(
+        miette::Report::new(diag),
+        f,
+        sources,
+        style,
+        &other_files,
+        &unlocated,
+    )
+}
+
+fn finish(
+    report: miette::Report,
+    f: &Finding,
+    sources: &mut SourceMap,
+    style: &Style,
+    other_files: &[(Located, &super::Label)],
+    unlocated: &[&super::Label],
+) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false);
+    let mut out = String::new();
+    let _ = handler.render_report(&mut out, report.as_ref());
+    for (loc, l) in other_files {
+        let name = &sources.get(loc.file).name;
+        let _ = writeln!(
+            out,
+            "  also: {name}:{}:{}: {}",
+            loc.line, loc.column, l.text
+        );
+    }
+    for l in unlocated {
+        match &l.origin.address {
+            Some(a) => {
+                let _ = writeln!(out, "  also: {a}: {}", l.text);
+            }
+            None => {
+                let _ = writeln!(out, "  also: {}", l.text);
+            }
+        }
+    }
+    if !f.path.is_empty() {
+        let _ = writeln!(out, "  path:");
+        out.push_str(&render_path(&f.path, sources, "    "));
+    }
+    out
+}
+
+/// Render a hop list, one hop a line, with `file:line:col` locations.
+pub fn render_path(hops: &[Hop], sources: &mut SourceMap, indent: &str) -> String {
+    sources.prepare(hops.iter().filter_map(|h| h.origin.as_ref()));
+    let mut out = String::new();
+    for (i, h) in hops.iter().enumerate() {
+        let verdict = h
+            .verdict
+            .map(|v| format!(" [{}]", v.as_str()))
+            .unwrap_or_default();
+        let loc = h
+            .origin
+            .as_ref()
+            .and_then(|o| {
+                let file = o.file?;
+                let name = sources.get(file).name.clone();
+                Some(match sources.locate(o) {
+                    Some(l) => format!("\n{indent}   at {name}:{}:{}", l.line, l.column),
+                    None => format!("\n{indent}   in {name}"),
+                })
+            })
+            .unwrap_or_default();
+        let _ = writeln!(out, "{indent}{}. {}{verdict}{loc}", i + 1, h.description);
+    }
+    out
+}
+
+/// The per-node-pool egress table.
+pub fn render_table(report: &Report, style: &Style) -> String {
+    let mut out = String::new();
+    for c in &report.clusters {
+        let _ = writeln!(out, "cluster {} ({})", c.address, c.name);
+        if c.node_pools.is_empty() {
+            let _ = writeln!(out, "  (no node pools)");
+        }
+        for p in &c.node_pools {
+            let subnet = p.subnet.as_deref().unwrap_or("subnet unknown");
+            let _ = writeln!(out, "  node pool {} (subnet {subnet})", p.name);
+            let width = p
+                .egress
+                .iter()
+                .map(|e| e.host.len() + 10)
+                .max()
+                .unwrap_or(20)
+                .max(20);
+            for e in &p.egress {
+                if !style.all_endpoints && e.verdict == Verdict::Reachable {
+                    continue;
+                }
+                let ep = format!("{}:{}/{}", e.host, e.port, e.protocol);
+                let req = if e.required { "required" } else { "optional" };
+                let _ = writeln!(
+                    out,
+                    "    {} {ep:<width$} {req:<8}  {}",
+                    verdict_text(style, e.verdict),
+                    e.reason
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Full human report: findings, the table, and a summary line.
+pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String {
+    let mut out = String::new();
+    let origins: Vec<_> = report
+        .findings
+        .iter()
+        .flat_map(|f| f.labels.iter().map(|l| &l.origin))
+        .collect();
+    sources.prepare(origins);
+    for f in &report.findings {
+        out.push_str(&render_finding(f, sources, style));
+        out.push('\n');
+    }
+    out.push_str(&render_table(report, style));
+    let verdict = match report.verdict() {
+        RunVerdict::Pass => paint(style, "32;1", "PASS"),
+        RunVerdict::Fail => paint(style, "31;1", "FAIL"),
+        RunVerdict::Unknown => paint(style, "33;1", "UNKNOWN"),
+    };
+    let _ = writeln!(
+        out,
+        "\n{verdict}: {} error(s), {} warning(s), {} note(s)",
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+        report.count(Severity::Note)
+    );
+    out
+}

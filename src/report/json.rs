@@ -1,0 +1,217 @@
+//! `--format json`: the `aks-preflight/report/v1` contract. Fields are only ever added.
+
+use super::{Report, RunVerdict};
+use crate::eval::Verdict;
+use crate::source::SourceMap;
+use serde::Serialize;
+
+pub const SCHEMA: &str = "aks-preflight/report/v1";
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema: &'static str,
+    verdict: RunVerdict,
+    summary: Summary,
+    clusters: Vec<JsonCluster<'a>>,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+    reachable: usize,
+    blocked: usize,
+    unknown: usize,
+}
+
+#[derive(Serialize)]
+struct JsonCluster<'a> {
+    address: &'a str,
+    name: &'a str,
+    node_pools: Vec<JsonPool<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonPool<'a> {
+    name: &'a str,
+    subnet: Option<&'a str>,
+    egress: Vec<JsonEgress<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEgress<'a> {
+    host: &'a str,
+    port: u16,
+    protocol: &'a str,
+    required: bool,
+    verdict: Verdict,
+    reason: &'a str,
+    path: Vec<JsonHop<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonHop<'a> {
+    kind: crate::eval::HopKind,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<JsonLocation>,
+}
+
+#[derive(Serialize)]
+struct JsonLocation {
+    file: String,
+    line: Option<usize>,
+    column: Option<usize>,
+    address: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: &'static str,
+    message: &'a str,
+    help: Option<&'a str>,
+    locations: Vec<JsonLocation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_pool: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicted_failure: Option<&'a super::PredictedFailure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    path: Vec<JsonHop<'a>>,
+}
+
+fn location(sources: &mut SourceMap, origin: &crate::source::Origin) -> Option<JsonLocation> {
+    let file = origin.file?;
+    let name = sources.get(file).name.clone();
+    let loc = sources.locate(origin);
+    Some(JsonLocation {
+        file: name,
+        line: loc.as_ref().map(|l| l.line),
+        column: loc.as_ref().map(|l| l.column),
+        address: origin.address.clone(),
+    })
+}
+
+fn hops<'a>(sources: &mut SourceMap, hops: &'a [crate::eval::Hop]) -> Vec<JsonHop<'a>> {
+    hops.iter()
+        .map(|h| JsonHop {
+            kind: h.kind,
+            description: &h.description,
+            verdict: h.verdict,
+            location: h.origin.as_ref().and_then(|o| location(sources, o)),
+        })
+        .collect()
+}
+
+/// Render the report as pretty JSON.
+pub fn render(report: &Report, sources: &mut SourceMap) -> String {
+    // resolve every JSON pointer with one parse per file
+    let mut origins = vec![];
+    for f in &report.findings {
+        origins.extend(f.labels.iter().map(|l| &l.origin));
+        origins.extend(f.path.iter().filter_map(|h| h.origin.as_ref()));
+    }
+    for c in &report.clusters {
+        for p in &c.node_pools {
+            for e in &p.egress {
+                origins.extend(e.path.iter().filter_map(|h| h.origin.as_ref()));
+            }
+        }
+    }
+    sources.prepare(origins);
+
+    let mut summary = Summary {
+        errors: report.count(super::Severity::Error),
+        warnings: report.count(super::Severity::Warning),
+        notes: report.count(super::Severity::Note),
+        reachable: 0,
+        blocked: 0,
+        unknown: 0,
+    };
+    let clusters = report
+        .clusters
+        .iter()
+        .map(|c| JsonCluster {
+            address: &c.address,
+            name: &c.name,
+            node_pools: c
+                .node_pools
+                .iter()
+                .map(|p| JsonPool {
+                    name: &p.name,
+                    subnet: p.subnet.as_deref(),
+                    egress: p
+                        .egress
+                        .iter()
+                        .map(|e| {
+                            match e.verdict {
+                                Verdict::Reachable => summary.reachable += 1,
+                                Verdict::Blocked => summary.blocked += 1,
+                                Verdict::Unknown => summary.unknown += 1,
+                            }
+                            JsonEgress {
+                                host: &e.host,
+                                port: e.port,
+                                protocol: &e.protocol,
+                                required: e.required,
+                                verdict: e.verdict,
+                                reason: &e.reason,
+                                path: hops(sources, &e.path),
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut locations: Vec<JsonLocation> = vec![];
+            // primary labels first
+            let mut labels: Vec<_> = f.labels.iter().collect();
+            labels.sort_by_key(|l| !l.primary);
+            for l in labels {
+                if let Some(loc) = location(sources, &l.origin) {
+                    locations.push(loc);
+                } else if let Some(a) = &l.origin.address {
+                    locations.push(JsonLocation {
+                        file: String::new(),
+                        line: None,
+                        column: None,
+                        address: Some(a.clone()),
+                    });
+                }
+            }
+            JsonFinding {
+                rule: &f.rule,
+                severity: f.severity.as_str(),
+                message: &f.message,
+                help: f.help.as_deref(),
+                locations,
+                cluster: f.cluster.as_deref(),
+                node_pool: f.node_pool.as_deref(),
+                predicted_failure: f.failure.as_ref(),
+                verdict: f.verdict,
+                path: hops(sources, &f.path),
+            }
+        })
+        .collect();
+    let out = JsonReport {
+        schema: SCHEMA,
+        verdict: report.verdict(),
+        summary,
+        clusters,
+        findings,
+    };
+    serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
