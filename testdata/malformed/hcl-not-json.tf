@@ -1,0 +1,3 @@
+resource "azurerm_subnet" "x" {
+  name = "a"
+}
