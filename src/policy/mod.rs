@@ -1,1 +1,2 @@
 //! Policies: the endpoint catalogue, rule metadata and user configuration (data in policies/).
+pub mod fqdn_tags;
