@@ -83,13 +83,13 @@ pub enum FirewallNoteKind {
 }
 
 impl FirewallDecision {
-    fn unknown(firewall: &Firewall, reason: String) -> FirewallDecision {
+    fn unknown(model: &Model, firewall: &Firewall, reason: String) -> FirewallDecision {
         FirewallDecision {
             verdict: Verdict::Unknown,
             hops: vec![
                 Hop::new(
                     HopKind::Firewall,
-                    firewall_label(firewall),
+                    firewall_label(model, firewall),
                     Some(firewall.meta.origin.clone()),
                 )
                 .with_verdict(Verdict::Unknown),
@@ -102,9 +102,14 @@ impl FirewallDecision {
     }
 }
 
-fn firewall_label(firewall: &Firewall) -> String {
+fn firewall_label(model: &Model, firewall: &Firewall) -> String {
     match &firewall.policy {
-        Known::Known(r) => format!("{} (policy {})", firewall.meta.address(), r.display()),
+        Known::Known(r) => {
+            let p = model
+                .firewall_policy(r)
+                .map_or_else(|| r.display(), |p| p.meta.address().to_string());
+            format!("{} (policy {p})", firewall.meta.address())
+        }
         Known::Unknown(_) => format!("{} (policy unknown)", firewall.meta.address()),
         Known::Absent => format!("{} (classic rules)", firewall.meta.address()),
     }
@@ -1328,10 +1333,18 @@ fn decide_part(ctx: &Ctx<'_>, set: &RuleSet<'_>, scope: Scope, side: &mut Side) 
             } else {
                 "denies"
             };
-            format!("otherwise {} {act} it", h.path())
+            format!("{} {act} it", h.path())
         })
         .collect();
-    parts.extend(decided);
+    if undecided.is_empty() && decided.len() > 1 {
+        // only definite matches with known priorities: equal priorities, order undefined
+        parts.push(format!(
+            "rule collections with equal priorities disagree and their order is not defined: {}",
+            decided.join(", ")
+        ));
+    } else {
+        parts.extend(decided.into_iter().map(|d| format!("otherwise {d}")));
+    }
     if default_possible {
         parts.push("otherwise no rule allows it (default deny)".into());
     }
@@ -1449,11 +1462,21 @@ fn merge_ranges(mut rs: Vec<Range>) -> Vec<Range> {
 
 // ------------------------------------------------------------------ entry point
 
+fn append_note(reason: &mut String, msg: &str) {
+    if !reason.ends_with('.') {
+        reason.push('.');
+    }
+    reason.push_str(" Note: ");
+    reason.push_str(msg);
+    reason.push('.');
+}
+
 /// Decide a flow that the route table sends to `firewall`.
 pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDecision {
     let set = gather(model, firewall);
     if let Some(err) = &set.error {
         return FirewallDecision::unknown(
+            model,
             firewall,
             format!(
                 "the rules of {} cannot be determined: {err}",
@@ -1510,7 +1533,7 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
     let mut hops = vec![
         Hop::new(
             HopKind::Firewall,
-            firewall_label(firewall),
+            firewall_label(model, firewall),
             Some(firewall.meta.origin.clone()),
         )
         .with_verdict(verdict),
@@ -1580,6 +1603,10 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         }
     }
 
+    if firewall.policy.is_known() && set.group_count == 0 && verdict == Verdict::Blocked {
+        reason.push_str(" (the firewall policy has no rule collection groups in the input)");
+    }
+
     // FQDN network rules that would have matched without DNS proxy off.
     let mut seen = BTreeSet::new();
     for (rname, f, origin) in side.fqdn_without_proxy {
@@ -1598,7 +1625,7 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
             }
         );
         if verdict != Verdict::Reachable {
-            reason.push_str(&format!(" Note: {msg}."));
+            append_note(&mut reason, &msg);
         }
         notes.push(FirewallNote {
             kind: FirewallNoteKind::FqdnNetworkRuleWithoutDnsProxy,
@@ -1620,17 +1647,13 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
     if let Some(origin) = ti_origin {
         let msg = "threat intelligence mode is Deny: it can drop allowed traffic to known-malicious addresses and FQDNs (Microsoft endpoints are not affected)".to_string();
         if verdict != Verdict::Blocked {
-            reason.push_str(&format!(" Note: {msg}."));
+            append_note(&mut reason, &msg);
         }
         notes.push(FirewallNote {
             kind: FirewallNoteKind::ThreatIntelDeny,
             message: msg,
             origin: Some(origin),
         });
-    }
-
-    if firewall.policy.is_known() && set.group_count == 0 && verdict == Verdict::Blocked {
-        reason.push_str(" (the firewall policy has no rule collection groups in the input)");
     }
 
     FirewallDecision {
@@ -2317,6 +2340,35 @@ mod tests {
             evaluate(&m, &firewall(Some("p")), &https("mcr.microsoft.com")).verdict,
             Verdict::Unknown
         );
+    }
+
+    #[test]
+    fn equal_priorities_that_disagree_are_undecidable() {
+        let mut m = Model::new();
+        m.firewall_policies.push(policy("p", None, Known::Absent));
+        for (g, action) in [("g1", FwAction::Deny), ("g2", FwAction::Allow)] {
+            m.rule_collection_groups.push(group(
+                g,
+                "p",
+                Known::Known(200),
+                vec![app_coll("c", 100, action, vec![app("all", &["*"])])],
+            ));
+        }
+        m.finish();
+        let d = evaluate(&m, &firewall(Some("p")), &https("mcr.microsoft.com"));
+        assert_eq!(d.verdict, Verdict::Unknown);
+        assert!(d.reason.contains("equal priorities"), "{}", d.reason);
+        // same action: no ambiguity
+        m.rule_collection_groups[0].collections[0].action = Known::Known(FwAction::Allow);
+        m.finish();
+        let d = evaluate(&m, &firewall(Some("p")), &https("mcr.microsoft.com"));
+        assert_eq!(d.verdict, Verdict::Reachable);
+        // a collection action that is unknown
+        m.rule_collection_groups[0].collections[0].action = Known::unknown("var.action");
+        m.finish();
+        let d = evaluate(&m, &firewall(Some("p")), &https("mcr.microsoft.com"));
+        assert_eq!(d.verdict, Verdict::Unknown);
+        assert!(d.reason.contains("action is unknown"), "{}", d.reason);
     }
 
     // ---------------------------------------------------------- network rules
