@@ -149,6 +149,39 @@ pub fn dns_proxy_enabled(model: &Model, firewall: &Firewall) -> Known<bool> {
     }
 }
 
+/// Network rules of this firewall that list FQDNs while DNS proxy is off (they match nothing),
+/// independent of any flow: one [`FirewallNoteKind::FqdnNetworkRuleWithoutDnsProxy`] note per
+/// rule. Empty when DNS proxy is on or its setting is unknown.
+pub fn fqdn_network_rules_without_dns_proxy(
+    model: &Model,
+    firewall: &Firewall,
+) -> Vec<FirewallNote> {
+    if dns_proxy_enabled(model, firewall) != Known::Known(false) {
+        return vec![];
+    }
+    let set = gather(model, firewall);
+    let mut out = vec![];
+    for e in &set.entries {
+        for rule in &e.coll.rules {
+            if let FirewallRule::Network(n) = rule {
+                if n.destination_fqdns.is_empty() {
+                    continue;
+                }
+                out.push(FirewallNote {
+                    kind: FirewallNoteKind::FqdnNetworkRuleWithoutDnsProxy,
+                    message: format!(
+                        "network rule {} lists {}, but DNS proxy is not enabled: FQDNs in network rules match nothing without it",
+                        e.rule_path(rule_name(rule)),
+                        n.destination_fqdns.join(", ")
+                    ),
+                    origin: Some(n.origin.clone()),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// A value in a firewall rule that Azure does not know (a typo): it matches nothing.
 #[derive(Debug, Clone, Serialize)]
 pub struct UnknownName {
@@ -2662,6 +2695,30 @@ mod tests {
         ))];
         m.finish();
         assert_eq!(evaluate(&m, &fw, &flow).verdict, Verdict::Blocked);
+    }
+
+    #[test]
+    fn static_fqdn_network_rule_check() {
+        let ntp = FirewallRule::Network(net_rule(
+            "ntp",
+            &[NetProtocol::Udp],
+            &["*"],
+            &[],
+            &["ntp.ubuntu.com"],
+            &["123"],
+        ));
+        let other = net("web", NetProtocol::Tcp, &["*"], &["443"]);
+        let (mut m, fw) = policy_model(vec![net_coll("n", 100, FwAction::Allow, vec![ntp, other])]);
+        let notes = fqdn_network_rules_without_dns_proxy(&m, &fw);
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].message.contains("grp/n/ntp"),
+            "{}",
+            notes[0].message
+        );
+        m.firewall_policies[0].dns_proxy = Known::Known(true);
+        m.finish();
+        assert!(fqdn_network_rules_without_dns_proxy(&m, &fw).is_empty());
     }
 
     #[test]

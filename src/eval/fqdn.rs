@@ -7,7 +7,9 @@
 //! * `*.contoso.com` matches every name *below* `contoso.com`, at any depth (`a.contoso.com`,
 //!   `a.b.contoso.com`) but **not** the apex `contoso.com`;
 //! * `*contoso.com` (no dot after the star) is a plain suffix match: it matches `contoso.com` and
-//!   `mycontoso.com` as well as `a.contoso.com`;
+//!   `mycontoso.com` as well as `a.contoso.com` (not in the Microsoft FAQ, which documents only
+//!   `*.contoso.com`; taken from a published test of Azure Firewall: "asterisks on the left-most
+//!   side mean literally anything to the left matches");
 //! * anything else is an exact, case-insensitive comparison (a trailing dot is ignored).
 //!
 //! Network rules' `destination_fqdns` have no wildcard support: see [`network_fqdn_matches`].
