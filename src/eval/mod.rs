@@ -6,6 +6,7 @@
 
 pub mod firewall;
 pub mod flow;
+pub mod fqdn;
 pub mod nsg;
 pub mod path;
 pub mod routing;

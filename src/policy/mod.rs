@@ -3,4 +3,5 @@
 
 pub mod catalogue;
 pub mod config;
+pub mod fqdn_tags;
 pub mod requirements;

@@ -1,0 +1,243 @@
+//! FQDN matching as Azure Firewall does it.
+//!
+//! Application rules (target FQDNs, FQDN tags, the host part of target URLs) accept a wildcard
+//! on the left only:
+//!
+//! * `*` alone matches every name;
+//! * `*.contoso.com` matches every name *below* `contoso.com`, at any depth (`a.contoso.com`,
+//!   `a.b.contoso.com`) but **not** the apex `contoso.com`;
+//! * `*contoso.com` (no dot after the star) is a plain suffix match: it matches `contoso.com` and
+//!   `mycontoso.com` as well as `a.contoso.com` (not in the Microsoft FAQ, which documents only
+//!   `*.contoso.com`; taken from a published test of Azure Firewall: "asterisks on the left-most
+//!   side mean literally anything to the left matches");
+//! * anything else is an exact, case-insensitive comparison (a trailing dot is ignored).
+//!
+//! Network rules' `destination_fqdns` have no wildcard support: see [`network_fqdn_matches`].
+//!
+//! The *host* being tested may itself be a wildcard requirement (`*.data.mcr.microsoft.com`: the
+//! node contacts some name below `data.mcr.microsoft.com`, which one is not known statically).
+//! Such a host is matched only by a pattern that covers *every* name it stands for:
+//! `*.data.mcr.microsoft.com`, `*.mcr.microsoft.com`, `*.microsoft.com` or `*`; never by an exact
+//! name.
+//!
+//! Catalogue patterns (FQDN tag contents in `policies/fqdn-tags.toml`) may contain placeholder
+//! labels in angle brackets (`*.hcp.<region>.azmk8s.io`): a placeholder stands for exactly one
+//! label. Rules written by users never contain them (Azure rejects `<`), so supporting them here
+//! costs nothing.
+
+/// Lower-case, trimmed, without a trailing dot.
+pub fn normalize(name: &str) -> String {
+    let t = name.trim();
+    let t = t.strip_suffix('.').unwrap_or(t);
+    t.to_ascii_lowercase()
+}
+
+/// Is `name` a wildcard (`*` or `*.`/`*` prefix)?
+pub fn is_wildcard(name: &str) -> bool {
+    name.trim_start().starts_with('*')
+}
+
+/// Is `pattern` a valid application-rule FQDN pattern (wildcard only as the first character)?
+pub fn is_valid_pattern(pattern: &str) -> bool {
+    let p = normalize(pattern);
+    if p.is_empty() {
+        return false;
+    }
+    let rest = p.strip_prefix('*').unwrap_or(&p);
+    !rest.contains('*') && !rest.contains(char::is_whitespace)
+}
+
+fn is_placeholder(label: &str) -> bool {
+    label.len() >= 2 && label.starts_with('<') && label.ends_with('>')
+}
+
+/// Compare one label: a placeholder in the pattern matches any label; a placeholder in the host
+/// (an unsubstituted catalogue name) matches only a placeholder.
+fn label_eq(pattern: &str, host: &str) -> bool {
+    is_placeholder(pattern) || pattern == host
+}
+
+/// Does the label sequence `pat` (reversed: TLD first) prefix-match `host` (reversed)?
+fn suffix_labels_match(pat: &[&str], host: &[&str]) -> bool {
+    pat.len() <= host.len() && pat.iter().zip(host).all(|(p, h)| label_eq(p, h))
+}
+
+/// Does the application-rule pattern `pattern` match `host` (a name, or a wildcard requirement
+/// `*.suffix` that must be covered entirely)? Case-insensitive. An invalid pattern (a star that
+/// is not the first character) matches nothing, as Azure would reject it.
+pub fn pattern_matches(pattern: &str, host: &str) -> bool {
+    let p = normalize(pattern);
+    let h = normalize(host);
+    if p.is_empty() || h.is_empty() || !is_valid_pattern(&p) {
+        return false;
+    }
+    if p == "*" {
+        return true;
+    }
+    // The host as (wildcard?, labels reversed).
+    let (host_wild, host_rest) = match h.strip_prefix("*.") {
+        Some(rest) => (true, rest),
+        None if h == "*" => return false, // only `*` covers "any name"
+        None if h.starts_with('*') => {
+            // `*foo.com` as a requirement: names ending in `foo.com`; only a pattern that is a
+            // suffix of it (or `*`) covers them all.
+            return p
+                .strip_prefix('*')
+                .is_some_and(|ps| !ps.starts_with('.') && h[1..].ends_with(ps));
+        }
+        None => (false, h.as_str()),
+    };
+    let host_labels: Vec<&str> = host_rest.split('.').rev().collect();
+
+    if let Some(p_rest) = p.strip_prefix("*.") {
+        // every name strictly below p_rest
+        let pat_labels: Vec<&str> = p_rest.split('.').rev().collect();
+        if host_wild {
+            // names below host_rest are all below p_rest iff host_rest is p_rest or below it
+            suffix_labels_match(&pat_labels, &host_labels)
+        } else {
+            host_labels.len() > pat_labels.len() && suffix_labels_match(&pat_labels, &host_labels)
+        }
+    } else if let Some(p_suffix) = p.strip_prefix('*') {
+        // plain string suffix
+        if host_wild {
+            // every `x.host_rest` ends with p_suffix iff `.host_rest` does
+            format!(".{host_rest}").ends_with(p_suffix)
+        } else {
+            host_rest.ends_with(p_suffix)
+        }
+    } else {
+        if host_wild {
+            return false;
+        }
+        let pat_labels: Vec<&str> = p.split('.').rev().collect();
+        pat_labels.len() == host_labels.len() && suffix_labels_match(&pat_labels, &host_labels)
+    }
+}
+
+/// Network-rule FQDN match: exact, case-insensitive; no wildcard support (a wildcard entry matches
+/// nothing), and a wildcard requirement host is never covered by a single name.
+pub fn network_fqdn_matches(fqdn: &str, host: &str) -> bool {
+    let f = normalize(fqdn);
+    let h = normalize(host);
+    !f.is_empty() && !f.contains('*') && !h.contains('*') && f == h
+}
+
+/// The host part of a target URL (`https://www.contoso.com/path` -> `www.contoso.com`,
+/// `*.contoso.com/a/*` -> `*.contoso.com`).
+pub fn url_host(url: &str) -> String {
+    let u = url.trim();
+    let u = match u.find("://") {
+        Some(i) => &u[i + 3..],
+        None => u,
+    };
+    let end = u.find(['/', '?', '#']).unwrap_or(u.len());
+    let hostport = &u[..end];
+    let host = match hostport.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => hostport,
+    };
+    normalize(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_table() {
+        let table: &[(&str, &str, bool)] = &[
+            // exact
+            ("mcr.microsoft.com", "mcr.microsoft.com", true),
+            ("MCR.Microsoft.com", "mcr.microsoft.COM", true),
+            ("mcr.microsoft.com.", "mcr.microsoft.com", true),
+            ("mcr.microsoft.com", "x.mcr.microsoft.com", false),
+            ("mcr.microsoft.com", "microsoft.com", false),
+            // leading *. : subdomains at any depth, not the apex
+            ("*.contoso.com", "a.contoso.com", true),
+            ("*.contoso.com", "a.b.c.contoso.com", true),
+            ("*.contoso.com", "contoso.com", false),
+            ("*.contoso.com", "notcontoso.com", false),
+            ("*.Contoso.COM", "WWW.contoso.com", true),
+            // plain suffix
+            ("*contoso.com", "contoso.com", true),
+            ("*contoso.com", "mycontoso.com", true),
+            ("*contoso.com", "a.contoso.com", true),
+            ("*contoso.com", "contoso.org", false),
+            // lone star
+            ("*", "anything.example", true),
+            ("*", "*.data.mcr.microsoft.com", true),
+            // requirement hosts that are wildcards
+            ("*.data.mcr.microsoft.com", "*.data.mcr.microsoft.com", true),
+            ("*.mcr.microsoft.com", "*.data.mcr.microsoft.com", true),
+            ("*.microsoft.com", "*.data.mcr.microsoft.com", true),
+            ("data.mcr.microsoft.com", "*.data.mcr.microsoft.com", false),
+            (
+                "westeurope.data.mcr.microsoft.com",
+                "*.data.mcr.microsoft.com",
+                false,
+            ),
+            (
+                "*.eastus.data.mcr.microsoft.com",
+                "*.data.mcr.microsoft.com",
+                false,
+            ),
+            ("*.windows.net", "*.data.mcr.microsoft.com", false),
+            ("*microsoft.com", "*.data.mcr.microsoft.com", true),
+            ("*.microsoft.com", "*microsoft.com", false),
+            // invalid patterns match nothing
+            ("mcr.*.com", "mcr.microsoft.com", false),
+            ("", "mcr.microsoft.com", false),
+            ("**", "mcr.microsoft.com", false),
+            // placeholders in catalogue patterns stand for one label
+            (
+                "*.hcp.<region>.azmk8s.io",
+                "x.hcp.westeurope.azmk8s.io",
+                true,
+            ),
+            (
+                "*.hcp.<region>.azmk8s.io",
+                "*.hcp.westeurope.azmk8s.io",
+                true,
+            ),
+            ("*.hcp.<region>.azmk8s.io", "x.hcp.a.b.azmk8s.io", false),
+            (
+                "*.hcp.<region>.azmk8s.io",
+                "hcp.westeurope.azmk8s.io",
+                false,
+            ),
+        ];
+        for (p, h, want) in table {
+            assert_eq!(pattern_matches(p, h), *want, "pattern {p:?} host {h:?}");
+        }
+    }
+
+    #[test]
+    fn network_fqdns_are_exact() {
+        assert!(network_fqdn_matches("ntp.ubuntu.com", "NTP.ubuntu.com."));
+        assert!(!network_fqdn_matches("*.ubuntu.com", "ntp.ubuntu.com"));
+        assert!(!network_fqdn_matches(
+            "data.mcr.microsoft.com",
+            "*.data.mcr.microsoft.com"
+        ));
+        assert!(!network_fqdn_matches("", ""));
+    }
+
+    #[test]
+    fn url_hosts() {
+        assert_eq!(url_host("https://www.Contoso.com/a/b"), "www.contoso.com");
+        assert_eq!(url_host("www.contoso.com:8443/x"), "www.contoso.com");
+        assert_eq!(url_host("*.contoso.com/*"), "*.contoso.com");
+        assert_eq!(url_host("contoso.com"), "contoso.com");
+    }
+
+    #[test]
+    fn validity() {
+        assert!(is_valid_pattern("*.a.com"));
+        assert!(is_valid_pattern("*a.com"));
+        assert!(!is_valid_pattern("a.*.com"));
+        assert!(!is_valid_pattern("a b.com"));
+        assert!(is_wildcard("*.a.com"));
+        assert!(!is_wildcard("a.com"));
+    }
+}
