@@ -15,8 +15,12 @@
 #![allow(clippy::result_large_err)]
 
 pub mod catalogue;
+pub mod config;
+pub mod requirements;
 
 pub use catalogue::{Catalogue, CloudSel, Endpoint, EndpointProtocol, FailureSpec, PolicyLocation};
+pub use config::Config;
+pub use requirements::{ClusterFacts, Requirement, requirements};
 
 use crate::error::Error;
 use miette::{NamedSource, SourceSpan};
