@@ -1,1 +1,3 @@
 //! Reporters.
+
+pub mod requirements;
