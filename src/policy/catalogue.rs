@@ -59,6 +59,12 @@ pub const PLACEHOLDERS: &[&str] = &[
     "<bootstrap-acr>",
 ];
 
+/// The text of the built-in catalogue, for diagnostics that point into it
+/// ([`PolicyLocation::file`] is [`BUILTIN_NAME`]).
+pub fn builtin_text() -> &'static str {
+    BUILTIN_TEXT
+}
+
 pub fn is_known_condition(s: &str) -> bool {
     CONDITIONS.contains(&s)
 }

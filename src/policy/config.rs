@@ -697,6 +697,77 @@ vnet = "/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/virtu
     }
 
     #[test]
+    fn appliance_rules_cover_requirements() {
+        use crate::policy::{ClusterFacts, requirements};
+        let c = sample();
+        let fw = c.appliance(&"10.0.0.4".parse().expect("ip")).expect("fw");
+        let mut f = ClusterFacts::new("aks");
+        f.region = Some("westeurope".into());
+        f.custom_dns_servers = vec![crate::model::IpValue {
+            ip: Known::Known("10.1.0.4".parse().expect("ip")),
+            symbol: None,
+            origin: Default::default(),
+        }];
+        f.apiserver_vnet_integration = Known::Known(true);
+        f.apiserver_subnet_prefixes = Known::Known(vec!["10.1.8.0/28".parse().expect("net")]);
+        let reqs = requirements(Catalogue::builtin().expect("builtin"), &c, &f);
+        let rule_for = |id: &str, host: Option<&str>| {
+            let r = reqs
+                .iter()
+                .find(|r| r.endpoint_id == id && host.is_none_or(|h| r.host == h))
+                .unwrap_or_else(|| panic!("{id} missing"));
+            fw.allowing(r).map(|a| a.text.clone())
+        };
+        // `*:443/tcp` is listed first and covers HTTPS on 443
+        assert_eq!(rule_for("public.mcr", None).as_deref(), Some("*:443/tcp"));
+        // NTP (forced by the sample config) is UDP 123
+        assert_eq!(rule_for("public.ntp", None).as_deref(), Some("*:123/udp"));
+        // DNS to 10.1.0.4: UDP by the CIDR rule, TCP 53 by nothing
+        assert_eq!(
+            rule_for("public.custom-dns-udp", None).as_deref(),
+            Some("10.1.0.0/16:53/udp")
+        );
+        assert_eq!(rule_for("public.custom-dns-tcp", None), None);
+        // the proxy on 3128 is not covered
+        assert_eq!(rule_for("proxy", None), None);
+        // API server subnet 10.1.8.0/28 on 4443: not covered (port), 443: by `*:443/tcp`
+        assert_eq!(rule_for("all.apiserver-vnet-integration-4443", None), None);
+
+        // rule kinds one by one
+        let rule = |text: &str| {
+            let (host, ports, protocol) = AllowRule::parse(text).expect("parses");
+            AllowRule {
+                text: text.into(),
+                host,
+                ports,
+                protocol,
+                span: 0..0,
+            }
+        };
+        let mcr = reqs
+            .iter()
+            .find(|r| r.endpoint_id == "public.mcr")
+            .expect("mcr");
+        let data = reqs
+            .iter()
+            .find(|r| r.endpoint_id == "public.mcr-data")
+            .expect("data");
+        let vni = reqs
+            .iter()
+            .find(|r| r.endpoint_id == "all.apiserver-vnet-integration-4443")
+            .expect("vni");
+        assert!(rule("mcr.microsoft.com:443/https").covers(mcr));
+        assert!(!rule("mcr.microsoft.com:443/http").covers(mcr));
+        assert!(!rule("mcr.microsoft.com:443/udp").covers(mcr));
+        assert!(!rule("mcr.microsoft.com:443/https").covers(data));
+        assert!(rule("*.mcr.microsoft.com:443/https").covers(data));
+        assert!(rule("*:400-500/any").covers(data));
+        assert!(rule("10.1.0.0/16:4443/tcp").covers(vni));
+        assert!(!rule("10.1.8.0/29:4443/tcp").covers(vni));
+        assert!(!rule("mcr.microsoft.com:443/https").covers(vni));
+    }
+
+    #[test]
     fn host_patterns() {
         assert!(host_covered("mcr.microsoft.com", "MCR.microsoft.com"));
         assert!(host_covered(

@@ -25,7 +25,7 @@
 //! When a fact a condition depends on is unknown (e.g. `private_cluster_enabled` only known after
 //! apply), the row is listed with `required = false` and a note explaining why.
 
-use super::catalogue::{Catalogue, Endpoint, FailureSpec};
+use super::catalogue::{Catalogue, Endpoint, FailureSpec, PolicyLocation};
 use super::config::Config;
 use crate::eval::flow::AppProto;
 use crate::eval::{Destination, Flow, Protocol};
@@ -251,7 +251,10 @@ impl ClusterFacts {
 fn subnet_prefixes(model: &Model, subnet: &Known<Ref>, whose: &str) -> Known<Vec<IpNet>> {
     match subnet {
         Known::Known(r) => match model.subnet(r) {
-            Some(s) => s.prefixes.clone(),
+            Some(s) => s.prefixes.clone().or(Known::unknown(format!(
+                "subnet {} of {whose} has no address prefixes in the input",
+                s.meta.address()
+            ))),
             None => Known::unknown(format!("subnet {r} of {whose} is not in the input")),
         },
         Known::Unknown(r) => Known::Unknown(r.clone()),
@@ -302,6 +305,8 @@ pub struct Requirement {
     pub failure: Option<FailureSpec>,
     pub from_user_config: bool,
     pub note: Option<String>,
+    /// Where the endpoint is defined (built-in catalogue, policy directory or user configuration).
+    pub location: Option<PolicyLocation>,
 }
 
 impl Requirement {
@@ -320,12 +325,18 @@ impl Requirement {
         }
     }
 
-    /// The flow from the given node prefixes, when the destination is known.
+    /// The flow from the given node prefixes, when the destination is known. Service tags that
+    /// still contain a placeholder (`AzureCloud.<region>` with an unknown region) are left out.
     pub fn flow(&self, source_prefixes: Vec<IpNet>) -> Option<Flow> {
         Some(Flow {
             source_prefixes,
             destination: self.destination.clone()?,
-            destination_tags: self.service_tags.clone(),
+            destination_tags: self
+                .service_tags
+                .iter()
+                .filter(|t| !t.contains('<'))
+                .cloned()
+                .collect(),
             protocol: self.protocol,
             port: self.port,
             app_protocol: self.app_protocol,
@@ -492,6 +503,7 @@ fn expand(ep: &Endpoint, facts: &ClusterFacts) -> Vec<Requirement> {
             failure: ep.failure.clone(),
             from_user_config: false,
             note: None,
+            location: ep.location.clone(),
         }
     };
 
@@ -884,6 +896,11 @@ protocol = "https"
 port = 443
 
 [[endpoint]]
+destination = "myacr.<region>.data.azurecr.io"
+protocol = "https"
+port = 443
+
+[[endpoint]]
 id = "public.arm"
 destination = "management.azure.com"
 protocol = "https"
@@ -908,9 +925,16 @@ purpose = "we accept ARM being blocked"
         assert_eq!(tunnel.service_tags, vec!["AzureCloud.westeurope"]);
         let acr = find(&reqs, "user.myacr.azurecr.io:443").expect("user acr");
         assert!(acr.required && acr.from_user_config);
+        assert!(acr.location.as_ref().is_some_and(|l| l.file == "c.toml"));
+        let data = find(&reqs, "user.myacr.<region>.data.azurecr.io:443").expect("data");
+        assert_eq!(data.host, "myacr.westeurope.data.azurecr.io");
+        assert_eq!(
+            data.destination,
+            Some(Destination::Host("myacr.westeurope.data.azurecr.io".into()))
+        );
         assert_eq!(
             reqs.last().map(|r| r.endpoint_id.as_str()),
-            Some("user.myacr.azurecr.io:443")
+            Some("user.myacr.<region>.data.azurecr.io:443")
         );
         let arm = find(&reqs, "public.arm").expect("overridden arm");
         assert!(!arm.required && arm.from_user_config);
