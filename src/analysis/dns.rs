@@ -157,8 +157,11 @@ pub fn servers<'a>(ctx: &Ctx<'a>, vnet: &'a VirtualNetwork) -> Known<Vec<DnsServ
                     probe_note = Some("the inbound endpoint's IP is decided at apply; the first usable address of its subnet stands for it".into());
                 }
                 display = format!("{display} (DNS Private Resolver inbound endpoint {})", ep.meta.address());
-            } else if let Some(att) = probe_ip.and_then(|ip| ctx.config.dns_server_attestation(&ip)) {
-                resolver = Resolver::Attested { vnet: att };
+            } else if let Some(att) = probe_ip
+                .and_then(|ip| ctx.config.dns_server(&ip))
+                .filter(|a| a.forwards_to_azure_dns)
+            {
+                resolver = Resolver::Attested { vnet: att.vnet.as_ref().map(|v| v.value.clone()) };
                 display = format!("{display} (attested in the config file)");
             }
         }

@@ -11,16 +11,9 @@ use crate::report::{ClusterReport, EgressResult, Finding, PoolReport, PredictedF
 use crate::source::Origin;
 use std::collections::BTreeMap;
 
-/// Endpoint label as shown to users: `mcr.microsoft.com:443/tcp`.
+/// Endpoint label as shown to users: `mcr.microsoft.com:443/https`.
 pub fn endpoint_label(r: &Requirement) -> String {
-    format!("{}:{}/{}", r.host, r.port, proto_str(r.protocol))
-}
-
-fn proto_str(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-    }
+    r.describe()
 }
 
 pub fn predicted(r: &Requirement) -> Option<PredictedFailure> {
@@ -31,18 +24,38 @@ pub fn predicted(r: &Requirement) -> Option<PredictedFailure> {
     })
 }
 
-/// The flow for a requirement from a subnet.
-pub fn flow_for(req: &Requirement, subnet: Option<&Subnet>) -> Flow {
-    Flow {
-        source_prefixes: subnet
-            .and_then(|s| s.prefixes.known().cloned())
-            .unwrap_or_default(),
-        destination: req.destination.clone(),
-        destination_tags: req.service_tags.clone(),
-        protocol: req.protocol,
-        port: req.port,
-        app_protocol: req.app_protocol,
+/// The flow for a requirement from a subnet, and a note when the destination address is a
+/// stand-in. In-VNet destinations decided at deployment (the API server private endpoint, the API
+/// server subnet) are represented by the first usable address of the prefix they are allocated
+/// from: NSG and route decisions depend on the prefix, and the reason says so. `Err` carries
+/// why no flow can be built.
+pub fn flow_for(req: &Requirement, subnet: &Subnet) -> Result<(Flow, Option<String>), String> {
+    let prefixes = subnet.prefixes.known().cloned().unwrap_or_default();
+    if let Some(flow) = req.flow(prefixes.clone()) {
+        return Ok((flow, None));
     }
+    if let Known::Known(within) = &req.within {
+        if let Some(ipnet::IpNet::V4(n)) = within.first() {
+            let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::from(u32::from(n.network()) + 4));
+            let flow = Flow {
+                source_prefixes: prefixes,
+                destination: Destination::Ip(ip),
+                destination_tags: vec![],
+                protocol: req.protocol,
+                port: req.port,
+                app_protocol: None,
+            };
+            return Ok((flow, Some(format!("{ip} stands for {}, an address in {n} decided at deployment", req.host))));
+        }
+    }
+    if let Known::Unknown(why) = &req.within {
+        return Err(format!("the destination {} is not known before deployment: {why}", req.host));
+    }
+    Err(format!(
+        "the destination {} is not known before deployment ({})",
+        req.host,
+        if req.unresolved.is_empty() { "no address".to_string() } else { format!("unresolved: {}", req.unresolved.join(", ")) }
+    ))
 }
 
 /// The requirements of a cluster (catalogue rows whose condition applies, plus user endpoints).
@@ -64,18 +77,17 @@ pub fn evaluate_pool(
 ) -> PathResult {
     match &pool.subnet {
         Known::Known(r) => match ctx.model.subnet(r) {
-            Some(subnet) => {
-                let flow = flow_for(req, Some(subnet));
-                evaluate_egress(
-                    ctx.model,
-                    &EgressContext {
-                        cluster,
-                        pool,
-                        subnet,
-                    },
-                    &flow,
-                )
-            }
+            Some(subnet) => match flow_for(req, subnet) {
+                Ok((flow, note)) => {
+                    let mut res = evaluate_egress(ctx.model, &EgressContext { cluster, pool, subnet }, &flow);
+                    apply_attestation(ctx, req, &mut res);
+                    if let Some(n) = note {
+                        res.reason = format!("{} ({n})", res.reason);
+                    }
+                    res
+                }
+                Err(why) => unknown(why.clone(), Cause::Other { detail: why }, None),
+            },
             None => unknown(
                 format!(
                     "node subnet {r} is not in the inputs; add the plan or a snapshot that contains it"
@@ -99,6 +111,32 @@ pub fn evaluate_pool(
     }
 }
 
+/// A third-party appliance attested in the config file decides flows the evaluator could not.
+fn apply_attestation(ctx: &Ctx<'_>, req: &Requirement, res: &mut PathResult) {
+    let Some(Cause::UnknownAppliance { next_hop, .. }) = &res.cause else {
+        return;
+    };
+    let Ok(ip) = next_hop.parse::<std::net::IpAddr>() else {
+        return;
+    };
+    let Some(app) = ctx.config.appliance(&ip) else {
+        return;
+    };
+    match app.allowing(req) {
+        Some(rule) => {
+            res.verdict = Verdict::Reachable;
+            res.reason = format!("appliance {} ({ip}) allows it, as attested in {} ({})", app.name, ctx.config.name, rule.text);
+            res.cause = None;
+            res.hops.push(Hop::new(HopKind::Appliance, format!("appliance {} {ip}: attested allow {}", app.name, rule.text), None).with_verdict(Verdict::Reachable));
+        }
+        None => {
+            res.verdict = Verdict::Blocked;
+            res.reason = format!("appliance {} ({ip}) does not allow it: no entry of its attestation in {} covers it", app.name, ctx.config.name);
+            res.hops.push(Hop::new(HopKind::Appliance, format!("appliance {} {ip}: no attested allow covers it", app.name), None).with_verdict(Verdict::Blocked));
+        }
+    }
+}
+
 fn unknown(reason: String, cause: Cause, origin: Option<Origin>) -> PathResult {
     PathResult {
         verdict: Verdict::Unknown,
@@ -112,6 +150,13 @@ fn unknown(reason: String, cause: Cause, origin: Option<Origin>) -> PathResult {
 /// Node pools without a subnet live in an AKS-managed VNet: AKS creates the subnet, an NSG with
 /// default rules on the NICs, and the egress for `loadBalancer` / `managedNATGateway`.
 fn managed_vnet(cluster: &Cluster, req: &Requirement) -> PathResult {
+    let Some(dest) = &req.destination else {
+        return unknown(
+            format!("the destination {} is not known before deployment", req.host),
+            Cause::Other { detail: "destination unknown".into() },
+            None,
+        );
+    };
     let hop = Hop::new(
         HopKind::Subnet,
         "AKS-managed VNet (no vnet_subnet_id): subnet and NSG created by AKS with default rules",
@@ -119,7 +164,7 @@ fn managed_vnet(cluster: &Cluster, req: &Requirement) -> PathResult {
     );
     match &cluster.outbound_type {
         Known::Known(OutboundType::LoadBalancer | OutboundType::ManagedNatGateway | OutboundType::ManagedNatGatewayV2)
-            if is_public_destination(&req.destination) =>
+            if is_public_destination(dest) =>
         {
             let ot = cluster.outbound_type.known().map(|o| o.as_str()).unwrap_or("");
             PathResult {
@@ -173,7 +218,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
             egress.push(EgressResult {
                 host: req.host.clone(),
                 port: req.port,
-                protocol: proto_str(req.protocol).to_string(),
+                protocol: req.protocol_str().to_string(),
                 required: req.required,
                 verdict: res.verdict,
                 reason: res.reason.clone(),
@@ -454,8 +499,8 @@ fn nsg_help(req: &Requirement, deny_priority: u32, default_rule: bool) -> String
         .cloned()
         .unwrap_or_else(|| "Internet".into());
     let dest = match &req.destination {
-        Destination::Ip(ip) => ip.to_string(),
-        Destination::Tag(t) => t.clone(),
+        Some(Destination::Ip(ip)) => ip.to_string(),
+        Some(Destination::Tag(t)) => t.clone(),
         _ => tag,
     };
     let proto = match req.protocol {
@@ -491,7 +536,7 @@ resource \"azurerm_network_security_rule\" \"allow_aks_egress_{port}\" {{\n\
 
 fn firewall_help(req: &Requirement) -> String {
     match (req.app_protocol, &req.destination) {
-        (Some(app), Destination::Host(h)) => {
+        (Some(app), Some(Destination::Host(h))) => {
             let proto = match app {
                 AppProto::Http => "Http",
                 AppProto::Https => "Https",
@@ -530,10 +575,11 @@ fn firewall_help(req: &Requirement) -> String {
         }
         (_, dest) => {
             let (addr, fqdn) = match dest {
-                Destination::Ip(ip) => (format!("\"{ip}\""), false),
-                Destination::Tag(t) => (format!("\"{t}\""), false),
-                Destination::Host(h) => (format!("\"{h}\""), true),
-                Destination::AnyPublic => ("\"*\"".to_string(), false),
+                Some(Destination::Ip(ip)) => (format!("\"{ip}\""), false),
+                Some(Destination::Tag(t)) => (format!("\"{t}\""), false),
+                Some(Destination::Host(h)) => (format!("\"{h}\""), true),
+                Some(Destination::AnyPublic) => ("\"*\"".to_string(), false),
+                None => (format!("\"{}\"", req.host), false),
             };
             let field = if fqdn {
                 "destination_fqdns    "

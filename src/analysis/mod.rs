@@ -3,8 +3,11 @@
 //! *Invariant:* no input-format knowledge (only the model) and no output-format knowledge (only
 //! [`Finding`]s and the format-independent [`Report`]).
 
+pub mod dns;
 pub mod egress;
+pub mod firewall;
 pub mod outbound;
+pub mod private;
 pub mod registry;
 
 use crate::model::{Cloud, Model};
@@ -57,7 +60,50 @@ pub fn check(
         outbound::check(&ctx, cluster, &mut report.findings);
         let cr = egress::check(&ctx, cluster, &mut report.findings);
         report.clusters.push(cr);
+        dns::check(&ctx, cluster, &mut report.findings);
+        private::check(&ctx, cluster, &mut report.findings);
     }
+    firewall::check(&ctx, &firewalls_in_use(model, &ctx), &mut report.findings);
     report.sort();
     report
+}
+
+/// Keys of the firewalls some node pool depends on: a next hop of a node subnet's route table,
+/// or a DNS server of a node VNet.
+pub fn firewalls_in_use(model: &Model, ctx: &Ctx<'_>) -> Vec<String> {
+    use crate::model::{IpSymbol, Known};
+    let mut used = vec![];
+    let mut add = |fw: Option<&crate::model::Firewall>| {
+        if let Some(f) = fw {
+            if !used.contains(&f.meta.key) {
+                used.push(f.meta.key.clone());
+            }
+        }
+    };
+    let by_value = |v: &crate::model::IpValue| -> Option<&crate::model::Firewall> {
+        match (&v.symbol, &v.ip) {
+            (Some(IpSymbol::FirewallPrivateIp(r)), _) => model.firewall(r),
+            (_, Known::Known(ip)) => model.firewalls.iter().find(|f| f.private_ip.known() == Some(ip)),
+            _ => None,
+        }
+    };
+    for c in &model.clusters {
+        for p in &c.node_pools {
+            let Some(s) = p.subnet.known().and_then(|r| model.subnet(r)) else { continue };
+            if let Some(rt) = s.route_table.known().and_then(|r| model.route_table(r)) {
+                for route in rt.routes.known().into_iter().flatten() {
+                    if let Some(v) = &route.next_hop_ip {
+                        add(by_value(v));
+                    }
+                }
+            }
+            if let Some(v) = model.subnet_vnet(s) {
+                for d in v.dns_servers.known().into_iter().flatten() {
+                    add(by_value(d));
+                }
+            }
+        }
+    }
+    let _ = ctx;
+    used
 }

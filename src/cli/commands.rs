@@ -70,15 +70,20 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
             }
         }
     }
-    let mut catalogue = Catalogue::builtin().clone();
-    if let Some(dir) = &args.policy_dir {
-        if let Err(e) = catalogue.load_dir(dir) {
+    let catalogue = match &args.policy_dir {
+        Some(dir) => Catalogue::load_dir(dir),
+        None => Catalogue::builtin().cloned(),
+    };
+    let catalogue = match catalogue {
+        Ok(c) => c,
+        Err(e) => {
             print_error(&e);
             failed = true;
+            Catalogue::default()
         }
-    }
+    };
     let config = match &args.config {
-        Some(p) => match Config::load(p) {
+        Some(p) => match Config::load(p).and_then(|c| c.validate_against(&catalogue).map(|_| c)) {
             Ok(c) => c,
             Err(e) => {
                 print_error(&e);
@@ -98,7 +103,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         CloudArg::Usgov => Cloud::UsGov,
     });
     let options = CheckOptions {
-        cloud: cloud.or(config.cloud),
+        cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
     };
     Ok(Loaded {
         sources,
@@ -189,14 +194,27 @@ fn requirements(a: RequirementsArgs) -> i32 {
         if !a.all {
             reqs.retain(|r| r.required);
         }
-        let prefixes: Vec<ipnet::IpNet> = c
-            .node_pools
-            .iter()
-            .filter_map(|p| p.subnet.known().and_then(|r| l.model.subnet(r)))
-            .filter_map(|s| s.prefixes.known().cloned())
-            .flatten()
-            .collect();
-        per_cluster.push((c.meta.address().to_string(), prefixes, reqs));
+        // node subnet prefixes, only when every pool's subnet prefixes are known
+        let mut prefixes: Option<Vec<ipnet::IpNet>> = Some(vec![]);
+        for p in &c.node_pools {
+            match p.subnet.known().and_then(|r| l.model.subnet(r)).and_then(|s| s.prefixes.known()) {
+                Some(ps) => {
+                    if let Some(v) = prefixes.as_mut() {
+                        for n in ps {
+                            if !v.contains(n) {
+                                v.push(*n);
+                            }
+                        }
+                    }
+                }
+                None => prefixes = None,
+            }
+        }
+        per_cluster.push(report::requirements::ClusterRequirements {
+            address: c.meta.address().to_string(),
+            requirements: reqs,
+            node_subnet_prefixes: prefixes.filter(|v| !v.is_empty()),
+        });
     }
     if per_cluster.is_empty() {
         eprintln!("aks-preflight: the inputs contain no AKS cluster; nothing to list");

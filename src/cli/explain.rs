@@ -52,7 +52,12 @@ fn adhoc(host: &str, port: u16, protocol: Protocol) -> Requirement {
     Requirement {
         endpoint_id: format!("adhoc.{host}:{port}"),
         host: host.to_string(),
-        destination,
+        destination: Some(destination),
+        within: crate::model::Known::Absent,
+        unresolved: vec![],
+        also_ids: vec![],
+        also_conditions: vec![],
+        location: None,
         protocol,
         app_protocol,
         port,

@@ -4,6 +4,7 @@
 pub mod finding;
 pub mod human;
 pub mod json;
+pub mod requirements;
 
 pub use finding::{Finding, Label, PredictedFailure, Severity};
 
