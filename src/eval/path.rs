@@ -194,6 +194,12 @@ impl Trace {
     ) {
         self.hops.push(Hop::new(kind, desc, origin).with_verdict(v));
     }
+    /// Set the verdict of the last hop (the element that decided).
+    fn mark_last(&mut self, v: Verdict) {
+        if let Some(h) = self.hops.last_mut() {
+            h.verdict = Some(v);
+        }
+    }
     fn defer(&mut self, s: Stop) {
         if self.pending.is_none() {
             self.pending = Some(s);
@@ -615,6 +621,7 @@ fn internet_egress(
             "{} sends the private address {ip} to the internet, where it cannot be delivered",
             route.describe()
         );
+        t.mark_last(Verdict::Blocked);
         return Err(Stop::blocked(
             d.clone(),
             Cause::Other { detail: d },
@@ -943,7 +950,23 @@ fn through_firewall(
     location: Option<&str>,
 ) -> Result<String, Stop> {
     let subnet = ctx.subnet;
-    let fw = resolve_appliance(model, route, subnet)?;
+    let fw = match resolve_appliance(model, route, subnet) {
+        Ok(fw) => fw,
+        Err(stop) => {
+            let shown = route
+                .next_hop_ip
+                .as_ref()
+                .map(routing::ip_value_display)
+                .unwrap_or_else(|| "(no next hop IP)".into());
+            t.hop_v(
+                HopKind::Appliance,
+                format!("next hop {shown}: not an Azure Firewall in the input"),
+                route.origin.clone(),
+                stop.verdict,
+            );
+            return Err(stop);
+        }
+    };
     let faddr = fw.meta.address().to_string();
     let fip = fw
         .private_ip
@@ -954,8 +977,16 @@ fn through_firewall(
     let (spoke, _) = vnet_of_subnet(model, subnet);
     match (spoke, firewall_vnet(model, fw)) {
         (Some(spoke), Ok(hub)) => {
-            if !routing::refs_same_vnet(model, &spoke, &hub) {
-                check_hub_peering(model, t, &spoke, &hub)?;
+            if !routing::refs_same_vnet(model, &spoke, &hub)
+                && let Err(stop) = check_hub_peering(model, t, &spoke, &hub)
+            {
+                t.hop_v(
+                    HopKind::Peering,
+                    format!("peering between {spoke} and {hub}: {}", stop.reason),
+                    stop.origin.clone(),
+                    stop.verdict,
+                );
+                return Err(stop);
             }
         }
         (None, _) => {
@@ -1133,6 +1164,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
         };
         t.hop(HopKind::Route, route.describe(), route.origin.clone());
         if let Some(why) = &rd.possible_forced_tunnelling {
+            t.mark_last(Verdict::Unknown);
             return Err(Stop::unknown(
                 format!(
                     "{why}, so the path of {} may continue outside Azure",
@@ -1189,9 +1221,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                         pr.origin.clone(),
                     ));
                 }
-                if let Some(h) = t.hops.last_mut() {
-                    h.verdict = Some(Verdict::Blocked);
-                }
+                t.mark_last(Verdict::Blocked);
                 Err(Stop::blocked(
                     format!(
                         "{} drops {} (next hop None)",
@@ -1264,4 +1294,530 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
         }
     })();
     t.finish(end, &what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::flow::Protocol;
+    use crate::eval::routing::tests::{
+        base_model, host_flow, ip_flow, meta, named, net, peering, route, route_table, subnet, vnet,
+    };
+    use crate::model::{
+        Access, AddressMatch, Cluster, Direction, IpValue, NatGateway, NextHopType, NodePool, Nsg,
+        NsgProtocol, PortRange, SecurityRule,
+    };
+
+    fn cluster(ot: Known<OutboundType>) -> Cluster {
+        let mut m = named("azurerm_kubernetes_cluster.aks", "aks");
+        m.location = Known::Known("westeurope".into());
+        Cluster {
+            meta: m,
+            dns_prefix: Known::Absent,
+            outbound_type: ot,
+            network_plugin: Known::Absent,
+            network_plugin_mode: Known::Absent,
+            private_cluster: Known::Known(false),
+            private_dns_zone: Known::Absent,
+            private_cluster_public_fqdn: Known::Absent,
+            authorized_ip_ranges: Known::Absent,
+            apiserver_vnet_integration: Known::Absent,
+            apiserver_subnet: Known::Absent,
+            lb_outbound_ips: vec![],
+            lb_outbound_ip_prefixes: vec![],
+            bootstrap_artifact_source: Known::Absent,
+            http_proxy: Known::Absent,
+            features: vec![],
+            node_pools: vec![],
+        }
+    }
+
+    fn pool() -> NodePool {
+        NodePool {
+            key: "azurerm_kubernetes_cluster.aks/default_node_pool".into(),
+            name: Known::Known("system".into()),
+            origin: Origin::default(),
+            subnet: Known::Known(Ref::key("subnet.nodes")),
+            subnet_origin: Origin::default(),
+            os_type: Known::Absent,
+            vm_size: Known::Absent,
+            gpu: false,
+            node_public_ip: Known::Known(false),
+            mode: Known::Absent,
+            lifecycle: Default::default(),
+        }
+    }
+
+    fn run(m: &Model, ot: Known<OutboundType>, flow: &Flow) -> PathResult {
+        let c = cluster(ot);
+        let p = pool();
+        let s = m
+            .subnets
+            .iter()
+            .find(|s| s.meta.key == "subnet.nodes")
+            .unwrap();
+        let ctx = EgressContext {
+            cluster: &c,
+            pool: &p,
+            subnet: s,
+        };
+        evaluate_egress(m, &ctx, flow)
+    }
+
+    fn lb() -> Known<OutboundType> {
+        Known::Known(OutboundType::LoadBalancer)
+    }
+    fn udr() -> Known<OutboundType> {
+        Known::Known(OutboundType::UserDefinedRouting)
+    }
+
+    fn mcr() -> Flow {
+        host_flow("mcr.microsoft.com", &["MicrosoftContainerRegistry"])
+    }
+
+    fn deny_rule(name: &str, prio: u32, dir: Direction, ports: &str, dst: &str) -> SecurityRule {
+        SecurityRule {
+            name: Known::Known(name.into()),
+            origin: crate::eval::routing::tests::origin(&format!("rule {name}")),
+            priority: Known::Known(prio),
+            direction: Known::Known(dir),
+            access: Known::Known(Access::Deny),
+            protocol: Known::Known(NsgProtocol::Any),
+            source_ports: Known::Known(vec![PortRange::ANY]),
+            destination_ports: Known::Known(vec![PortRange::parse(ports).unwrap()]),
+            sources: Known::Known(vec![AddressMatch::Any]),
+            destinations: Known::Known(vec![AddressMatch::parse(dst)]),
+        }
+    }
+
+    fn with_nsg(m: &mut Model, subnet_key: &str, nsg_key: &str, rules: Vec<SecurityRule>) {
+        m.nsgs.push(Nsg {
+            meta: named(nsg_key, nsg_key),
+            rules: Known::Known(rules),
+        });
+        let s = m
+            .subnets
+            .iter_mut()
+            .find(|s| s.meta.key == subnet_key)
+            .unwrap();
+        s.nsg = Known::Known(Ref::key(nsg_key));
+    }
+
+    fn with_routes(m: &mut Model, routes: Vec<crate::model::Route>) {
+        m.route_tables
+            .push(route_table("azurerm_route_table.rt", routes));
+        m.subnets[0].route_table = Known::Known(Ref::key("azurerm_route_table.rt"));
+    }
+
+    /// Hub VNet 10.1.0.0/16 with an Azure Firewall at 10.1.0.4, peered both ways.
+    fn hub(m: &mut Model, forwarded: Known<bool>) {
+        m.vnets.push(vnet("vnet.hub", &["10.1.0.0/16"]));
+        m.subnets
+            .push(subnet("subnet.fw", "vnet.hub", &["10.1.0.0/26"]));
+        let mut p = peering("peering.spoke-hub", "vnet.spoke", "vnet.hub");
+        p.allow_forwarded_traffic = forwarded;
+        m.peerings.push(p);
+        m.peerings
+            .push(peering("peering.hub-spoke", "vnet.hub", "vnet.spoke"));
+        m.firewalls.push(Firewall {
+            meta: named("azurerm_firewall.fw", "fw"),
+            subnet: Known::Known(Ref::key("subnet.fw")),
+            private_ip: Known::Known("10.1.0.4".parse().unwrap()),
+            public_ips: vec![],
+            policy: Known::Absent,
+            dns_proxy: Known::Absent,
+            dns_servers: vec![],
+            threat_intel_mode: Known::Absent,
+            sku_tier: Known::Absent,
+            collections: vec![],
+        });
+    }
+
+    #[test]
+    fn default_path_through_load_balancer() {
+        let m = base_model();
+        let r = run(&m, lb(), &mcr());
+        assert_eq!(r.verdict, Verdict::Reachable, "{}", r.reason);
+        assert!(r.reason.contains("load balancer"), "{}", r.reason);
+        assert_eq!(r.hops[0].kind, HopKind::Subnet);
+        assert!(r.cause.is_none());
+    }
+
+    #[test]
+    fn nsg_deny_blocks() {
+        let mut m = base_model();
+        with_nsg(
+            &mut m,
+            "subnet.nodes",
+            "azurerm_network_security_group.nodes",
+            vec![deny_rule(
+                "deny-internet",
+                100,
+                Direction::Outbound,
+                "443",
+                "Internet",
+            )],
+        );
+        let r = run(&m, lb(), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked);
+        assert_eq!(
+            r.cause,
+            Some(Cause::NsgRule {
+                nsg: "azurerm_network_security_group.nodes".into(),
+                rule_name: "deny-internet".into(),
+                priority: 100,
+                default_rule: false,
+            })
+        );
+        assert!(r.hops.iter().any(|h| {
+            h.kind == HopKind::NsgRule
+                && h.verdict == Some(Verdict::Blocked)
+                && h.description
+                    .contains("rule \"deny-internet\" (priority 100, Deny)")
+        }));
+    }
+
+    #[test]
+    fn udr_to_none_blackholes() {
+        let mut m = base_model();
+        with_routes(
+            &mut m,
+            vec![route("drop", "0.0.0.0/0", NextHopType::None, None)],
+        );
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked);
+        assert!(matches!(
+            r.cause,
+            Some(Cause::RouteBlackhole { ref route_name, system: false, .. }) if route_name == "drop"
+        ));
+    }
+
+    #[test]
+    fn firewall_in_peered_hub() {
+        let mut m = base_model();
+        hub(&mut m, Known::Known(true));
+        with_routes(
+            &mut m,
+            vec![route(
+                "to-fw",
+                "0.0.0.0/0",
+                NextHopType::VirtualAppliance,
+                Some("10.1.0.4"),
+            )],
+        );
+        let r = run(&m, udr(), &mcr());
+        // Peering fine; the firewall decides (its evaluator is another work item: unknown today).
+        assert!(r.hops.iter().any(|h| h.kind == HopKind::Peering));
+        assert!(
+            r.hops
+                .iter()
+                .any(|h| h.kind == HopKind::Firewall
+                    && h.description.contains("azurerm_firewall.fw"))
+        );
+        assert_ne!(r.verdict, Verdict::Blocked);
+        if r.verdict == Verdict::Unknown {
+            assert!(matches!(r.cause, Some(Cause::FirewallUndecided { .. })));
+        }
+    }
+
+    #[test]
+    fn firewall_hub_without_forwarded_traffic_blocks() {
+        let mut m = base_model();
+        hub(&mut m, Known::Absent);
+        with_routes(
+            &mut m,
+            vec![route(
+                "to-fw",
+                "0.0.0.0/0",
+                NextHopType::VirtualAppliance,
+                Some("10.1.0.4"),
+            )],
+        );
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked, "{}", r.reason);
+        assert!(matches!(r.cause, Some(Cause::Peering { .. })));
+        assert!(r.reason.contains("allow_forwarded_traffic"), "{}", r.reason);
+        // Unknown flag: unknown.
+        m.peerings[0].allow_forwarded_traffic = Known::unknown("var.fwd");
+        assert_eq!(run(&m, udr(), &mcr()).verdict, Verdict::Unknown);
+        // Missing hub -> spoke side: blocked (the hub is in the input).
+        m.peerings[0].allow_forwarded_traffic = Known::Known(true);
+        m.peerings.remove(1);
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked);
+        assert!(
+            r.reason.contains("no peering from vnet.hub"),
+            "{}",
+            r.reason
+        );
+        // Firewall referenced symbolically.
+        let mut m = base_model();
+        hub(&mut m, Known::Known(false));
+        let mut rt = route("to-fw", "0.0.0.0/0", NextHopType::VirtualAppliance, None);
+        rt.next_hop_ip = Some(IpValue {
+            ip: Known::unknown("known after apply"),
+            symbol: Some(IpSymbol::FirewallPrivateIp(Ref::key("azurerm_firewall.fw"))),
+            origin: Origin::default(),
+        });
+        with_routes(&mut m, vec![rt]);
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked);
+        assert!(matches!(r.cause, Some(Cause::Peering { .. })));
+    }
+
+    #[test]
+    fn unknown_appliance_and_unknown_next_hop() {
+        let mut m = base_model();
+        with_routes(
+            &mut m,
+            vec![route(
+                "to-nva",
+                "0.0.0.0/0",
+                NextHopType::VirtualAppliance,
+                Some("10.0.9.4"),
+            )],
+        );
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(matches!(
+            r.cause,
+            Some(Cause::UnknownAppliance { ref next_hop, .. }) if next_hop == "10.0.9.4"
+        ));
+        assert!(r.reason.contains("attestation"), "{}", r.reason);
+        let mut m = base_model();
+        let mut rt = route("to-nva", "0.0.0.0/0", NextHopType::VirtualAppliance, None);
+        rt.next_hop_ip = Some(IpValue {
+            ip: Known::unknown("var.nva_ip"),
+            symbol: None,
+            origin: Origin::default(),
+        });
+        with_routes(&mut m, vec![rt]);
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(r.reason.contains("var.nva_ip"), "{}", r.reason);
+    }
+
+    #[test]
+    fn gateway_next_hop_is_unknown() {
+        let mut m = base_model();
+        with_routes(
+            &mut m,
+            vec![route(
+                "to-onprem",
+                "0.0.0.0/0",
+                NextHopType::VirtualNetworkGateway,
+                None,
+            )],
+        );
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(matches!(r.cause, Some(Cause::GatewayNextHop { .. })));
+        assert!(r.reason.contains("forced tunnelling"));
+    }
+
+    #[test]
+    fn possible_bgp_default_route_is_unknown() {
+        let mut m = base_model();
+        let mut gw = subnet("subnet.gw", "vnet.spoke", &["10.0.255.0/27"]);
+        gw.meta.name = Known::Known("GatewaySubnet".into());
+        m.subnets.push(gw);
+        let r = run(&m, lb(), &mcr());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(matches!(r.cause, Some(Cause::GatewayNextHop { .. })));
+    }
+
+    #[test]
+    fn nat_gateway_needs_public_ip() {
+        let mut m = base_model();
+        m.nat_gateways.push(NatGateway {
+            meta: named("azurerm_nat_gateway.ng", "ng"),
+            public_ips: vec![],
+            public_ip_prefixes: vec![],
+        });
+        m.subnets[0].nat_gateway = Known::Known(Ref::key("azurerm_nat_gateway.ng"));
+        let ot = Known::Known(OutboundType::UserAssignedNatGateway);
+        let r = run(&m, ot.clone(), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked);
+        assert!(matches!(r.cause, Some(Cause::NoInternetEgress { .. })));
+        m.nat_gateways[0]
+            .public_ips
+            .push(Ref::key("azurerm_public_ip.ng"));
+        let r = run(&m, ot, &mcr());
+        assert_eq!(r.verdict, Verdict::Reachable);
+        assert!(r.reason.contains("NAT gateway azurerm_nat_gateway.ng"));
+    }
+
+    #[test]
+    fn default_outbound_access() {
+        let mut m = base_model();
+        with_routes(
+            &mut m,
+            vec![route("inet", "0.0.0.0/0", NextHopType::Internet, None)],
+        );
+        m.subnets[0].default_outbound_access = Known::Known(false);
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked, "{}", r.reason);
+        assert!(matches!(r.cause, Some(Cause::NoInternetEgress { .. })));
+        m.subnets[0].default_outbound_access = Known::Absent;
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Reachable);
+        assert!(
+            r.reason
+                .contains("default outbound access (implicit, being retired)")
+        );
+        // Outbound type none behaves the same.
+        m.subnets[0].default_outbound_access = Known::Known(false);
+        let r = run(&m, Known::Known(OutboundType::None), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked);
+        // Node public IPs give egress anyway.
+        let c = cluster(Known::Known(OutboundType::None));
+        let mut p = pool();
+        p.node_public_ip = Known::Known(true);
+        let ctx = EgressContext {
+            cluster: &c,
+            pool: &p,
+            subnet: &m.subnets[0],
+        };
+        assert_eq!(
+            evaluate_egress(&m, &ctx, &mcr()).verdict,
+            Verdict::Reachable
+        );
+    }
+
+    #[test]
+    fn private_dns_server_via_specific_route_to_firewall() {
+        let mut m = base_model();
+        hub(&mut m, Known::Known(true));
+        m.vnets.push(vnet("vnet.shared", &["10.2.0.0/16"]));
+        m.subnets
+            .push(subnet("subnet.dns", "vnet.shared", &["10.2.0.0/24"]));
+        with_routes(
+            &mut m,
+            vec![route(
+                "dns",
+                "10.2.0.4/32",
+                NextHopType::VirtualAppliance,
+                Some("10.1.0.4"),
+            )],
+        );
+        let r = run(&m, lb(), &ip_flow("10.2.0.4", Protocol::Udp, 53));
+        assert!(
+            r.hops
+                .iter()
+                .any(|h| h.kind == HopKind::Route && h.description.contains("route \"dns\""))
+        );
+        assert!(r.hops.iter().any(|h| h.kind == HopKind::Firewall));
+        // Without the route, 10.2.0.4 is not peered: the reserved range drops it.
+        m.route_tables[0].routes = Known::Known(vec![]);
+        let r = run(&m, lb(), &ip_flow("10.2.0.4", Protocol::Udp, 53));
+        assert_eq!(r.verdict, Verdict::Blocked);
+        assert!(matches!(
+            r.cause,
+            Some(Cause::RouteBlackhole { system: true, .. })
+        ));
+    }
+
+    #[test]
+    fn in_vnet_destination_checks_inbound_nsg() {
+        let mut m = base_model();
+        m.subnets
+            .push(subnet("subnet.dns", "vnet.spoke", &["10.0.2.0/24"]));
+        let dns = ip_flow("10.0.2.4", Protocol::Udp, 53);
+        let r = run(&m, lb(), &dns);
+        assert_eq!(r.verdict, Verdict::Reachable, "{}", r.reason);
+        with_nsg(
+            &mut m,
+            "subnet.dns",
+            "azurerm_network_security_group.dns",
+            vec![deny_rule("deny-dns", 100, Direction::Inbound, "53", "*")],
+        );
+        let r = run(&m, lb(), &dns);
+        assert_eq!(r.verdict, Verdict::Blocked);
+        assert!(
+            r.reason.contains("deny-dns") && r.reason.contains("inbound"),
+            "{}",
+            r.reason
+        );
+        // Peered VNet destination.
+        let mut m = base_model();
+        hub(&mut m, Known::Known(true));
+        m.subnets
+            .push(subnet("subnet.hubdns", "vnet.hub", &["10.1.1.0/24"]));
+        let r = run(&m, lb(), &ip_flow("10.1.1.4", Protocol::Udp, 53));
+        assert_eq!(r.verdict, Verdict::Reachable, "{}", r.reason);
+        assert!(r.hops.iter().any(|h| h.kind == HopKind::Peering));
+        // Peering only on one side: dropped, and the peering is named as the cause.
+        m.peerings.remove(1);
+        let r = run(&m, lb(), &ip_flow("10.1.1.4", Protocol::Udp, 53));
+        assert_eq!(r.verdict, Verdict::Blocked);
+        assert!(
+            matches!(r.cause, Some(Cause::Peering { .. })),
+            "{:?}",
+            r.cause
+        );
+    }
+
+    #[test]
+    fn unknown_nsg_then_definite_block() {
+        let mut m = base_model();
+        m.nsgs.push(Nsg {
+            meta: meta("nsg.x"),
+            rules: Known::unknown("known after apply"),
+        });
+        m.subnets[0].nsg = Known::Known(Ref::key("nsg.x"));
+        let r = run(&m, lb(), &mcr());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(matches!(r.cause, Some(Cause::NsgUndecided { .. })));
+        with_routes(
+            &mut m,
+            vec![route("drop", "0.0.0.0/0", NextHopType::None, None)],
+        );
+        let r = run(&m, lb(), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked);
+        // NSG association unknown.
+        let mut m = base_model();
+        m.subnets[0].nsg = Known::unknown("module output");
+        let r = run(&m, lb(), &mcr());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(matches!(r.cause, Some(Cause::SubnetUndecided { .. })));
+    }
+
+    #[test]
+    fn unknown_subnet_prefixes_and_route_table() {
+        let mut m = base_model();
+        m.subnets[0].prefixes = Known::unknown("var.prefixes");
+        let mut f = mcr();
+        f.source_prefixes.clear();
+        let r = run(&m, lb(), &f);
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(matches!(r.cause, Some(Cause::SubnetUndecided { .. })));
+        let mut m = base_model();
+        m.subnets[0].route_table = Known::unknown("module output");
+        let r = run(&m, lb(), &mcr());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(matches!(r.cause, Some(Cause::SubnetUndecided { .. })));
+    }
+
+    #[test]
+    fn platform_address_ignores_routes() {
+        let mut m = base_model();
+        with_routes(
+            &mut m,
+            vec![route("drop", "0.0.0.0/0", NextHopType::None, None)],
+        );
+        let r = run(&m, udr(), &ip_flow("168.63.129.16", Protocol::Udp, 53));
+        assert_eq!(r.verdict, Verdict::Reachable, "{}", r.reason);
+    }
+
+    #[test]
+    fn private_ip_via_internet_is_blocked() {
+        let mut m = base_model();
+        with_routes(
+            &mut m,
+            vec![route("inet", "0.0.0.0/0", NextHopType::Internet, None)],
+        );
+        let r = run(&m, lb(), &ip_flow("172.20.0.4", Protocol::Tcp, 443));
+        assert_eq!(r.verdict, Verdict::Blocked);
+        let _ = net("10.0.0.0/8");
+    }
 }
