@@ -146,30 +146,32 @@ pub struct EgressContext<'a> {
 
 // ---------------------------------------------------------------- evaluation
 
-/// A definite or undecided stop on the path.
-struct Stop {
+/// A definite or undecided stop on the path (boxed: it travels in `Err`).
+type Stop = Box<StopData>;
+
+struct StopData {
     verdict: Verdict,
     reason: String,
     cause: Cause,
     origin: Option<Origin>,
 }
 
-impl Stop {
-    fn blocked(reason: String, cause: Cause, origin: Option<Origin>) -> Self {
-        Stop {
+impl StopData {
+    fn blocked(reason: String, cause: Cause, origin: Option<Origin>) -> Stop {
+        Box::new(StopData {
             verdict: Verdict::Blocked,
             reason,
             cause,
             origin,
-        }
+        })
     }
-    fn unknown(reason: String, cause: Cause, origin: Option<Origin>) -> Self {
-        Stop {
+    fn unknown(reason: String, cause: Cause, origin: Option<Origin>) -> Stop {
+        Box::new(StopData {
             verdict: Verdict::Unknown,
             reason,
             cause,
             origin,
-        }
+        })
     }
 }
 
@@ -289,7 +291,7 @@ fn nsg_hops(
         Verdict::Reachable => None,
         Verdict::Blocked => {
             let r = d.deciding.as_ref();
-            Some(Stop::blocked(
+            Some(StopData::blocked(
                 d.reason.clone(),
                 Cause::NsgRule {
                     nsg: nsg.meta.address().to_string(),
@@ -300,7 +302,7 @@ fn nsg_hops(
                 r.map(|r| r.origin.clone()),
             ))
         }
-        Verdict::Unknown => Some(Stop::unknown(
+        Verdict::Unknown => Some(StopData::unknown(
             d.reason.clone(),
             Cause::NsgUndecided {
                 nsg: nsg.meta.address().to_string(),
@@ -339,7 +341,7 @@ fn subnet_nsg(
             );
             Ok(format!("no NSG on {role} {saddr}"))
         }
-        Known::Unknown(why) => Err(Stop::unknown(
+        Known::Unknown(why) => Err(StopData::unknown(
             format!(
                 "the NSG association of {role} {saddr} is not known ({why}), so its rules cannot \
                  be checked"
@@ -352,7 +354,7 @@ fn subnet_nsg(
         )),
         Known::Known(r) => {
             let Some(nsg) = model.nsg(r) else {
-                return Err(Stop::unknown(
+                return Err(StopData::unknown(
                     format!(
                         "{role} {saddr} uses NSG {r}, which is not in the input, so its rules \
                          cannot be checked"
@@ -449,7 +451,7 @@ fn check_hub_peering(model: &Model, t: &mut Trace, spoke: &Ref, hub: &Ref) -> Re
         let Some(p) = p else {
             let detail = format!("there is no peering from {local} to {remote}");
             if model.vnet(local).is_some() {
-                return Err(Stop::blocked(
+                return Err(StopData::blocked(
                     format!(
                         "{detail}; the next hop is in {hub}, and a peering carries traffic only \
                          when both sides exist"
@@ -458,7 +460,7 @@ fn check_hub_peering(model: &Model, t: &mut Trace, spoke: &Ref, hub: &Ref) -> Re
                     model.vnet(local).map(|v| v.meta.origin.clone()),
                 ));
             }
-            return Err(Stop::unknown(
+            return Err(StopData::unknown(
                 format!(
                     "the peering from {local} to {remote} is not in the input ({local} is managed \
                      elsewhere), so whether the next hop in {hub} is reachable cannot be decided"
@@ -471,7 +473,7 @@ fn check_hub_peering(model: &Model, t: &mut Trace, spoke: &Ref, hub: &Ref) -> Re
         match &p.allow_virtual_network_access {
             Known::Known(false) => {
                 let d = format!("{addr} has allow_virtual_network_access = false");
-                return Err(Stop::blocked(
+                return Err(StopData::blocked(
                     format!("{d}, so traffic between {spoke} and {hub} is dropped"),
                     peer_cause(Some(p), &d),
                     Some(p.meta.origin_of("allow_virtual_network_access").clone()),
@@ -479,7 +481,7 @@ fn check_hub_peering(model: &Model, t: &mut Trace, spoke: &Ref, hub: &Ref) -> Re
             }
             Known::Unknown(why) => {
                 let d = format!("allow_virtual_network_access of {addr} is not known ({why})");
-                return Err(Stop::unknown(
+                return Err(StopData::unknown(
                     d.clone(),
                     peer_cause(Some(p), &d),
                     Some(p.meta.origin_of("allow_virtual_network_access").clone()),
@@ -491,7 +493,7 @@ fn check_hub_peering(model: &Model, t: &mut Trace, spoke: &Ref, hub: &Ref) -> Re
             && !state.eq_ignore_ascii_case("Connected")
         {
             let d = format!("{addr} is in state {state}, not Connected");
-            return Err(Stop::blocked(
+            return Err(StopData::blocked(
                 format!("{d}, so traffic between {spoke} and {hub} is dropped"),
                 peer_cause(Some(p), &d),
                 Some(p.meta.origin_of("state").clone()),
@@ -507,7 +509,7 @@ fn check_hub_peering(model: &Model, t: &mut Trace, spoke: &Ref, hub: &Ref) -> Re
         Known::Known(true) => {}
         Known::Unknown(why) => {
             let d = format!("allow_forwarded_traffic of {addr} is not known ({why})");
-            return Err(Stop::unknown(
+            return Err(StopData::unknown(
                 format!(
                     "{d}; the spoke side must accept traffic forwarded by the appliance in {hub} \
                      (the return traffic of the flow)"
@@ -526,7 +528,7 @@ fn check_hub_peering(model: &Model, t: &mut Trace, spoke: &Ref, hub: &Ref) -> Re
                 "is false"
             };
             let d = format!("allow_forwarded_traffic of {addr} {set}");
-            return Err(Stop::blocked(
+            return Err(StopData::blocked(
                 format!(
                     "{d}: the return traffic that the appliance in {hub} forwards back to the \
                      nodes is dropped by the spoke side of the peering"
@@ -576,7 +578,7 @@ fn deliver_private(
         .max_by_key(|(l, _)| *l)
         .map(|(_, s)| s);
     let Some(ds) = dest else {
-        return Err(Stop::unknown(
+        return Err(StopData::unknown(
             format!(
                 "no subnet in the input contains {ip}, so the NSG in front of it cannot be checked"
             ),
@@ -622,7 +624,7 @@ fn internet_egress(
             route.describe()
         );
         t.mark_last(Verdict::Blocked);
-        return Err(Stop::blocked(
+        return Err(StopData::blocked(
             d.clone(),
             Cause::Other { detail: d },
             route_origin(route, subnet),
@@ -632,7 +634,7 @@ fn internet_egress(
     match &subnet.nat_gateway {
         Known::Known(r) => {
             let Some(ng) = model.nat_gateway(r) else {
-                return Err(Stop::unknown(
+                return Err(StopData::unknown(
                     format!(
                         "subnet {saddr} uses NAT gateway {r}, which is not in the input, so its \
                          public IPs cannot be checked"
@@ -657,7 +659,7 @@ fn internet_egress(
                     Some(ng.meta.origin.clone()),
                     Verdict::Blocked,
                 );
-                return Err(Stop::blocked(
+                return Err(StopData::blocked(
                     d.clone(),
                     Cause::NoInternetEgress {
                         subnet: saddr.to_string(),
@@ -690,7 +692,7 @@ fn internet_egress(
             ));
         }
         Known::Unknown(why) => {
-            return Err(Stop::unknown(
+            return Err(StopData::unknown(
                 format!(
                     "the NAT gateway association of subnet {saddr} is not known ({why}), so the \
                      outbound path cannot be decided"
@@ -799,7 +801,7 @@ fn internet_egress(
     match &subnet.default_outbound_access {
         Known::Known(false) => {
             if let Some(why) = undecided_pub.or(undecided_ot) {
-                return Err(Stop::unknown(
+                return Err(StopData::unknown(
                     format!(
                         "subnet {saddr} has default outbound access disabled and {why}, so \
                          whether {} has a way to the internet cannot be decided",
@@ -825,7 +827,7 @@ fn internet_egress(
                 Some(subnet.meta.origin_of("default_outbound_access").clone()),
                 Verdict::Blocked,
             );
-            Err(Stop::blocked(
+            Err(StopData::blocked(
                 d.clone(),
                 Cause::NoInternetEgress {
                     subnet: saddr.to_string(),
@@ -834,7 +836,7 @@ fn internet_egress(
                 Some(subnet.meta.origin_of("default_outbound_access").clone()),
             ))
         }
-        Known::Unknown(why) => Err(Stop::unknown(
+        Known::Unknown(why) => Err(StopData::unknown(
             format!(
                 "whether subnet {saddr} has default outbound access is not known ({why}); with \
                  outbound type {ot_name} it is the only way to the internet"
@@ -870,7 +872,7 @@ fn resolve_appliance<'a>(
 ) -> Result<&'a Firewall, Stop> {
     let rt = route.route_table.clone().unwrap_or_default();
     let unknown_appliance = |next_hop: String, reason: String| {
-        Stop::unknown(
+        StopData::unknown(
             reason,
             Cause::UnknownAppliance {
                 route_table: rt.clone(),
@@ -891,7 +893,7 @@ fn resolve_appliance<'a>(
     };
     if let Some(IpSymbol::FirewallPrivateIp(r)) = &v.symbol {
         return model.firewall(r).ok_or_else(|| {
-            Stop::unknown(
+            StopData::unknown(
                 format!(
                     "{} sends the flow to firewall {r}, which is not in the input, so its rules \
                      cannot be checked",
@@ -990,7 +992,7 @@ fn through_firewall(
             }
         }
         (None, _) => {
-            t.defer(Stop::unknown(
+            t.defer(StopData::unknown(
                 format!(
                     "the VNet of subnet {} is not known, so the peering to firewall {faddr} \
                      cannot be checked",
@@ -1004,7 +1006,7 @@ fn through_firewall(
             ));
         }
         (Some(_), Err(why)) => {
-            t.defer(Stop::unknown(
+            t.defer(StopData::unknown(
                 format!("{why}, so the path to firewall {faddr} cannot be checked"),
                 Cause::Peering {
                     peering: None,
@@ -1034,7 +1036,7 @@ fn through_firewall(
             }
             Ok(frag)
         }
-        Verdict::Blocked => Err(Stop::blocked(
+        Verdict::Blocked => Err(StopData::blocked(
             d.reason.clone(),
             Cause::FirewallDenied {
                 firewall: faddr.clone(),
@@ -1045,7 +1047,7 @@ fn through_firewall(
                 .clone()
                 .or_else(|| Some(fw.meta.origin.clone())),
         )),
-        Verdict::Unknown => Err(Stop::unknown(
+        Verdict::Unknown => Err(StopData::unknown(
             d.reason.clone(),
             Cause::FirewallUndecided {
                 firewall: faddr.clone(),
@@ -1082,7 +1084,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                 );
                 let why = other.unknown_reason().unwrap_or("not set").to_string();
                 if flow.source_prefixes.is_empty() {
-                    return Err(Stop::unknown(
+                    return Err(StopData::unknown(
                         format!(
                             "the address prefixes of subnet {saddr} are not known ({why}), so \
                              NSG rules and routes cannot be matched"
@@ -1128,7 +1130,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
         }
         // Route.
         if let Err(e) = routing::subnet_route_table(model, subnet) {
-            return Err(Stop::unknown(
+            return Err(StopData::unknown(
                 e.reason.clone(),
                 Cause::SubnetUndecided {
                     subnet: saddr.clone(),
@@ -1151,7 +1153,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                     Verdict::Unknown,
                 );
             }
-            return Err(Stop::unknown(
+            return Err(StopData::unknown(
                 reason.clone(),
                 Cause::RouteUndecided {
                     route_table: rd.route_table.clone(),
@@ -1165,7 +1167,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
         t.hop(HopKind::Route, route.describe(), route.origin.clone());
         if let Some(why) = &rd.possible_forced_tunnelling {
             t.mark_last(Verdict::Unknown);
-            return Err(Stop::unknown(
+            return Err(StopData::unknown(
                 format!(
                     "{why}, so the path of {} may continue outside Azure",
                     flow.describe()
@@ -1182,7 +1184,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
             Known::Known(h) => *h,
             other => {
                 let why = other.unknown_reason().unwrap_or("not set").to_string();
-                return Err(Stop::unknown(
+                return Err(StopData::unknown(
                     format!(
                         "the next hop type of {} is not known ({why})",
                         route.describe()
@@ -1212,7 +1214,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                         pr.origin.clone(),
                         Verdict::Blocked,
                     );
-                    return Err(Stop::blocked(
+                    return Err(StopData::blocked(
                         d.clone(),
                         Cause::Peering {
                             peering: pr.peering.clone(),
@@ -1222,7 +1224,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                     ));
                 }
                 t.mark_last(Verdict::Blocked);
-                Err(Stop::blocked(
+                Err(StopData::blocked(
                     format!(
                         "{} drops {} (next hop None)",
                         route.describe(),
@@ -1252,7 +1254,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                 }
                 match &flow.destination {
                     Destination::Ip(ip) => deliver_private(model, &mut t, ip, flow, location),
-                    _ => Err(Stop::unknown(
+                    _ => Err(StopData::unknown(
                         format!(
                             "{} keeps {} inside the virtual network, where no address of it is \
                              known",
@@ -1277,7 +1279,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                     route.origin.clone(),
                     Verdict::Unknown,
                 );
-                Err(Stop::unknown(
+                Err(StopData::unknown(
                     format!(
                         "{} sends {} to the virtual network gateway: forced tunnelling to \
                          on-premises, the path continues outside Azure",
