@@ -1073,41 +1073,40 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
     };
     let end = (|| -> Result<String, Stop> {
         // Subnet.
-        let prefixes = match &subnet.prefixes {
-            Known::Known(p) if !p.is_empty() => nets(p),
-            other => {
-                t.hop_v(
-                    HopKind::Subnet,
-                    format!("subnet {saddr} (address prefixes not known)"),
-                    Some(subnet.meta.origin.clone()),
-                    Verdict::Unknown,
-                );
-                let why = other.unknown_reason().unwrap_or("not set").to_string();
-                if flow.source_prefixes.is_empty() {
-                    return Err(StopData::unknown(
-                        format!(
-                            "the address prefixes of subnet {saddr} are not known ({why}), so \
-                             NSG rules and routes cannot be matched"
-                        ),
-                        Cause::SubnetUndecided {
-                            subnet: saddr.clone(),
-                            detail: format!("address prefixes not known: {why}"),
-                        },
-                        Some(subnet.meta.origin_of("prefixes").clone()),
-                    ));
-                }
-                nets(&flow.source_prefixes)
-            }
-        };
-        if t.hops.is_empty() {
-            t.hop(
+        match &subnet.prefixes {
+            Known::Known(p) if !p.is_empty() => t.hop(
                 HopKind::Subnet,
                 format!(
-                    "subnet {saddr} ({prefixes}) of node pool {}",
+                    "subnet {saddr} ({}) of node pool {}",
+                    nets(p),
                     ctx.pool.display_name()
                 ),
                 Some(subnet.meta.origin.clone()),
-            );
+            ),
+            other => {
+                t.hop_v(
+                    HopKind::Subnet,
+                    format!(
+                        "subnet {saddr} of node pool {} (address prefixes not known)",
+                        ctx.pool.display_name()
+                    ),
+                    Some(subnet.meta.origin.clone()),
+                    Verdict::Unknown,
+                );
+                // Remembered, not final: a route that drops everything still decides.
+                let why = other.unknown_reason().unwrap_or("not set").to_string();
+                t.defer(StopData::unknown(
+                    format!(
+                        "the address prefixes of subnet {saddr} are not known ({why}), so NSG \
+                         rules cannot be matched against the nodes' addresses"
+                    ),
+                    Cause::SubnetUndecided {
+                        subnet: saddr.clone(),
+                        detail: format!("address prefixes not known: {why}"),
+                    },
+                    Some(subnet.meta.origin_of("prefixes").clone()),
+                ));
+            }
         }
         // NSG (outbound). A non-definite result is remembered and evaluation continues.
         match subnet_nsg(model, &mut t, subnet, flow, location, false) {
@@ -1793,6 +1792,13 @@ mod tests {
         let r = run(&m, lb(), &f);
         assert_eq!(r.verdict, Verdict::Unknown);
         assert!(matches!(r.cause, Some(Cause::SubnetUndecided { .. })));
+        assert!(r.reason.contains("var.prefixes"), "{}", r.reason);
+        // A definite drop further on still decides.
+        with_routes(
+            &mut m,
+            vec![route("drop", "0.0.0.0/0", NextHopType::None, None)],
+        );
+        assert_eq!(run(&m, lb(), &f).verdict, Verdict::Blocked);
         let mut m = base_model();
         m.subnets[0].route_table = Known::unknown("module output");
         let r = run(&m, lb(), &mcr());

@@ -440,6 +440,14 @@ mod tests {
     }
 
     #[test]
+    fn known_tags_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for t in KNOWN_TAGS {
+            assert!(seen.insert(t.to_ascii_lowercase()), "duplicate tag {t}");
+        }
+    }
+
+    #[test]
     fn relations() {
         let mcr = Destination::Host("mcr.microsoft.com".into());
         let t = tags(&["MicrosoftContainerRegistry", "AzureFrontDoor.FirstParty"]);
