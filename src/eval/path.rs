@@ -558,10 +558,29 @@ fn check_hub_peering(model: &Model, t: &mut Trace, spoke: &Ref, hub: &Ref) -> Re
 fn deliver_private(
     model: &Model,
     t: &mut Trace,
+    source: &Subnet,
     ip: &IpAddr,
     flow: &Flow,
     location: Option<&str>,
 ) -> Result<String, Stop> {
+    // Plans may hold several VNets with the same address space (one per environment): prefer
+    // the source VNet, then VNets peered with it, then any other.
+    let src_vnet = model.subnet_vnet(source);
+    let tier = |s: &Subnet| -> u8 {
+        let Some(sv) = src_vnet else { return 0 };
+        match s.vnet.known() {
+            Some(r) if routing::ref_is_vnet(model, r, sv) => 2,
+            Some(r) => {
+                let peered = model.peerings_of(sv).any(|p| {
+                    p.remote_vnet
+                        .known()
+                        .is_some_and(|x| routing::refs_same_vnet(model, x, r))
+                });
+                u8::from(peered)
+            }
+            None => 0,
+        }
+    };
     let dest = model
         .subnets
         .iter()
@@ -573,9 +592,9 @@ fn deliver_private(
                 .filter(|n| n.contains(ip))
                 .map(|n| n.prefix_len())
                 .max()?;
-            Some((best, s))
+            Some(((tier(s), best), s))
         })
-        .max_by_key(|(l, _)| *l)
+        .max_by_key(|(k, _)| *k)
         .map(|(_, s)| s);
     let Some(ds) = dest else {
         return Err(StopData::unknown(
@@ -1031,7 +1050,7 @@ fn through_firewall(
             {
                 // The firewall forwards it to the private destination (no SNAT for private
                 // ranges on network rules): the destination's NSG must let it in.
-                let inner = deliver_private(model, t, ip, flow, location)?;
+                let inner = deliver_private(model, t, subnet, ip, flow, location)?;
                 return Ok(format!("{frag}; {inner}"));
             }
             Ok(frag)
@@ -1252,7 +1271,9 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                     );
                 }
                 match &flow.destination {
-                    Destination::Ip(ip) => deliver_private(model, &mut t, ip, flow, location),
+                    Destination::Ip(ip) => {
+                        deliver_private(model, &mut t, subnet, ip, flow, location)
+                    }
                     _ => Err(StopData::unknown(
                         format!(
                             "{} keeps {} inside the virtual network, where no address of it is \
@@ -1723,9 +1744,20 @@ mod tests {
         let mut m = base_model();
         m.subnets
             .push(subnet("subnet.dns", "vnet.spoke", &["10.0.2.0/24"]));
+        // Another environment's VNet with the same address space and a denying NSG: ignored.
+        m.vnets.push(vnet("vnet.other", &["10.0.0.0/16"]));
+        m.subnets
+            .push(subnet("subnet.other-dns", "vnet.other", &["10.0.2.0/24"]));
+        with_nsg(
+            &mut m,
+            "subnet.other-dns",
+            "nsg.other",
+            vec![deny_rule("deny-all-in", 100, Direction::Inbound, "*", "*")],
+        );
         let dns = ip_flow("10.0.2.4", Protocol::Udp, 53);
         let r = run(&m, lb(), &dns);
         assert_eq!(r.verdict, Verdict::Reachable, "{}", r.reason);
+        assert!(r.hops.iter().any(|h| h.description.contains("subnet.dns")));
         with_nsg(
             &mut m,
             "subnet.dns",
