@@ -6,20 +6,272 @@ pub mod terraform;
 
 use crate::error::Error;
 use crate::model::Model;
-use crate::source::SourceMap;
+use crate::source::{FileId, SourceMap};
+use serde_json::Value;
+use std::ops::Range;
+use std::sync::Arc;
+use terraform::DocKind;
 
 /// The kinds of input we recognise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
+    /// `terraform show -json <planfile>`.
     TerraformPlan,
+    /// `terraform show -json` of state, or a raw `terraform.tfstate` (version 4).
     TerraformState,
 }
 
-/// Load one input text (already added to `sources` under `name`), detecting its kind.
+const RECIPE: &str = "aks-preflight reads the JSON form of a Terraform plan. Produce it with:\n  \
+                      terraform plan -out=tfplan\n  terraform show -json tfplan > plan.json\n\
+                      (or `terraform show -json > state.json` for the current state)";
+
+/// Load one input text, detecting its kind. The text is added to `sources` under `name`, and
+/// every origin in the model points into it.
+#[allow(clippy::result_large_err)] // the crate-wide `Error` carries its source text
 pub fn load(
     sources: &mut SourceMap,
     name: &str,
     text: String,
 ) -> Result<(InputKind, Model), Error> {
-    terraform::load(sources, name, text)
+    let file = sources.add(name, text);
+    let text = sources.get(file).text.clone();
+    let root: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => return Err(json_error(name, &text, &e)),
+    };
+    let kind = detect(name, &text, &root)?;
+    Ok(load_kind(kind, &root, file))
+}
+
+fn load_kind(kind: DocKind, root: &Value, file: FileId) -> (InputKind, Model) {
+    let model = terraform::load_value(kind, root, file);
+    let ik = match kind {
+        DocKind::Plan => InputKind::TerraformPlan,
+        DocKind::ShowState | DocKind::TfState => InputKind::TerraformState,
+    };
+    (ik, model)
+}
+
+/// Byte offset of serde_json's 1-based line / column.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    if line > 1 {
+        let mut seen = 1;
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                seen += 1;
+                if seen == line {
+                    start = i + 1;
+                    break;
+                }
+            }
+        }
+    }
+    (start + column.saturating_sub(1)).min(text.len())
+}
+
+fn char_span(text: &str, at: usize) -> Range<usize> {
+    let at = at.min(text.len());
+    let mut end = at;
+    if end < text.len() {
+        end += 1;
+        while end < text.len() && !text.is_char_boundary(end) {
+            end += 1;
+        }
+    }
+    let mut start = at;
+    while start > 0 && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    start..end
+}
+
+fn json_error(name: &str, text: &Arc<String>, e: &serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    let at = offset_of(text, e.line(), e.column());
+    let msg = e.to_string();
+    // serde_json appends " at line L column C"; the label shows the place
+    let what = msg
+        .rsplit_once(" at line ")
+        .map(|(a, _)| a.to_string())
+        .unwrap_or(msg.clone());
+    let (message, label, help) = match e.classify() {
+        Category::Eof => (
+            format!("{name} is not complete JSON: it ends in the middle of a value"),
+            "the text ends here".to_string(),
+            Some(format!(
+                "the file looks truncated (an interrupted redirect or copy?). {RECIPE}"
+            )),
+        ),
+        _ if what.contains("recursion limit") => (
+            format!("{name} nests JSON arrays/objects too deeply to be a Terraform plan"),
+            "nesting exceeds 128 levels here".to_string(),
+            Some(RECIPE.to_string()),
+        ),
+        Category::Io => (
+            format!("{name} could not be read: {what}"),
+            "here".into(),
+            None,
+        ),
+        _ => (
+            format!("{name} is not valid JSON: {what}"),
+            what.clone(),
+            Some(RECIPE.to_string()),
+        ),
+    };
+    Error::input_at(
+        name,
+        text.clone(),
+        Some(char_span(text, at)),
+        message,
+        label,
+        help,
+    )
+}
+
+/// A short description of what a JSON document looks like, for the "not a plan" error.
+fn looks_like(root: &Value) -> String {
+    let obj = match root {
+        Value::Object(o) => o,
+        Value::Array(a) => {
+            let first = a.first().map(looks_like).unwrap_or_default();
+            return if first.is_empty() {
+                format!("a JSON array of {} item(s)", a.len())
+            } else {
+                format!("a JSON array of {} item(s), the first {first}", a.len())
+            };
+        }
+        Value::Null => return "JSON `null`".into(),
+        Value::Bool(_) => return "a JSON boolean".into(),
+        Value::Number(_) => return "a JSON number".into(),
+        Value::String(_) => return "a JSON string".into(),
+    };
+    let schema = obj.get("$schema").and_then(Value::as_str).unwrap_or("");
+    if schema.contains("deploymentTemplate") {
+        return "an ARM template (`$schema` …deploymentTemplate.json)".into();
+    }
+    if schema.contains("deploymentParameters") {
+        return "an ARM parameters file".into();
+    }
+    if obj.contains_key("changes") && obj.contains_key("status") {
+        return "`az deployment … what-if` output".into();
+    }
+    if let Some(t) = obj.get("type").and_then(Value::as_str) {
+        if t.contains('/') && obj.contains_key("id") {
+            return format!("an Azure resource of type `{t}` (ARM or `az` output)");
+        }
+    }
+    if obj.contains_key("value") && obj.get("value").is_some_and(Value::is_array) {
+        return "an ARM list response (`value` array)".into();
+    }
+    if obj.contains_key("version") && obj.contains_key("modules") {
+        return "a Terraform state file of version 3 (Terraform before 0.12)".into();
+    }
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).take(6).collect();
+    keys.sort_unstable();
+    if keys.is_empty() {
+        "an empty JSON object".into()
+    } else {
+        format!("a JSON object with keys {}", keys.join(", "))
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn detect(name: &str, text: &Arc<String>, root: &Value) -> Result<DocKind, Error> {
+    let first = char_span(text, text.len() - text.trim_start().len());
+    let not_plan = |what: String| {
+        Error::input_at(
+            name,
+            text.clone(),
+            Some(first.clone()),
+            format!(
+                "{name} is not a Terraform plan or state: it looks like {what}, and a plan is a \
+                 JSON object with `format_version` and `resource_changes`"
+            ),
+            "expected `terraform show -json` output",
+            Some(RECIPE.to_string()),
+        )
+    };
+    let Value::Object(obj) = root else {
+        return Err(not_plan(looks_like(root)));
+    };
+    // raw terraform.tfstate
+    if obj.contains_key("version") && !obj.contains_key("format_version") {
+        let version = obj.get("version").and_then(Value::as_u64);
+        if version == Some(4) && obj.get("resources").is_some_and(Value::is_array) {
+            return Ok(DocKind::TfState);
+        }
+        if obj.contains_key("lineage") || obj.contains_key("serial") {
+            let span = pointer_span(text, "/version").or(Some(first.clone()));
+            return Err(Error::input_at(
+                name,
+                text.clone(),
+                span,
+                format!(
+                    "{name} is a terraform.tfstate of version {}, which we do not read (only \
+                     version 4, Terraform 0.12 and later)",
+                    obj.get("version")
+                        .map(Value::to_string)
+                        .unwrap_or_else(|| "?".into())
+                ),
+                "state version",
+                Some(
+                    "upgrade the state with a current Terraform, or use `terraform show -json` \
+                     output"
+                        .into(),
+                ),
+            ));
+        }
+        return Err(not_plan(looks_like(root)));
+    }
+    let Some(fv) = obj.get("format_version") else {
+        return Err(not_plan(looks_like(root)));
+    };
+    let fv_s = fv.as_str().unwrap_or("");
+    let major = fv_s.split('.').next().and_then(|m| m.parse::<u64>().ok());
+    match major {
+        Some(0) | Some(1) => {}
+        _ => {
+            let span = pointer_span(text, "/format_version").or(Some(first.clone()));
+            return Err(Error::input_at(
+                name,
+                text.clone(),
+                span,
+                format!(
+                    "{name} has format_version {fv}, which this version of aks-preflight does \
+                     not read (it reads 0.x and 1.x)"
+                ),
+                "unsupported format version",
+                Some(
+                    "a new major format version may change the meaning of fields; check for a \
+                     newer aks-preflight, or produce the plan with a Terraform that emits \
+                     format 1.x"
+                        .into(),
+                ),
+            ));
+        }
+    }
+    let is_plan = [
+        "resource_changes",
+        "planned_values",
+        "configuration",
+        "prior_state",
+    ]
+    .iter()
+    .any(|k| obj.contains_key(*k));
+    if is_plan {
+        return Ok(DocKind::Plan);
+    }
+    if obj.contains_key("values") || obj.len() <= 2 {
+        // `{"format_version":"1.0"}` is what `terraform show -json` prints for an empty state
+        return Ok(DocKind::ShowState);
+    }
+    Err(not_plan(looks_like(root)))
+}
+
+fn pointer_span(text: &str, pointer: &str) -> Option<Range<usize>> {
+    crate::jsonspan::resolve_pointers(text, &[pointer.to_string()])
+        .into_iter()
+        .next()
+        .flatten()
 }

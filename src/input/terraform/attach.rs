@@ -1,0 +1,215 @@
+//! Second phase: resources that only link or extend other elements (associations, separate NSG
+//! rules and routes, separate node pools, DNS server lists, classic firewall rule collections) are
+//! attached to the elements they name.
+
+use super::Ctx;
+use crate::model::{
+    Cluster, IpValue, Known, Lifecycle, Meta, Model, NodePool, Ref, Route, RouteTable,
+    RuleCollection, SecurityRule,
+};
+use crate::source::Origin;
+
+/// Which subnet field an association sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubnetField {
+    Nsg,
+    RouteTable,
+    NatGateway,
+}
+
+impl SubnetField {
+    fn name(self) -> &'static str {
+        match self {
+            SubnetField::Nsg => "nsg",
+            SubnetField::RouteTable => "route_table",
+            SubnetField::NatGateway => "nat_gateway",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct SubnetLink {
+    pub subnet: Known<Ref>,
+    pub field: SubnetField,
+    pub value: Known<Ref>,
+    /// The association resource (or its attribute).
+    pub origin: Origin,
+    pub address: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Attached<T> {
+    pub parent: Known<Ref>,
+    pub item: T,
+    pub address: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    pub node_pools: Vec<Attached<NodePool>>,
+    pub nsg_rules: Vec<Attached<SecurityRule>>,
+    pub routes: Vec<Attached<Route>>,
+    pub subnet_links: Vec<SubnetLink>,
+    /// NAT gateway, public IP (false) or prefix (true).
+    pub nat_ips: Vec<Attached<(Known<Ref>, bool)>>,
+    pub vnet_dns: Vec<Attached<Known<Vec<IpValue>>>>,
+    pub fw_collections: Vec<Attached<RuleCollection>>,
+}
+
+fn find<T>(items: &[T], meta: impl Fn(&T) -> &Meta, r: &Ref) -> Option<usize> {
+    items.iter().position(|e| meta(e).matches(r))
+}
+
+fn missing(ctx: &mut Ctx<'_, '_>, address: &str, what: &str, r: &Ref, origin: &Origin) {
+    ctx.note(
+        "INP006",
+        format!(
+            "{address} attaches to {what} {}, which is not in this input",
+            r.display()
+        ),
+        origin.clone(),
+    );
+}
+
+pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
+    let p = std::mem::take(&mut ctx.pending);
+
+    for a in p.node_pools {
+        let idx = match &a.parent {
+            Known::Known(r) => match find(&ctx.model.clusters, |c| &c.meta, r) {
+                Some(i) => i,
+                None => {
+                    missing(ctx, &a.address, "cluster", r, &a.origin);
+                    placeholder_cluster(&mut ctx.model, r.display(), Some(r), &a.origin)
+                }
+            },
+            // the INP001 note was written when the reference failed
+            _ => placeholder_cluster(
+                &mut ctx.model,
+                format!("(cluster of {})", a.address),
+                None,
+                &a.origin,
+            ),
+        };
+        ctx.model.clusters[idx].node_pools.push(a.item);
+    }
+
+    for a in p.nsg_rules {
+        let Known::Known(r) = &a.parent else { continue };
+        match find(&ctx.model.nsgs, |n| &n.meta, r) {
+            Some(i) => {
+                if let Known::Known(rules) = &mut ctx.model.nsgs[i].rules {
+                    rules.push(a.item);
+                }
+            }
+            None => missing(ctx, &a.address, "network security group", r, &a.origin),
+        }
+    }
+
+    for a in p.routes {
+        let Known::Known(r) = &a.parent else { continue };
+        match find(&ctx.model.route_tables, |t: &RouteTable| &t.meta, r) {
+            Some(i) => {
+                if let Known::Known(routes) = &mut ctx.model.route_tables[i].routes {
+                    routes.push(a.item);
+                }
+            }
+            None => missing(ctx, &a.address, "route table", r, &a.origin),
+        }
+    }
+
+    for l in p.subnet_links {
+        let Known::Known(r) = &l.subnet else { continue };
+        match find(&ctx.model.subnets, |s| &s.meta, r) {
+            Some(i) => {
+                let s = &mut ctx.model.subnets[i];
+                match l.field {
+                    SubnetField::Nsg => s.nsg = l.value,
+                    SubnetField::RouteTable => s.route_table = l.value,
+                    SubnetField::NatGateway => s.nat_gateway = l.value,
+                }
+                s.meta.set_field_origin(l.field.name(), l.origin);
+            }
+            None => missing(ctx, &l.address, "subnet", r, &l.origin),
+        }
+    }
+
+    for a in p.nat_ips {
+        let Known::Known(r) = &a.parent else { continue };
+        let Known::Known(ip) = a.item.0 else { continue };
+        match find(&ctx.model.nat_gateways, |n| &n.meta, r) {
+            Some(i) => {
+                let n = &mut ctx.model.nat_gateways[i];
+                let list = if a.item.1 {
+                    &mut n.public_ip_prefixes
+                } else {
+                    &mut n.public_ips
+                };
+                if !list.contains(&ip) {
+                    list.push(ip);
+                }
+            }
+            None => missing(ctx, &a.address, "NAT gateway", r, &a.origin),
+        }
+    }
+
+    for a in p.vnet_dns {
+        let Known::Known(r) = &a.parent else { continue };
+        match find(&ctx.model.vnets, |v| &v.meta, r) {
+            Some(i) => {
+                let v = &mut ctx.model.vnets[i];
+                v.dns_servers = a.item;
+                v.meta.set_field_origin("dns_servers", a.origin);
+            }
+            None => missing(ctx, &a.address, "virtual network", r, &a.origin),
+        }
+    }
+
+    for a in p.fw_collections {
+        let Known::Known(r) = &a.parent else { continue };
+        match find(&ctx.model.firewalls, |f| &f.meta, r) {
+            Some(i) => ctx.model.firewalls[i].collections.push(a.item),
+            None => missing(ctx, &a.address, "firewall", r, &a.origin),
+        }
+    }
+}
+
+/// A cluster that is not in the input but has node pools in it (a pool added to an existing
+/// cluster): every cluster-level value is unknown.
+fn placeholder_cluster(model: &mut Model, key: String, r: Option<&Ref>, origin: &Origin) -> usize {
+    if let Some(i) = model.clusters.iter().position(|c| c.meta.key == key) {
+        return i;
+    }
+    let reason = format!("cluster {key} is not in this input");
+    fn why<T>(r: &str) -> Known<T> {
+        Known::Unknown(r.to_string())
+    }
+    let mut meta = Meta::new(key.clone(), origin.clone());
+    meta.id = match r {
+        Some(Ref::Id(id)) => Some(id.clone()),
+        _ => None,
+    };
+    meta.lifecycle = Lifecycle::Existing;
+    meta.name = why(&reason);
+    model.clusters.push(Cluster {
+        meta,
+        dns_prefix: why(&reason),
+        outbound_type: why(&reason),
+        network_plugin: why(&reason),
+        network_plugin_mode: why(&reason),
+        private_cluster: why(&reason),
+        private_dns_zone: why(&reason),
+        private_cluster_public_fqdn: why(&reason),
+        authorized_ip_ranges: why(&reason),
+        apiserver_vnet_integration: why(&reason),
+        apiserver_subnet: why(&reason),
+        lb_outbound_ips: vec![],
+        lb_outbound_ip_prefixes: vec![],
+        bootstrap_artifact_source: why(&reason),
+        http_proxy: why(&reason),
+        features: vec![],
+        node_pools: vec![],
+    });
+    model.clusters.len() - 1
+}

@@ -1,0 +1,50 @@
+//! Association resources: subnet <-> NSG / route table / NAT gateway, NAT gateway <-> public IP /
+//! public IP prefix. They set a field of another element; the field's origin points at the
+//! association.
+
+use super::super::Ctx;
+use super::super::attach::{Attached, SubnetField, SubnetLink};
+
+pub(super) fn subnet_association(ctx: &mut Ctx<'_, '_>, i: usize) {
+    let v = ctx.cursor(i);
+    let origin = ctx.origin(i);
+    let inst = ctx.inst(i);
+    let (field, attr) = match inst.rtype.as_str() {
+        "azurerm_subnet_network_security_group_association" => {
+            (SubnetField::Nsg, "network_security_group_id")
+        }
+        "azurerm_subnet_route_table_association" => (SubnetField::RouteTable, "route_table_id"),
+        _ => (SubnetField::NatGateway, "nat_gateway_id"),
+    };
+    let subnet = ctx.ref_field(i, &v.get("subnet_id"));
+    let av = v.get(attr);
+    let value = ctx.ref_field(i, &av);
+    let field_origin = ctx.field_origin(&av, &origin);
+    ctx.pending.subnet_links.push(SubnetLink {
+        subnet,
+        field,
+        value,
+        origin: field_origin,
+        address: inst.address.clone(),
+    });
+}
+
+pub(super) fn nat_gateway_association(ctx: &mut Ctx<'_, '_>, i: usize) {
+    let v = ctx.cursor(i);
+    let origin = ctx.origin(i);
+    let inst = ctx.inst(i);
+    let prefix = inst.rtype == "azurerm_nat_gateway_public_ip_prefix_association";
+    let nat = ctx.ref_field(i, &v.get("nat_gateway_id"));
+    let attr = if prefix {
+        "public_ip_prefix_id"
+    } else {
+        "public_ip_address_id"
+    };
+    let ip = ctx.ref_field(i, &v.get(attr));
+    ctx.pending.nat_ips.push(Attached {
+        parent: nat,
+        item: (ip, prefix),
+        address: inst.address.clone(),
+        origin,
+    });
+}

@@ -1,0 +1,131 @@
+//! azurerm resource types -> model elements, one file per resource family. Attribute names of
+//! provider generations 2.x/3.x (old names), 4.x and 5.x are all accepted.
+
+mod associations;
+mod firewall;
+mod kubernetes_cluster;
+mod nat_gateway;
+mod network_security_group;
+mod private_dns;
+mod route_table;
+mod virtual_network;
+
+use super::Ctx;
+use super::value::V;
+use crate::model::{AddressMatch, Known, PortRange};
+
+/// Map instance `i` by its resource type (managed resources and data sources alike; the data
+/// sources we read expose the same attribute names). Other types are ignored.
+pub(crate) fn map_instance(ctx: &mut Ctx<'_, '_>, i: usize) {
+    let inst = ctx.inst(i);
+    if inst.values.is_none() && inst.unknown.is_none() {
+        return;
+    }
+    let data = inst.data;
+    match inst.rtype.as_str() {
+        "azurerm_kubernetes_cluster" if !data => kubernetes_cluster::cluster(ctx, i),
+        "azurerm_kubernetes_cluster_node_pool" if !data => kubernetes_cluster::node_pool(ctx, i),
+        "azurerm_virtual_network" => virtual_network::vnet(ctx, i),
+        "azurerm_subnet" => virtual_network::subnet(ctx, i),
+        "azurerm_virtual_network_dns_servers" => virtual_network::dns_servers(ctx, i),
+        "azurerm_virtual_network_peering" => virtual_network::peering(ctx, i),
+        "azurerm_subnet_network_security_group_association"
+        | "azurerm_subnet_route_table_association"
+        | "azurerm_subnet_nat_gateway_association" => associations::subnet_association(ctx, i),
+        "azurerm_nat_gateway_public_ip_association"
+        | "azurerm_nat_gateway_public_ip_prefix_association" => {
+            associations::nat_gateway_association(ctx, i)
+        }
+        "azurerm_network_security_group" => network_security_group::nsg(ctx, i),
+        "azurerm_network_security_rule" if !data => network_security_group::rule(ctx, i),
+        "azurerm_route_table" => route_table::route_table(ctx, i),
+        "azurerm_route" if !data => route_table::route(ctx, i),
+        "azurerm_nat_gateway" => nat_gateway::nat_gateway(ctx, i),
+        "azurerm_public_ip" => nat_gateway::public_ip(ctx, i),
+        "azurerm_public_ip_prefix" => nat_gateway::public_ip_prefix(ctx, i),
+        "azurerm_firewall" => firewall::firewall(ctx, i),
+        "azurerm_firewall_policy" => firewall::policy(ctx, i),
+        "azurerm_firewall_policy_rule_collection_group" if !data => {
+            firewall::rule_collection_group(ctx, i)
+        }
+        "azurerm_firewall_application_rule_collection"
+        | "azurerm_firewall_network_rule_collection"
+        | "azurerm_firewall_nat_rule_collection"
+            if !data =>
+        {
+            firewall::classic_collection(ctx, i)
+        }
+        "azurerm_ip_group" => firewall::ip_group(ctx, i),
+        "azurerm_private_dns_zone" => private_dns::zone(ctx, i),
+        "azurerm_private_dns_zone_virtual_network_link" => private_dns::zone_link(ctx, i),
+        "azurerm_private_dns_resolver_inbound_endpoint" => private_dns::inbound_endpoint(ctx, i),
+        _ => {}
+    }
+}
+
+/// Port ranges from the plural attribute when it has items, else the singular one
+/// (`destination_port_ranges` / `destination_port_range`).
+pub(crate) fn port_ranges(plural: &V<'_>, singular: &V<'_>) -> Known<Vec<PortRange>> {
+    let texts = match plural.strings() {
+        Known::Known(l) if !l.is_empty() => Known::Known(l),
+        Known::Unknown(r) => Known::Unknown(r),
+        _ => singular.str().map(|s| vec![s]),
+    };
+    match texts {
+        Known::Known(l) => {
+            let mut out = Vec::new();
+            for t in l {
+                // NSGs accept comma-free items only, but tolerate spaces
+                match PortRange::parse(&t) {
+                    Some(p) => out.push(p),
+                    None => {
+                        return Known::Unknown(format!(
+                            "{}.{}: `{t}` is not a port or port range",
+                            plural.addr, plural.path
+                        ));
+                    }
+                }
+            }
+            Known::Known(out)
+        }
+        Known::Unknown(r) => Known::Unknown(r),
+        Known::Absent => Known::Absent,
+    }
+}
+
+/// Firewall rule ports (`"443"`, `"8000-8999"`, `"*"`); unparseable items are dropped with the
+/// rest kept (the caller's element still shows them in its origin).
+pub(crate) fn fw_ports(v: &V<'_>) -> Vec<PortRange> {
+    v.strings()
+        .into_known()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| PortRange::parse(s))
+        .collect()
+}
+
+/// Address items of a firewall rule; an unknown list becomes one `Invalid` item that says so
+/// (it matches nothing, and the reason travels with it).
+pub(crate) fn fw_addresses(v: &V<'_>) -> Vec<AddressMatch> {
+    match v.strings() {
+        Known::Known(l) => l.iter().map(|s| AddressMatch::parse(s)).collect(),
+        Known::Absent => vec![],
+        Known::Unknown(r) => vec![AddressMatch::Invalid(format!("(unknown: {r})"))],
+    }
+}
+
+/// Strings of a list attribute; unknown gives none.
+pub(crate) fn strings_or_empty(v: &V<'_>) -> Vec<String> {
+    v.strings().into_known().unwrap_or_default()
+}
+
+/// The items of a block list that the provider computes when the configuration leaves it out
+/// (`security_rule`, `route`, `subnet`): when the plan says "unknown" but the configuration sets
+/// no such block, there are none (separate resources add theirs).
+pub(crate) fn computed_blocks<'b>(v: &V<'b>) -> Known<Vec<V<'b>>> {
+    match v.list() {
+        Known::Unknown(_) if v.not_configured() => Known::Known(vec![]),
+        Known::Absent => Known::Known(vec![]),
+        other => other,
+    }
+}

@@ -1,0 +1,377 @@
+//! Resource instances of a plan, a `terraform show -json` state, or a raw `terraform.tfstate`,
+//! with the values we model (the after-state), their masks and their JSON pointers.
+
+use super::addr::{IndexKey, ModStep, ResourceAddr, parse_module_path, parse_resource_address};
+use super::value::{Mask, V, ptr_seg};
+use crate::model::{InputNote, Lifecycle};
+use crate::source::{FileId, Loc, Origin};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// One resource instance as read from the input.
+#[derive(Debug)]
+pub(crate) struct Instance<'a> {
+    pub address: String,
+    pub module: Vec<ModStep>,
+    pub data: bool,
+    pub rtype: String,
+    pub name: String,
+    pub index: Option<IndexKey>,
+    pub values: Option<&'a Value>,
+    pub unknown: Option<&'a Value>,
+    pub sensitive: Option<&'a Value>,
+    /// A sensitivity mask built by us (raw tfstate `sensitive_attributes`).
+    pub sensitive_owned: Option<Value>,
+    /// Pointer of `values` in the original text.
+    pub ptr: String,
+    pub lifecycle: Lifecycle,
+}
+
+impl<'a> Instance<'a> {
+    pub(crate) fn addr(&self) -> ResourceAddr {
+        ResourceAddr {
+            module: self.module.clone(),
+            data: self.data,
+            rtype: self.rtype.clone(),
+            name: self.name.clone(),
+            index: self.index.clone(),
+        }
+    }
+
+    /// A cursor at the root of this instance's values (no configuration attached).
+    pub(crate) fn cursor(&self, file: FileId) -> V<'_> {
+        let sens = match &self.sensitive_owned {
+            Some(v) => Mask::from_opt(Some(v)),
+            None => Mask::from_opt(self.sensitive),
+        };
+        V::root(
+            self.values,
+            Mask::from_opt(self.unknown),
+            sens,
+            self.ptr.clone(),
+            &self.address,
+            file,
+        )
+    }
+
+    pub(crate) fn origin(&self, file: FileId) -> Origin {
+        Origin::new(file, self.address.clone(), Loc::Pointer(self.ptr.clone()))
+    }
+}
+
+/// Network and cluster resource types whose deletion is worth a note.
+fn is_network_type(t: &str) -> bool {
+    t.starts_with("azurerm_kubernetes_cluster")
+        || t.starts_with("azurerm_virtual_network")
+        || t.starts_with("azurerm_subnet")
+        || t.starts_with("azurerm_network_security")
+        || t.starts_with("azurerm_route")
+        || t.starts_with("azurerm_nat_gateway")
+        || t.starts_with("azurerm_firewall")
+        || t.starts_with("azurerm_private_dns")
+        || t.starts_with("azurerm_public_ip")
+        || t == "azurerm_ip_group"
+}
+
+fn str_of<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+/// Build an instance from the common fields of a change / values entry.
+fn base_instance<'a>(entry: &'a Value, fallback_module: Option<&str>) -> Option<Instance<'a>> {
+    let address = str_of(entry, "address")?;
+    let parsed = parse_resource_address(address);
+    let rtype = str_of(entry, "type")
+        .map(str::to_string)
+        .or_else(|| parsed.as_ref().map(|p| p.rtype.clone()))?;
+    let name = str_of(entry, "name")
+        .map(str::to_string)
+        .or_else(|| parsed.as_ref().map(|p| p.name.clone()))?;
+    let data = match str_of(entry, "mode") {
+        Some(m) => m == "data",
+        None => parsed.as_ref().is_some_and(|p| p.data),
+    };
+    let module = match str_of(entry, "module_address").or(fallback_module) {
+        Some(m) => parse_module_path(m).unwrap_or_default(),
+        None => parsed
+            .as_ref()
+            .map(|p| p.module.clone())
+            .unwrap_or_default(),
+    };
+    let index = entry
+        .get("index")
+        .and_then(IndexKey::from_json)
+        .or_else(|| parsed.as_ref().and_then(|p| p.index.clone()));
+    Some(Instance {
+        address: address.to_string(),
+        module,
+        data,
+        rtype,
+        name,
+        index,
+        values: None,
+        unknown: None,
+        sensitive: None,
+        sensitive_owned: None,
+        ptr: String::new(),
+        lifecycle: Lifecycle::Existing,
+    })
+}
+
+/// Instances of a plan: `resource_changes` (after-state) and the data sources of `prior_state`.
+pub(crate) fn from_plan<'a>(
+    root: &'a Value,
+    file: FileId,
+    notes: &mut Vec<InputNote>,
+) -> Vec<Instance<'a>> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    if let Some(changes) = root.get("resource_changes").and_then(Value::as_array) {
+        for (i, rc) in changes.iter().enumerate() {
+            if rc.get("deposed").is_some() {
+                continue; // a deposed object is on its way out
+            }
+            let Some(mut inst) = base_instance(rc, None) else {
+                continue;
+            };
+            let change = rc.get("change");
+            let actions: Vec<&str> = change
+                .and_then(|c| c.get("actions"))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let has = |a: &str| actions.contains(&a);
+            let base = format!("/resource_changes/{i}/change");
+            let (lifecycle, side) = if has("delete") && has("create") {
+                (Lifecycle::Replace, "after")
+            } else if has("delete") {
+                if is_network_type(&inst.rtype) {
+                    notes.push(InputNote {
+                        code: "INP003",
+                        message: format!(
+                            "{} is deleted by this plan; it is left out of the model",
+                            inst.address
+                        ),
+                        origin: Origin::new(
+                            file,
+                            inst.address.clone(),
+                            Loc::Pointer(format!("/resource_changes/{i}")),
+                        ),
+                    });
+                }
+                seen.insert(inst.address.clone());
+                continue;
+            } else if has("forget") && !has("create") {
+                // removed from state but not destroyed: it stays in Azure as it was
+                (Lifecycle::Existing, "before")
+            } else if has("create") {
+                (Lifecycle::Create, "after")
+            } else if has("update") {
+                (Lifecycle::Update, "after")
+            } else if has("read") {
+                (Lifecycle::Read, "after")
+            } else {
+                (Lifecycle::Existing, "after")
+            };
+            inst.lifecycle = lifecycle;
+            inst.values = change.and_then(|c| c.get(side));
+            if side == "after" {
+                inst.unknown = change.and_then(|c| c.get("after_unknown"));
+                inst.sensitive = change.and_then(|c| c.get("after_sensitive"));
+            } else {
+                inst.sensitive = change.and_then(|c| c.get("before_sensitive"));
+            }
+            inst.ptr = format!("{base}/{side}");
+            seen.insert(inst.address.clone());
+            out.push(inst);
+        }
+    }
+    // data sources read at plan time
+    if let Some(rm) = root
+        .get("prior_state")
+        .and_then(|p| p.get("values"))
+        .and_then(|v| v.get("root_module"))
+    {
+        let mut data = Vec::new();
+        walk_values_module(
+            rm,
+            "/prior_state/values/root_module".into(),
+            &mut data,
+            true,
+        );
+        for inst in data {
+            if seen.insert(inst.address.clone()) {
+                out.push(inst);
+            }
+        }
+    }
+    out
+}
+
+/// Instances of `terraform show -json` state output (`values.root_module`).
+pub(crate) fn from_state(root: &Value) -> Vec<Instance<'_>> {
+    let mut out = Vec::new();
+    if let Some(rm) = root.get("values").and_then(|v| v.get("root_module")) {
+        walk_values_module(rm, "/values/root_module".into(), &mut out, false);
+    }
+    out
+}
+
+fn walk_values_module<'a>(m: &'a Value, ptr: String, out: &mut Vec<Instance<'a>>, data_only: bool) {
+    if let Some(rs) = m.get("resources").and_then(Value::as_array) {
+        for (j, r) in rs.iter().enumerate() {
+            if r.get("deposed").is_some() {
+                continue;
+            }
+            let Some(mut inst) = base_instance(r, None) else {
+                continue;
+            };
+            if data_only && !inst.data {
+                continue;
+            }
+            inst.values = r.get("values");
+            inst.sensitive = r.get("sensitive_values");
+            inst.ptr = format!("{ptr}/resources/{j}/values");
+            inst.lifecycle = Lifecycle::Existing;
+            out.push(inst);
+        }
+    }
+    if let Some(cms) = m.get("child_modules").and_then(Value::as_array) {
+        for (k, cm) in cms.iter().enumerate() {
+            walk_values_module(cm, format!("{ptr}/child_modules/{k}"), out, data_only);
+        }
+    }
+}
+
+/// Instances of a raw `terraform.tfstate` (version 4): `resources[].instances[]`.
+pub(crate) fn from_tfstate(root: &Value) -> Vec<Instance<'_>> {
+    let mut out = Vec::new();
+    let Some(rs) = root.get("resources").and_then(Value::as_array) else {
+        return out;
+    };
+    for (i, r) in rs.iter().enumerate() {
+        let (Some(rtype), Some(name)) = (str_of(r, "type"), str_of(r, "name")) else {
+            continue;
+        };
+        let data = str_of(r, "mode") == Some("data");
+        let module = str_of(r, "module")
+            .and_then(parse_module_path)
+            .unwrap_or_default();
+        let Some(insts) = r.get("instances").and_then(Value::as_array) else {
+            continue;
+        };
+        for (j, ins) in insts.iter().enumerate() {
+            if ins.get("deposed").is_some() {
+                continue;
+            }
+            let index = ins.get("index_key").and_then(IndexKey::from_json);
+            let addr = ResourceAddr {
+                module: module.clone(),
+                data,
+                rtype: rtype.to_string(),
+                name: name.to_string(),
+                index: index.clone(),
+            };
+            out.push(Instance {
+                address: addr.render(),
+                module: module.clone(),
+                data,
+                rtype: rtype.to_string(),
+                name: name.to_string(),
+                index,
+                values: ins.get("attributes"),
+                unknown: None,
+                sensitive: None,
+                sensitive_owned: ins.get("sensitive_attributes").and_then(sensitive_mask),
+                ptr: format!("/resources/{i}/instances/{j}/attributes",),
+                lifecycle: Lifecycle::Existing,
+            });
+        }
+    }
+    out
+}
+
+/// Turn tfstate `sensitive_attributes` (a list of paths of `{type: get_attr|index, value}` steps)
+/// into a mask of the same shape as `after_sensitive` (objects keyed by attribute; list indexes
+/// become whole-list masks, which errs on the side of hiding).
+fn sensitive_mask(paths: &Value) -> Option<Value> {
+    let paths = paths.as_array()?;
+    if paths.is_empty() {
+        return None;
+    }
+    let mut root = serde_json::Map::new();
+    for p in paths {
+        let Some(steps) = p.as_array() else { continue };
+        let names: Vec<&str> = steps
+            .iter()
+            .take_while(|s| s.get("type").and_then(Value::as_str) == Some("get_attr"))
+            .filter_map(|s| s.get("value").and_then(Value::as_str))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let mut cur = &mut root;
+        for (k, n) in names.iter().enumerate() {
+            if k + 1 == names.len() {
+                cur.insert((*n).to_string(), Value::Bool(true));
+                break;
+            }
+            let entry = cur
+                .entry((*n).to_string())
+                .or_insert_with(|| Value::Object(Default::default()));
+            if !entry.is_object() {
+                break; // already sensitive as a whole
+            }
+            match entry {
+                Value::Object(m) => cur = m,
+                _ => break,
+            }
+        }
+    }
+    Some(Value::Object(root))
+}
+
+/// Pointer of a `module_calls` child configuration.
+pub(crate) fn call_ptr(parent: &str, call: &str) -> String {
+    format!("{parent}/module_calls/{}/module", ptr_seg(call))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tfstate_sensitive_paths_become_a_mask() {
+        let m = sensitive_mask(&json!([[{"type": "get_attr", "value": "http_proxy_config"},
+            {"type": "index", "value": {"value": 0, "type": "number"}},
+            {"type": "get_attr", "value": "trusted_ca"}],
+            [{"type": "get_attr", "value": "kube_config_raw"}]]))
+        .expect("mask");
+        assert_eq!(
+            m,
+            json!({"http_proxy_config": true, "kube_config_raw": true})
+        );
+    }
+
+    #[test]
+    fn plan_actions_map_to_lifecycle() {
+        let plan = json!({"format_version": "1.2", "resource_changes": [
+            {"address": "azurerm_subnet.a", "mode": "managed", "type": "azurerm_subnet", "name": "a",
+             "change": {"actions": ["delete", "create"], "after": {"name": "a"}}},
+            {"address": "azurerm_subnet.b", "mode": "managed", "type": "azurerm_subnet", "name": "b",
+             "change": {"actions": ["delete"], "before": {"name": "b"}, "after": null}},
+            {"address": "azurerm_subnet.c", "mode": "managed", "type": "azurerm_subnet", "name": "c",
+             "change": {"actions": ["forget"], "before": {"name": "c"}, "after": null}}
+        ]});
+        let mut notes = Vec::new();
+        let insts = from_plan(&plan, FileId(0), &mut notes);
+        assert_eq!(insts.len(), 2);
+        assert_eq!(insts[0].lifecycle, Lifecycle::Replace);
+        assert_eq!(insts[1].address, "azurerm_subnet.c");
+        assert_eq!(insts[1].ptr, "/resource_changes/2/change/before");
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].code, "INP003");
+        assert!(notes[0].message.contains("azurerm_subnet.b"));
+    }
+}

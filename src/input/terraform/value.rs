@@ -1,0 +1,428 @@
+//! A cursor over one resource instance's values together with its `after_unknown` and
+//! `after_sensitive` masks, so that every read knows whether the value is known, unknown until
+//! apply, sensitive, or absent, and where it sits in the original file (a JSON pointer).
+
+use crate::model::Known;
+use crate::source::{FileId, Loc, Origin};
+use serde_json::Value;
+
+/// One of the mirror masks (`after_unknown`, `after_sensitive`, `sensitive_values`). Terraform
+/// collapses a mask to a boolean at any level.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mask<'a> {
+    All(bool),
+    Node(&'a Value),
+}
+
+impl<'a> Mask<'a> {
+    pub(crate) fn from_opt(v: Option<&'a Value>) -> Mask<'a> {
+        match v {
+            None | Some(Value::Null) => Mask::All(false),
+            Some(Value::Bool(b)) => Mask::All(*b),
+            Some(v) => Mask::Node(v),
+        }
+    }
+    fn get(self, key: &str) -> Mask<'a> {
+        match self {
+            Mask::All(b) => Mask::All(b),
+            Mask::Node(Value::Object(m)) => Mask::from_opt(m.get(key)),
+            Mask::Node(_) => Mask::All(false),
+        }
+    }
+    fn at(self, i: usize) -> Mask<'a> {
+        match self {
+            Mask::All(b) => Mask::All(b),
+            Mask::Node(Value::Array(a)) => Mask::from_opt(a.get(i)),
+            Mask::Node(_) => Mask::All(false),
+        }
+    }
+    fn is_set(self) -> bool {
+        matches!(self, Mask::All(true))
+    }
+}
+
+/// Escape one JSON pointer segment (RFC 6901).
+pub(crate) fn ptr_seg(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// Cursor at one attribute path of a resource instance.
+#[derive(Debug, Clone)]
+pub(crate) struct V<'a> {
+    v: Option<&'a Value>,
+    unk: Mask<'a>,
+    sens: Mask<'a>,
+    /// JSON pointer of this node in the original text (it may not exist when the value is absent).
+    pub ptr: String,
+    /// Attribute path for messages: `default_node_pool[0].vnet_subnet_id`.
+    pub path: String,
+    /// Address of the resource instance.
+    pub addr: &'a str,
+    pub file: FileId,
+    /// The configuration expression for this node (`expressions` of the resource, walked in
+    /// parallel): a block body, a block list, or a leaf `{references|constant_value}`.
+    e: Option<&'a Value>,
+    /// JSON pointer of `e`.
+    eptr: String,
+    /// The resource's configuration was found (so a missing expression means "not configured").
+    has_cfg: bool,
+}
+
+/// A leaf expression has `references` or `constant_value`; block bodies hold attribute names.
+fn is_leaf(e: &Value) -> bool {
+    e.get("references").is_some() || e.get("constant_value").is_some()
+}
+
+impl<'a> V<'a> {
+    pub(crate) fn root(
+        v: Option<&'a Value>,
+        unk: Mask<'a>,
+        sens: Mask<'a>,
+        ptr: String,
+        addr: &'a str,
+        file: FileId,
+    ) -> V<'a> {
+        V {
+            v,
+            unk,
+            sens,
+            ptr,
+            path: String::new(),
+            addr,
+            file,
+            e: None,
+            eptr: String::new(),
+            has_cfg: false,
+        }
+    }
+
+    /// Attach the resource's configuration `expressions` (with its pointer).
+    pub(crate) fn with_expr(mut self, e: Option<&'a Value>, eptr: String) -> V<'a> {
+        self.has_cfg = e.is_some();
+        self.e = e;
+        self.eptr = eptr;
+        self
+    }
+
+    fn expr_get(&self, key: &str) -> (Option<&'a Value>, String) {
+        match self.e {
+            Some(e) if is_leaf(e) => (Some(e), self.eptr.clone()),
+            Some(Value::Object(m)) => (m.get(key), format!("{}/{}", self.eptr, ptr_seg(key))),
+            _ => (None, String::new()),
+        }
+    }
+
+    fn expr_at(&self, i: usize, item: Option<&Value>) -> (Option<&'a Value>, String) {
+        match self.e {
+            Some(e) if is_leaf(e) => (Some(e), self.eptr.clone()),
+            Some(Value::Array(a)) => {
+                let vlen = match self.v {
+                    Some(Value::Array(v)) => v.len(),
+                    _ => 0,
+                };
+                // blocks in sets are matched by their name; lists by position
+                let name = item.and_then(|x| x.get("name")).and_then(Value::as_str);
+                let by_name = name.and_then(|n| {
+                    a.iter().position(|b| {
+                        b.get("name")
+                            .and_then(|x| x.get("constant_value"))
+                            .and_then(Value::as_str)
+                            == Some(n)
+                    })
+                });
+                let j = by_name.or(if a.len() == vlen { Some(i) } else { None });
+                match j {
+                    Some(j) if j < a.len() => (a.get(j), format!("{}/{}", self.eptr, j)),
+                    _ => (None, String::new()),
+                }
+            }
+            _ => (None, String::new()),
+        }
+    }
+
+    /// References of the configuration expression at this node (`None`: no expression, or a
+    /// constant).
+    pub(crate) fn expr_refs(&self) -> Option<Vec<String>> {
+        let e = self.e?;
+        let refs = e.get("references")?.as_array()?;
+        Some(
+            refs.iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect(),
+        )
+    }
+
+    /// The configuration expression node here (leaf or block).
+    pub(crate) fn expr(&self) -> Option<&'a Value> {
+        self.e
+    }
+
+    /// Whether the configuration was available for this resource at all.
+    pub(crate) fn has_config(&self) -> bool {
+        self.has_cfg
+    }
+
+    /// The resource's configuration is known and sets nothing here (so a computed attribute that
+    /// is unknown in the plan takes the provider's / Azure's default). Blocks written with
+    /// `dynamic` are invisible in plan JSON; that is the one case this cannot see.
+    pub(crate) fn not_configured(&self) -> bool {
+        self.has_cfg && self.e.is_none()
+    }
+
+    /// Origin of the configuration expression (when there is one).
+    pub(crate) fn expr_origin(&self) -> Option<Origin> {
+        self.e?;
+        Some(Origin::new(
+            self.file,
+            self.addr,
+            Loc::Pointer(self.eptr.clone()),
+        ))
+    }
+
+    /// Attribute of an object.
+    pub(crate) fn get(&self, key: &str) -> V<'a> {
+        let v = match self.v {
+            Some(Value::Object(m)) => m.get(key),
+            _ => None,
+        };
+        let (e, eptr) = self.expr_get(key);
+        V {
+            e,
+            eptr,
+            has_cfg: self.has_cfg,
+            v,
+            unk: self.unk.get(key),
+            sens: self.sens.get(key),
+            ptr: format!("{}/{}", self.ptr, ptr_seg(key)),
+            path: if self.path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{}.{}", self.path, key)
+            },
+            addr: self.addr,
+            file: self.file,
+        }
+    }
+
+    /// Element of an array.
+    pub(crate) fn at(&self, i: usize) -> V<'a> {
+        let v = match self.v {
+            Some(Value::Array(a)) => a.get(i),
+            _ => None,
+        };
+        let (e, eptr) = self.expr_at(i, v);
+        V {
+            e,
+            eptr,
+            has_cfg: self.has_cfg,
+            v,
+            unk: self.unk.at(i),
+            sens: self.sens.at(i),
+            ptr: format!("{}/{}", self.ptr, i),
+            path: format!("{}[{}]", self.path, i),
+            addr: self.addr,
+            file: self.file,
+        }
+    }
+
+    /// The single item of a nested block (`network_profile[0]`).
+    pub(crate) fn block(&self, key: &str) -> V<'a> {
+        self.get(key).at(0)
+    }
+
+    pub(crate) fn raw(&self) -> Option<&'a Value> {
+        self.v
+    }
+    pub(crate) fn is_unknown(&self) -> bool {
+        self.unk.is_set()
+    }
+    pub(crate) fn is_sensitive(&self) -> bool {
+        self.sens.is_set()
+    }
+    /// Missing or null, and not unknown.
+    pub(crate) fn is_null(&self) -> bool {
+        !self.is_unknown() && matches!(self.v, None | Some(Value::Null))
+    }
+    /// Present in the values (so the pointer resolves).
+    pub(crate) fn exists(&self) -> bool {
+        self.v.is_some()
+    }
+    pub(crate) fn unknown_reason(&self) -> String {
+        format!("{}.{} is known only after apply", self.addr, self.path)
+    }
+
+    /// A string value. Empty strings count as absent (azurerm writes `""` for unset strings).
+    pub(crate) fn str(&self) -> Known<String> {
+        if self.is_unknown() {
+            return Known::Unknown(self.unknown_reason());
+        }
+        match self.v {
+            None | Some(Value::Null) => Known::Absent,
+            Some(_) if self.is_sensitive() => {
+                Known::Unknown(format!("{}.{} is a sensitive value", self.addr, self.path))
+            }
+            Some(Value::String(s)) if s.is_empty() => Known::Absent,
+            Some(Value::String(s)) => Known::Known(s.clone()),
+            Some(Value::Number(n)) => Known::Known(n.to_string()),
+            Some(Value::Bool(b)) => Known::Known(b.to_string()),
+            Some(_) => Known::Unknown(format!(
+                "{}.{} is not a string in the plan",
+                self.addr, self.path
+            )),
+        }
+    }
+
+    /// A boolean (sensitive booleans are read: they carry no secret).
+    pub(crate) fn bool(&self) -> Known<bool> {
+        if self.is_unknown() {
+            return Known::Unknown(self.unknown_reason());
+        }
+        match self.v {
+            None | Some(Value::Null) => Known::Absent,
+            Some(Value::Bool(b)) => Known::Known(*b),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Known::Known(true),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Known::Known(false),
+            Some(_) => Known::Unknown(format!(
+                "{}.{} is not a boolean in the plan",
+                self.addr, self.path
+            )),
+        }
+    }
+
+    /// A non-negative integer.
+    pub(crate) fn u64(&self) -> Known<u64> {
+        if self.is_unknown() {
+            return Known::Unknown(self.unknown_reason());
+        }
+        match self.v {
+            None | Some(Value::Null) => Known::Absent,
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(x) => Known::Known(x),
+                None => {
+                    Known::Unknown(format!("{}.{} is not a valid number", self.addr, self.path))
+                }
+            },
+            Some(Value::String(s)) if s.is_empty() => Known::Absent,
+            Some(Value::String(s)) => match s.trim().parse() {
+                Ok(x) => Known::Known(x),
+                Err(_) => {
+                    Known::Unknown(format!("{}.{} is not a valid number", self.addr, self.path))
+                }
+            },
+            Some(_) => Known::Unknown(format!("{}.{} is not a number", self.addr, self.path)),
+        }
+    }
+
+    pub(crate) fn u32(&self) -> Known<u32> {
+        match self.u64() {
+            Known::Known(x) => match u32::try_from(x) {
+                Ok(v) => Known::Known(v),
+                Err(_) => Known::Unknown(format!("{}.{} is out of range", self.addr, self.path)),
+            },
+            Known::Unknown(r) => Known::Unknown(r),
+            Known::Absent => Known::Absent,
+        }
+    }
+
+    /// The items of a list, set or block list. Unknown list: `Unknown`; null: `Absent`.
+    pub(crate) fn list(&self) -> Known<Vec<V<'a>>> {
+        if self.is_unknown() {
+            return Known::Unknown(self.unknown_reason());
+        }
+        match self.v {
+            None | Some(Value::Null) => Known::Absent,
+            Some(Value::Array(a)) => Known::Known((0..a.len()).map(|i| self.at(i)).collect()),
+            // a single string where a list is expected (old provider versions)
+            Some(Value::String(_)) => Known::Known(vec![self.clone()]),
+            Some(_) => Known::Unknown(format!("{}.{} is not a list", self.addr, self.path)),
+        }
+    }
+
+    /// Items of a block list; unknown or absent gives no items.
+    pub(crate) fn items(&self) -> Vec<V<'a>> {
+        self.list().into_known().unwrap_or_default()
+    }
+
+    /// A list of strings; unknown items and non-strings make the whole list unknown.
+    pub(crate) fn strings(&self) -> Known<Vec<String>> {
+        match self.list() {
+            Known::Known(items) => {
+                let mut out = Vec::new();
+                for it in items {
+                    match it.str() {
+                        Known::Known(s) => out.push(s),
+                        Known::Absent => {}
+                        Known::Unknown(r) => return Known::Unknown(r),
+                    }
+                }
+                Known::Known(out)
+            }
+            Known::Unknown(r) => Known::Unknown(r),
+            Known::Absent => Known::Absent,
+        }
+    }
+
+    /// Origin of this node: its own pointer when present, else the nearest existing ancestor is
+    /// not known here, so the caller's fallback is used.
+    pub(crate) fn origin(&self) -> Origin {
+        Origin::new(self.file, self.addr, Loc::Pointer(self.ptr.clone()))
+    }
+
+    /// Origin of this node if it exists in the values, else `fallback`.
+    pub(crate) fn origin_or(&self, fallback: &Origin) -> Origin {
+        if self.exists() {
+            self.origin()
+        } else {
+            fallback.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cur<'a>(v: &'a Value, u: &'a Value, s: &'a Value) -> V<'a> {
+        V::root(
+            Some(v),
+            Mask::from_opt(Some(u)),
+            Mask::from_opt(Some(s)),
+            "/r/0/change/after".into(),
+            "azurerm_x.y",
+            FileId(0),
+        )
+    }
+
+    #[test]
+    fn reads_known_unknown_sensitive_absent() {
+        let v = json!({"a": "x", "b": [ {"c": true} ], "e": "", "secret": "p@ss", "n": 5});
+        let u = json!({"b": [ {"d": true} ], "f": true});
+        let s = json!({"secret": true});
+        let c = cur(&v, &u, &s);
+        assert_eq!(c.get("a").str(), Known::Known("x".into()));
+        assert_eq!(c.block("b").get("c").bool(), Known::Known(true));
+        assert_eq!(
+            c.block("b").get("d").str(),
+            Known::Unknown("azurerm_x.y.b[0].d is known only after apply".into())
+        );
+        assert_eq!(c.block("b").get("d").ptr, "/r/0/change/after/b/0/d");
+        assert_eq!(c.get("e").str(), Known::Absent);
+        assert!(c.get("f").is_unknown());
+        assert!(c.get("f").get("g").is_unknown());
+        let sec = c.get("secret").str();
+        assert!(sec.is_unknown());
+        assert!(!format!("{sec:?}").contains("p@ss"));
+        assert_eq!(c.get("n").u32(), Known::Known(5));
+        assert_eq!(c.get("zz").str(), Known::Absent);
+    }
+
+    #[test]
+    fn pointer_segments_are_escaped() {
+        let v = json!({"a/b": {"~c": 1}});
+        let u = json!(false);
+        let c = cur(&v, &u, &u);
+        assert_eq!(c.get("a/b").get("~c").ptr, "/r/0/change/after/a~1b/~0c");
+        assert_eq!(c.get("a/b").get("~c").u64(), Known::Known(1));
+    }
+}
