@@ -2,12 +2,12 @@
 //! TCP 53 through the same path evaluation as egress, what kind of resolver it is, and from which
 //! VNet it resolves (needed for private DNS zones).
 
-use super::{registry, Ctx};
-use crate::eval::path::{evaluate_egress, EgressContext};
+use super::{Ctx, registry};
+use crate::eval::path::{EgressContext, evaluate_egress};
 use crate::eval::{Destination, Flow, PathResult, Protocol, Verdict};
 use crate::model::{
-    Cluster, DnsResolverInboundEndpoint, Firewall, IpSymbol, IpValue, Known, Model, NodePool, Ref, Subnet,
-    VirtualNetwork,
+    Cluster, DnsResolverInboundEndpoint, Firewall, IpSymbol, IpValue, Known, Model, NodePool, Ref,
+    Subnet, VirtualNetwork,
 };
 use crate::report::{Finding, PredictedFailure, Severity};
 use std::net::{IpAddr, Ipv4Addr};
@@ -22,7 +22,10 @@ pub enum Resolver<'a> {
     AzureDns { vnet: Option<&'a VirtualNetwork> },
     /// An Azure Firewall (DNS proxy, which forwards to Azure DNS from the firewall's VNet unless
     /// the firewall has its own DNS servers).
-    Firewall { fw: &'a Firewall, proxy: Known<bool> },
+    Firewall {
+        fw: &'a Firewall,
+        proxy: Known<bool>,
+    },
     /// A DNS Private Resolver inbound endpoint, resolving through Azure DNS from its VNet.
     PrivateResolver { ep: &'a DnsResolverInboundEndpoint },
     /// A server attested in the config file as forwarding to Azure DNS from `vnet`.
@@ -68,24 +71,42 @@ pub fn resolution_vnet(model: &Model, r: &Resolver<'_>) -> Known<Ref> {
                     ));
                 }
             }
-            match fw.subnet.known().and_then(|r| model.subnet(r)).map(|s| &s.vnet) {
+            match fw
+                .subnet
+                .known()
+                .and_then(|r| model.subnet(r))
+                .map(|s| &s.vnet)
+            {
                 Some(Known::Known(v)) => Known::Known(v.clone()),
-                _ => Known::unknown(format!("the VNet of firewall {} is not known", fw.meta.address())),
+                _ => Known::unknown(format!(
+                    "the VNet of firewall {} is not known",
+                    fw.meta.address()
+                )),
             }
         }
         Resolver::PrivateResolver { ep } => match &ep.vnet {
             Known::Known(v) => Known::Known(v.clone()),
             Known::Unknown(w) => Known::Unknown(w.clone()),
-            Known::Absent => match ep.subnet.known().and_then(|r| model.subnet(r)).map(|s| &s.vnet) {
+            Known::Absent => match ep
+                .subnet
+                .known()
+                .and_then(|r| model.subnet(r))
+                .map(|s| &s.vnet)
+            {
                 Some(Known::Known(v)) => Known::Known(v.clone()),
-                _ => Known::unknown(format!("the VNet of resolver endpoint {} is not known", ep.meta.address())),
+                _ => Known::unknown(format!(
+                    "the VNet of resolver endpoint {} is not known",
+                    ep.meta.address()
+                )),
             },
         },
         Resolver::Attested { vnet } => match vnet {
             Some(v) => Known::Known(v.clone()),
             None => Known::unknown("the attestation does not say which VNet the server runs in"),
         },
-        Resolver::Opaque => Known::unknown("the DNS server is a VM or unknown host whose forwarding cannot be seen"),
+        Resolver::Opaque => {
+            Known::unknown("the DNS server is a VM or unknown host whose forwarding cannot be seen")
+        }
     }
 }
 
@@ -132,18 +153,39 @@ pub fn servers<'a>(ctx: &Ctx<'a>, vnet: &'a VirtualNetwork) -> Known<Vec<DnsServ
                 Some(IpSymbol::FirewallPrivateIp(r)) => model.firewall(r),
                 _ => None,
             }
-            .or_else(|| probe_ip.and_then(|ip| model.firewalls.iter().find(|f| f.private_ip.known() == Some(&ip))));
+            .or_else(|| {
+                probe_ip.and_then(|ip| {
+                    model
+                        .firewalls
+                        .iter()
+                        .find(|f| f.private_ip.known() == Some(&ip))
+                })
+            });
             let ep = match &v.symbol {
-                Some(IpSymbol::ResolverInboundEndpoint(r)) => model.dns_resolver_inbound_endpoint(r),
+                Some(IpSymbol::ResolverInboundEndpoint(r)) => {
+                    model.dns_resolver_inbound_endpoint(r)
+                }
                 _ => None,
             }
             .or_else(|| {
-                probe_ip.and_then(|ip| model.dns_resolver_inbound_endpoints.iter().find(|e| e.ip.known() == Some(&ip)))
+                probe_ip.and_then(|ip| {
+                    model
+                        .dns_resolver_inbound_endpoints
+                        .iter()
+                        .find(|e| e.ip.known() == Some(&ip))
+                })
             });
             if let Some(fw) = fw {
-                resolver = Resolver::Firewall { fw, proxy: crate::eval::firewall::dns_proxy_enabled(model, fw) };
+                resolver = Resolver::Firewall {
+                    fw,
+                    proxy: crate::eval::firewall::dns_proxy_enabled(model, fw),
+                };
                 if probe_ip.is_none() {
-                    probe_ip = fw.private_ip.known().copied().or_else(|| representative(model, &fw.subnet));
+                    probe_ip = fw
+                        .private_ip
+                        .known()
+                        .copied()
+                        .or_else(|| representative(model, &fw.subnet));
                     probe_note = Some(format!(
                         "the firewall's private IP is decided at apply; the first usable address of its subnet ({}) stands for it",
                         probe_ip.map(|i| i.to_string()).unwrap_or_default()
@@ -153,19 +195,35 @@ pub fn servers<'a>(ctx: &Ctx<'a>, vnet: &'a VirtualNetwork) -> Known<Vec<DnsServ
             } else if let Some(ep) = ep {
                 resolver = Resolver::PrivateResolver { ep };
                 if probe_ip.is_none() {
-                    probe_ip = ep.ip.known().copied().or_else(|| representative(model, &ep.subnet));
+                    probe_ip = ep
+                        .ip
+                        .known()
+                        .copied()
+                        .or_else(|| representative(model, &ep.subnet));
                     probe_note = Some("the inbound endpoint's IP is decided at apply; the first usable address of its subnet stands for it".into());
                 }
-                display = format!("{display} (DNS Private Resolver inbound endpoint {})", ep.meta.address());
+                display = format!(
+                    "{display} (DNS Private Resolver inbound endpoint {})",
+                    ep.meta.address()
+                );
             } else if let Some(att) = probe_ip
                 .and_then(|ip| ctx.config.dns_server(&ip))
                 .filter(|a| a.forwards_to_azure_dns)
             {
-                resolver = Resolver::Attested { vnet: att.vnet.as_ref().map(|v| v.value.clone()) };
+                resolver = Resolver::Attested {
+                    vnet: att.vnet.as_ref().map(|v| v.value.clone()),
+                };
                 display = format!("{display} (attested in the config file)");
             }
         }
-        out.push(DnsServer { position: i, value: Some(v), display, resolver, probe_ip, probe_note });
+        out.push(DnsServer {
+            position: i,
+            value: Some(v),
+            display,
+            resolver,
+            probe_ip,
+            probe_note,
+        });
     }
     Known::Known(out)
 }
@@ -190,7 +248,11 @@ pub fn reach(
     server: &DnsServer<'_>,
 ) -> Option<(PathResult, PathResult)> {
     let ip = server.probe_ip?;
-    let ectx = EgressContext { cluster, pool, subnet };
+    let ectx = EgressContext {
+        cluster,
+        pool,
+        subnet,
+    };
     let udp = evaluate_egress(ctx.model, &ectx, &dns_flow(subnet, ip, Protocol::Udp));
     let tcp = evaluate_egress(ctx.model, &ectx, &dns_flow(subnet, ip, Protocol::Tcp));
     Some((udp, tcp))
@@ -236,7 +298,11 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
         let dns_origin = vnet.meta.origin_of("dns_servers").clone();
         let mut reachable_before: Option<String> = None;
         for s in servers.iter().take(3) {
-            let origin = s.value.map(|v| v.origin.clone()).filter(|o| o.file.is_some()).unwrap_or_else(|| dns_origin.clone());
+            let origin = s
+                .value
+                .map(|v| v.origin.clone())
+                .filter(|o| o.file.is_some())
+                .unwrap_or_else(|| dns_origin.clone());
             // Firewall DNS proxy
             if let Resolver::Firewall { fw, proxy } = &s.resolver {
                 match proxy {
@@ -248,9 +314,15 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                             .at_pool(caddr, &pname)
                             .failure(exit52());
                         if let Some(p) = policy {
-                            f = f.secondary(p.meta.origin_of("dns_proxy"), "DNS proxy setting of the firewall policy");
+                            f = f.secondary(
+                                p.meta.origin_of("dns_proxy"),
+                                "DNS proxy setting of the firewall policy",
+                            );
                         } else {
-                            f = f.secondary(fw.meta.origin_of("dns_proxy"), "DNS proxy setting of the firewall");
+                            f = f.secondary(
+                                fw.meta.origin_of("dns_proxy"),
+                                "DNS proxy setting of the firewall",
+                            );
                         }
                         out.push(f);
                         continue;
@@ -289,17 +361,40 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                 );
                 continue;
             };
-            let note = s.probe_note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+            let note = s
+                .probe_note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
             match (udp.verdict, tcp.verdict) {
                 (Verdict::Reachable, Verdict::Reachable) => {
                     reachable_before.get_or_insert(s.display.clone());
                 }
                 (Verdict::Blocked, _) | (_, Verdict::Blocked) => {
-                    let (bad, proto) = if udp.verdict == Verdict::Blocked { (&udp, "UDP") } else { (&tcp, "TCP") };
+                    let (bad, proto) = if udp.verdict == Verdict::Blocked {
+                        (&udp, "UDP")
+                    } else {
+                        (&tcp, "TCP")
+                    };
                     let first = s.position == 0;
-                    let sev = if first || proto == "UDP" && reachable_before.is_none() { Severity::Error } else { Severity::Warning };
-                    let later_ok = servers.iter().skip(s.position + 1).take(3).map(|x| x.display.clone()).next();
-                    let mut msg = format!("DNS server {} ({}) of VNet {} is unreachable on {proto} 53 from node pool \"{pname}\": {}{note}", s.position + 1, s.display, vnet.meta.address(), bad.reason);
+                    let sev = if first || proto == "UDP" && reachable_before.is_none() {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    };
+                    let later_ok = servers
+                        .iter()
+                        .skip(s.position + 1)
+                        .take(3)
+                        .map(|x| x.display.clone())
+                        .next();
+                    let mut msg = format!(
+                        "DNS server {} ({}) of VNet {} is unreachable on {proto} 53 from node pool \"{pname}\": {}{note}",
+                        s.position + 1,
+                        s.display,
+                        vnet.meta.address(),
+                        bad.reason
+                    );
                     if first && later_ok.is_some() {
                         msg.push_str(". It is the first server: every lookup waits for it to time out before the next server is tried, which makes the provisioning checks fail even if a later server works");
                     }
@@ -308,7 +403,11 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     }
                     let mut f = Finding::new("DNS001", sev, msg)
                         .primary(&origin, format!("DNS server {}", s.position + 1))
-                        .help(registry::rule("DNS001").map(|r| r.fix.clone()).unwrap_or_default())
+                        .help(
+                            registry::rule("DNS001")
+                                .map(|r| r.fix.clone())
+                                .unwrap_or_default(),
+                        )
                         .at_pool(caddr, &pname)
                         .failure(exit52())
                         .path(bad.verdict, bad.hops.clone());
@@ -318,7 +417,11 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     out.push(f);
                 }
                 _ => {
-                    let bad = if udp.verdict == Verdict::Unknown { &udp } else { &tcp };
+                    let bad = if udp.verdict == Verdict::Unknown {
+                        &udp
+                    } else {
+                        &tcp
+                    };
                     let mut f = Finding::new("EGR001", registry::severity("EGR001"), format!("the path to DNS server {} ({}) on 53 from node pool \"{pname}\" cannot be proven: {}{note}", s.position + 1, s.display, bad.reason))
                         .primary(&origin, "DNS server")
                         .at_pool(caddr, &pname)
@@ -332,9 +435,17 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
         }
         if servers.len() > 3 {
             out.push(
-                Finding::new("INP004", Severity::Note, format!("VNet {} lists {} DNS servers; Linux nodes use only the first 3", vnet.meta.address(), servers.len()))
-                    .primary(&dns_origin, "DNS servers")
-                    .at_cluster(caddr),
+                Finding::new(
+                    "INP004",
+                    Severity::Note,
+                    format!(
+                        "VNet {} lists {} DNS servers; Linux nodes use only the first 3",
+                        vnet.meta.address(),
+                        servers.len()
+                    ),
+                )
+                .primary(&dns_origin, "DNS servers")
+                .at_cluster(caddr),
             );
         }
     }

@@ -45,16 +45,29 @@ pub fn flow_for(req: &Requirement, subnet: &Subnet) -> Result<(Flow, Option<Stri
                 port: req.port,
                 app_protocol: None,
             };
-            return Ok((flow, Some(format!("{ip} stands for {}, an address in {n} decided at deployment", req.host))));
+            return Ok((
+                flow,
+                Some(format!(
+                    "{ip} stands for {}, an address in {n} decided at deployment",
+                    req.host
+                )),
+            ));
         }
     }
     if let Known::Unknown(why) = &req.within {
-        return Err(format!("the destination {} is not known before deployment: {why}", req.host));
+        return Err(format!(
+            "the destination {} is not known before deployment: {why}",
+            req.host
+        ));
     }
     Err(format!(
         "the destination {} is not known before deployment ({})",
         req.host,
-        if req.unresolved.is_empty() { "no address".to_string() } else { format!("unresolved: {}", req.unresolved.join(", ")) }
+        if req.unresolved.is_empty() {
+            "no address".to_string()
+        } else {
+            format!("unresolved: {}", req.unresolved.join(", "))
+        }
     ))
 }
 
@@ -79,7 +92,15 @@ pub fn evaluate_pool(
         Known::Known(r) => match ctx.model.subnet(r) {
             Some(subnet) => match flow_for(req, subnet) {
                 Ok((flow, note)) => {
-                    let mut res = evaluate_egress(ctx.model, &EgressContext { cluster, pool, subnet }, &flow);
+                    let mut res = evaluate_egress(
+                        ctx.model,
+                        &EgressContext {
+                            cluster,
+                            pool,
+                            subnet,
+                        },
+                        &flow,
+                    );
                     apply_attestation(ctx, req, &mut res);
                     if let Some(n) = note {
                         res.reason = format!("{} ({n})", res.reason);
@@ -125,14 +146,34 @@ fn apply_attestation(ctx: &Ctx<'_>, req: &Requirement, res: &mut PathResult) {
     match app.allowing(req) {
         Some(rule) => {
             res.verdict = Verdict::Reachable;
-            res.reason = format!("appliance {} ({ip}) allows it, as attested in {} ({})", app.name, ctx.config.name, rule.text);
+            res.reason = format!(
+                "appliance {} ({ip}) allows it, as attested in {} ({})",
+                app.name, ctx.config.name, rule.text
+            );
             res.cause = None;
-            res.hops.push(Hop::new(HopKind::Appliance, format!("appliance {} {ip}: attested allow {}", app.name, rule.text), None).with_verdict(Verdict::Reachable));
+            res.hops.push(
+                Hop::new(
+                    HopKind::Appliance,
+                    format!("appliance {} {ip}: attested allow {}", app.name, rule.text),
+                    None,
+                )
+                .with_verdict(Verdict::Reachable),
+            );
         }
         None => {
             res.verdict = Verdict::Blocked;
-            res.reason = format!("appliance {} ({ip}) does not allow it: no entry of its attestation in {} covers it", app.name, ctx.config.name);
-            res.hops.push(Hop::new(HopKind::Appliance, format!("appliance {} {ip}: no attested allow covers it", app.name), None).with_verdict(Verdict::Blocked));
+            res.reason = format!(
+                "appliance {} ({ip}) does not allow it: no entry of its attestation in {} covers it",
+                app.name, ctx.config.name
+            );
+            res.hops.push(
+                Hop::new(
+                    HopKind::Appliance,
+                    format!("appliance {} {ip}: no attested allow covers it", app.name),
+                    None,
+                )
+                .with_verdict(Verdict::Blocked),
+            );
         }
     }
 }
@@ -152,8 +193,13 @@ fn unknown(reason: String, cause: Cause, origin: Option<Origin>) -> PathResult {
 fn managed_vnet(cluster: &Cluster, req: &Requirement) -> PathResult {
     let Some(dest) = &req.destination else {
         return unknown(
-            format!("the destination {} is not known before deployment", req.host),
-            Cause::Other { detail: "destination unknown".into() },
+            format!(
+                "the destination {} is not known before deployment",
+                req.host
+            ),
+            Cause::Other {
+                detail: "destination unknown".into(),
+            },
             None,
         );
     };

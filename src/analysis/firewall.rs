@@ -3,21 +3,34 @@
 //! on a node pool's egress or DNS path are checked (a firewall nobody routes to cannot break
 //! provisioning).
 
-use super::{registry, Ctx};
+use super::{Ctx, registry};
 use crate::eval::firewall::{self as fw, FirewallNoteKind};
 use crate::model::Firewall;
 use crate::report::Finding;
 
 /// Check every firewall in the model that some node pool depends on (`used`: firewall keys).
 pub fn check(ctx: &Ctx<'_>, used: &[String], out: &mut Vec<Finding>) {
-    for firewall in ctx.model.firewalls.iter().filter(|f| used.contains(&f.meta.key)) {
+    for firewall in ctx
+        .model
+        .firewalls
+        .iter()
+        .filter(|f| used.contains(&f.meta.key))
+    {
         names(ctx, firewall, out);
         for note in fw::fqdn_network_rules_without_dns_proxy(ctx.model, firewall) {
             if note.kind != FirewallNoteKind::FqdnNetworkRuleWithoutDnsProxy {
                 continue;
             }
-            let mut f = Finding::new("FWL004", registry::severity("FWL004"), format!("firewall {}: {}", firewall.meta.address(), note.message))
-                .help(registry::rule("FWL004").map(|r| r.fix.clone()).unwrap_or_default());
+            let mut f = Finding::new(
+                "FWL004",
+                registry::severity("FWL004"),
+                format!("firewall {}: {}", firewall.meta.address(), note.message),
+            )
+            .help(
+                registry::rule("FWL004")
+                    .map(|r| r.fix.clone())
+                    .unwrap_or_default(),
+            );
             if let Some(o) = &note.origin {
                 f = f.primary(o, "destination_fqdns in a network rule");
             }

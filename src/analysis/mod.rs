@@ -64,6 +64,7 @@ pub fn check(
         private::check(&ctx, cluster, &mut report.findings);
     }
     firewall::check(&ctx, &firewalls_in_use(model, &ctx), &mut report.findings);
+    suppress_consequences(&mut report.findings);
     report.sort();
     report
 }
@@ -83,13 +84,18 @@ pub fn firewalls_in_use(model: &Model, ctx: &Ctx<'_>) -> Vec<String> {
     let by_value = |v: &crate::model::IpValue| -> Option<&crate::model::Firewall> {
         match (&v.symbol, &v.ip) {
             (Some(IpSymbol::FirewallPrivateIp(r)), _) => model.firewall(r),
-            (_, Known::Known(ip)) => model.firewalls.iter().find(|f| f.private_ip.known() == Some(ip)),
+            (_, Known::Known(ip)) => model
+                .firewalls
+                .iter()
+                .find(|f| f.private_ip.known() == Some(ip)),
             _ => None,
         }
     };
     for c in &model.clusters {
         for p in &c.node_pools {
-            let Some(s) = p.subnet.known().and_then(|r| model.subnet(r)) else { continue };
+            let Some(s) = p.subnet.known().and_then(|r| model.subnet(r)) else {
+                continue;
+            };
             if let Some(rt) = s.route_table.known().and_then(|r| model.route_table(r)) {
                 for route in rt.routes.known().into_iter().flatten() {
                     if let Some(v) = &route.next_hop_ip {
@@ -106,4 +112,21 @@ pub fn firewalls_in_use(model: &Model, ctx: &Ctx<'_>) -> Vec<String> {
     }
     let _ = ctx;
     used
+}
+
+/// One root cause, one finding: when an outbound-type finding already explains a pool's egress
+/// (AKS rejects the cluster, or the subnet has no egress method of that type), the generic
+/// egress findings for the same pool (default outbound access, no internet egress) are dropped.
+fn suppress_consequences(findings: &mut Vec<Finding>) {
+    const ROOT: [&str; 5] = ["RTE002", "RTE003", "RTE004", "NAT001", "NAT002"];
+    const CONSEQUENCE: [&str; 2] = ["EGR002", "EGR003"];
+    let roots: Vec<(Option<String>, Option<String>)> = findings
+        .iter()
+        .filter(|f| ROOT.contains(&f.rule.as_str()))
+        .map(|f| (f.cluster.clone(), f.node_pool.clone()))
+        .collect();
+    findings.retain(|f| {
+        !(CONSEQUENCE.contains(&f.rule.as_str())
+            && roots.contains(&(f.cluster.clone(), f.node_pool.clone())))
+    });
 }

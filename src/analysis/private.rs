@@ -5,7 +5,7 @@
 //! resolve from, and check the zone's links there.
 
 use super::dns::{self, Resolver};
-use super::{registry, Ctx};
+use super::{Ctx, registry};
 use crate::model::{Cluster, Known, Lifecycle, PrivateDnsZoneSetting, Ref, VirtualNetwork};
 use crate::report::{Finding, PredictedFailure};
 
@@ -24,8 +24,16 @@ fn same_vnet(model: &crate::model::Model, a: &Ref, b: &VirtualNetwork) -> bool {
 /// Is `zone_name` an acceptable private cluster zone for `region`?
 pub fn zone_name_ok(zone_name: &str, region: Option<&str>, vnet_integration: bool) -> bool {
     let z = zone_name.to_ascii_lowercase();
-    let label = if vnet_integration { "private" } else { "privatelink" };
-    let suffixes = [".azmk8s.io", ".cx.prod.service.azk8s.cn", ".cx.aks.containerservice.azure.us"];
+    let label = if vnet_integration {
+        "private"
+    } else {
+        "privatelink"
+    };
+    let suffixes = [
+        ".azmk8s.io",
+        ".cx.prod.service.azk8s.cn",
+        ".cx.aks.containerservice.azure.us",
+    ];
     suffixes.iter().any(|sfx| match region {
         Some(r) => {
             let want = format!("{label}.{r}{sfx}");
@@ -54,7 +62,11 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
             return;
         }
     };
-    let region = cluster.meta.location.known().map(|l| l.to_ascii_lowercase().replace(' ', ""));
+    let region = cluster
+        .meta
+        .location
+        .known()
+        .map(|l| l.to_ascii_lowercase().replace(' ', ""));
     let vnet_integration = cluster.apiserver_vnet_integration.known() == Some(&true);
     let mut seen = vec![];
     for pool in &cluster.node_pools {
@@ -75,9 +87,18 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
         };
         // (display, resolver) pairs; empty list = Azure DNS from the node VNet
         let resolvers: Vec<(String, Resolver<'_>)> = if servers.is_empty() {
-            vec![("Azure-provided DNS (168.63.129.16)".into(), Resolver::AzureDns { vnet: Some(node_vnet) })]
+            vec![(
+                "Azure-provided DNS (168.63.129.16)".into(),
+                Resolver::AzureDns {
+                    vnet: Some(node_vnet),
+                },
+            )]
         } else {
-            servers.into_iter().take(3).map(|s| (s.display.clone(), s.resolver)).collect()
+            servers
+                .into_iter()
+                .take(3)
+                .map(|s| (s.display.clone(), s.resolver))
+                .collect()
         };
         let dns_origin = node_vnet.meta.origin_of("dns_servers");
         for (i, (display, resolver)) in resolvers.iter().enumerate() {
@@ -85,7 +106,10 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                 Known::Known(v) => v,
                 _ => continue, // DNS003 / EGR001 from the DNS analysis say why
             };
-            let rvnet_name = model.vnet(&rvnet).map(|v| v.meta.address().to_string()).unwrap_or_else(|| rvnet.display());
+            let rvnet_name = model
+                .vnet(&rvnet)
+                .map(|v| v.meta.address().to_string())
+                .unwrap_or_else(|| rvnet.display());
             match &setting {
                 PrivateDnsZoneSetting::System => {
                     if same_vnet(model, &rvnet, node_vnet) {
@@ -104,7 +128,9 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     break;
                 }
                 PrivateDnsZoneSetting::None => {
-                    if cluster.private_cluster_public_fqdn.known() == Some(&false) || cluster.private_cluster_public_fqdn.is_absent() {
+                    if cluster.private_cluster_public_fqdn.known() == Some(&false)
+                        || cluster.private_cluster_public_fqdn.is_absent()
+                    {
                         out.push(
                             Finding::new("PRV001", registry::severity("PRV001"), format!("private cluster {caddr} uses private_dns_zone_id = \"None\" without a public FQDN: nodes have no name to resolve the API server with"))
                                 .primary(zone_origin, "None: no private zone")
@@ -126,7 +152,9 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                         break;
                     };
                     let zname = zone.meta.name.known().cloned().unwrap_or_default();
-                    if !zname.is_empty() && !zone_name_ok(&zname, region.as_deref(), vnet_integration) {
+                    if !zname.is_empty()
+                        && !zone_name_ok(&zname, region.as_deref(), vnet_integration)
+                    {
                         out.push(
                             Finding::new("PRV002", registry::severity("PRV002"), format!("private DNS zone {} ({zname}) is not a valid private cluster zone for region {}: it must be privatelink.<region>.azmk8s.io or a subzone of it", zone.meta.address(), region.as_deref().unwrap_or("<region>")))
                                 .primary(&zone.meta.origin, "zone name")
@@ -137,14 +165,23 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     let linked = model.dns_zone_links.iter().any(|l| {
                         let zone_match = match &l.zone {
                             Known::Known(r) => zone.meta.matches(r),
-                            _ => l.zone_name.known().is_some_and(|n| n.eq_ignore_ascii_case(&zname)),
+                            _ => l
+                                .zone_name
+                                .known()
+                                .is_some_and(|n| n.eq_ignore_ascii_case(&zname)),
                         };
-                        zone_match && l.vnet.known().is_some_and(|v| same_vnet(model, v, model.vnet(&rvnet).unwrap_or(node_vnet)) || *v == rvnet)
+                        zone_match
+                            && l.vnet.known().is_some_and(|v| {
+                                same_vnet(model, v, model.vnet(&rvnet).unwrap_or(node_vnet))
+                                    || *v == rvnet
+                            })
                     });
                     if linked {
                         continue;
                     }
-                    let unknown_links = model.dns_zone_links.iter().any(|l| l.vnet.is_unknown() || l.zone.is_unknown() && l.zone_name.is_unknown());
+                    let unknown_links = model.dns_zone_links.iter().any(|l| {
+                        l.vnet.is_unknown() || l.zone.is_unknown() && l.zone_name.is_unknown()
+                    });
                     let complete = zone.meta.lifecycle == Lifecycle::Create && !unknown_links;
                     if complete {
                         out.push(
@@ -175,12 +212,40 @@ mod tests {
 
     #[test]
     fn zone_names() {
-        assert!(zone_name_ok("privatelink.westeurope.azmk8s.io", Some("westeurope"), false));
-        assert!(zone_name_ok("team1.privatelink.westeurope.azmk8s.io", Some("westeurope"), false));
-        assert!(!zone_name_ok("privatelink.northeurope.azmk8s.io", Some("westeurope"), false));
-        assert!(!zone_name_ok("privatelink.azurecr.io", Some("westeurope"), false));
-        assert!(!zone_name_ok("xprivatelink.westeurope.azmk8s.io", Some("westeurope"), false));
-        assert!(zone_name_ok("private.westeurope.azmk8s.io", Some("westeurope"), true));
-        assert!(zone_name_ok("privatelink.chinaeast2.cx.prod.service.azk8s.cn", Some("chinaeast2"), false));
+        assert!(zone_name_ok(
+            "privatelink.westeurope.azmk8s.io",
+            Some("westeurope"),
+            false
+        ));
+        assert!(zone_name_ok(
+            "team1.privatelink.westeurope.azmk8s.io",
+            Some("westeurope"),
+            false
+        ));
+        assert!(!zone_name_ok(
+            "privatelink.northeurope.azmk8s.io",
+            Some("westeurope"),
+            false
+        ));
+        assert!(!zone_name_ok(
+            "privatelink.azurecr.io",
+            Some("westeurope"),
+            false
+        ));
+        assert!(!zone_name_ok(
+            "xprivatelink.westeurope.azmk8s.io",
+            Some("westeurope"),
+            false
+        ));
+        assert!(zone_name_ok(
+            "private.westeurope.azmk8s.io",
+            Some("westeurope"),
+            true
+        ));
+        assert!(zone_name_ok(
+            "privatelink.chinaeast2.cx.prod.service.azk8s.cn",
+            Some("chinaeast2"),
+            false
+        ));
     }
 }

@@ -197,7 +197,12 @@ fn requirements(a: RequirementsArgs) -> i32 {
         // node subnet prefixes, only when every pool's subnet prefixes are known
         let mut prefixes: Option<Vec<ipnet::IpNet>> = Some(vec![]);
         for p in &c.node_pools {
-            match p.subnet.known().and_then(|r| l.model.subnet(r)).and_then(|s| s.prefixes.known()) {
+            match p
+                .subnet
+                .known()
+                .and_then(|r| l.model.subnet(r))
+                .and_then(|s| s.prefixes.known())
+            {
                 Some(ps) => {
                     if let Some(v) = prefixes.as_mut() {
                         for n in ps {

@@ -1,6 +1,6 @@
 //! Command-line interface: argument parsing and the glue between loaders, analyses and reporters.
 
-mod args;
+pub mod args;
 pub mod commands;
 mod explain;
 
