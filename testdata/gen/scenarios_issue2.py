@@ -823,7 +823,8 @@ def scenarios() -> list[Scenario]:
                  LB_CLEAN_README, Expect(0, "pass", [], sys_ok), build_lb_clean),
         Scenario("minified-lb-clean", 2, "lb-clean written on one line as `terraform show -json` does.",
                  LB_CLEAN_README + " This copy is minified on a single line, exactly as "
-                 "`terraform show -json` writes it, to exercise byte-offset locations on one line.",
+                 "`terraform show -json` writes it (including Go's escaping of `>` as `\\u003e` in "
+                 "`\"~\\u003e 4.14\"`), to exercise byte-offset locations on a single line.",
                  Expect(0, "pass", [], sys_ok), build_lb_clean, minified=True),
         Scenario("nsg-deny-internet-443", 2,
                  "Separate NSG rule denies Tcp 443 to Internet at priority 100: NSG001.",
@@ -901,7 +902,7 @@ def scenarios() -> list[Scenario]:
                  DELETED_NSG_README, Expect(0, "pass", [], sys_ok), build_deleted_nsg),
         Scenario("no-cluster", 2, "Network-only plan, no AKS cluster: pass with a note.",
                  NO_CLUSTER_README,
-                 Expect(0, "pass", [], [], [], notes=["no AKS cluster in the input"]),
+                 Expect(0, "pass", [], [], [], notes=["no AKS cluster"]),
                  build_no_cluster),
         Scenario("outbound-none-private-subnet", 2,
                  "Outbound type none on a private subnet without NAT/firewall: EGR002.",
