@@ -332,8 +332,11 @@ def peering(name, rg, vnet_name, remote_id, *, forwarded=True, gateway_transit=F
 
 def firewall(name, rg, location, subnet_ref, pip_ref, policy_ref=None, *, dns_proxy=None,
              dns_servers=None, zones=None, tags=None, threat_intel_mode=None) -> dict:
+    """With a firewall policy the DNS proxy and threat-intel settings live in the policy, so the
+    firewall's own ``dns_proxy_enabled``/``threat_intel_mode`` stay unset (null)."""
+    classic = policy_ref is None
     return {
-        "dns_proxy_enabled": opt(dns_proxy, False),
+        "dns_proxy_enabled": opt(dns_proxy, False if classic else None),
         "dns_servers": opt(dns_servers, None),
         "firewall_policy_id": opt(policy_ref, None),
         "ip_configuration": B({
@@ -350,7 +353,7 @@ def firewall(name, rg, location, subnet_ref, pip_ref, policy_ref=None, *, dns_pr
         "sku_name": C("AZFW_VNet"),
         "sku_tier": C("Standard"),
         "tags": opt(tags, None),
-        "threat_intel_mode": opt(threat_intel_mode, "Alert"),
+        "threat_intel_mode": opt(threat_intel_mode, "Alert" if classic else None),
         "timeouts": None,
         "virtual_hub": [],
         "zones": opt(zones, None),
@@ -829,10 +832,12 @@ def kubernetes_cluster(name, rg, location, dns_prefix, pool, net, *, private=Fal
                        private_dns_zone=None, public_fqdn=None, authorized_ranges=None,
                        identity_ids=None, service_principal=None, tags=None,
                        kubernetes_version="1.31", v3=False, sku_tier="Standard",
-                       workload_identity=False) -> dict:
+                       workload_identity=False, windows_password_ref=None) -> dict:
     """``authorized_ranges``: list / ``R`` (4.x: ``api_server_access_profile``; 3.x:
     ``api_server_authorized_ip_ranges``). ``private_dns_zone``: "System", "None" or an ``R``.
-    ``service_principal``: (client_id, secret reference) instead of a managed identity."""
+    ``service_principal``: (client_id, secret reference) instead of a managed identity.
+    ``windows_password_ref``: reference of the Windows admin password (sensitive) when the
+    configuration sets a ``windows_profile``."""
     if service_principal:
         identity: Any = []
         sp: Any = B({"client_id": C(service_principal[0]),
@@ -908,7 +913,12 @@ def kubernetes_cluster(name, rg, location, dns_prefix, pool, net, *, private=Fal
         "timeouts": None,
         "upgrade_override": [],
         "web_app_routing": [],
-        "windows_profile": UL,
+        "windows_profile": UL if windows_password_ref is None else B({
+            "admin_password": S(R(windows_password_ref, v=SECRET)),
+            "admin_username": C("azureadmin"),
+            "gmsa": [],
+            "license": None,
+        }),
         "workload_autoscaler_profile": [],
         "workload_identity_enabled": opt(workload_identity or None, False),
     }

@@ -186,7 +186,13 @@ def add_subnet(p: Plan, tf_name: str, refs: Refs, vnet_tf: str, vnet_name: str, 
 
 def add_cluster(p: Plan, refs: Refs, subnet_ref, outbound_type: str, *, tf_name="aks",
                 name="aks-prod-weu", pool_name="system", v3=False, net_kw=None, pool_kw=None,
-                outputs=True, network_contributor_scope=None, **kw):
+                outputs=True, network_contributor_scope=None, windows_admin=False, **kw):
+    """Cluster + optional Network Contributor role assignment + outputs. ``windows_admin``: the
+    configuration sets ``windows_profile`` with ``var.windows_admin_password`` (sensitive)."""
+    if windows_admin:
+        p.var("windows_admin_password", SECRET,
+              variable_decl(description="Admin password of Windows nodes.", sensitive=True))
+        kw["windows_password_ref"] = "var.windows_admin_password"
     pool = default_node_pool(pool_name, subnet_ref, v3=v3, **(pool_kw or {}))
     net = network_profile(outbound_type, v3=v3, **(net_kw or {}))
     p.add("azurerm_kubernetes_cluster", tf_name,

@@ -156,7 +156,7 @@ def index(scenarios: list[Scenario]) -> str:
         "exit_code = 1            # 0: no error finding; 1: at least one error finding",
         'verdict = "fail"         # "pass" | "fail" | "unknown" (overall)',
         'rules = ["NSG001"]       # exact set of catalogue rule IDs expected to fire',
-        'notes = ["..."]          # optional: informational notes the run should print',
+        'notes = ["no AKS cluster"]  # optional: text the run should print (case-insensitive substring)',
         "",
         "[[finding]]              # optional, one per expected finding worth pinning",
         'rule = "NSG001"',

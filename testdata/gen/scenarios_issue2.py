@@ -51,7 +51,7 @@ def spoke(p: Plan, *, nsg_rules="inbound", subnet_kw=None, vnet_kw=None) -> tupl
 def build_lb_clean() -> Plan:
     p = Plan()
     rg, sn = spoke(p)
-    add_cluster(p, rg, sn, "loadBalancer", network_contributor_scope=sn)
+    add_cluster(p, rg, sn, "loadBalancer", network_contributor_scope=sn, windows_admin=True)
     return p
 
 
@@ -388,9 +388,11 @@ def build_azurerm3_names() -> Plan:
                       tags=TAGS_REF))
     p.add("azurerm_subnet_route_table_association", "nodes",
           subnet_route_table_association(sn, R("azurerm_route_table.nodes.id")))
-    add_cluster(p, rg, sn, "loadBalancer", v3=True, network_contributor_scope=sn,
-                authorized_ranges=["198.51.100.0/24"], kubernetes_version="1.29",
-                net_kw={"plugin_mode": None, "pod_cidr": None})
+    p.var("client_secret", SECRET, variable_decl(description="Secret of the cluster's service "
+                                                 "principal.", sensitive=True))
+    add_cluster(p, rg, sn, "loadBalancer", v3=True, authorized_ranges=["198.51.100.0/24"],
+                kubernetes_version="1.29", net_kw={"plugin_mode": None, "pod_cidr": None},
+                service_principal=("7c1e9b2d-4a6f-4d3e-8b5a-0e2f9c7d1a48", "var.client_secret"))
     return p
 
 
@@ -404,8 +406,9 @@ AZURERM3_README = (
     "NSG with inbound rules only, and an empty route table with BGP propagation disabled (no "
     "route overrides 0.0.0.0/0). The authorized IP range 198.51.100.0/24 (the office) does not "
     "contain the cluster's egress IP, but with outbound type `loadBalancer` AKS adds the load "
-    "balancer's outbound IP to the authorized ranges itself, so API001 must not fire. Verdict "
-    "pass, exit 0."
+    "balancer's outbound IP to the authorized ranges itself, so API001 must not fire. The cluster "
+    "authenticates with a service principal whose `client_secret` comes from a sensitive "
+    "variable (fake secret, never to be printed). Verdict pass, exit 0."
 )
 
 
@@ -515,7 +518,7 @@ def build_modules_for_each() -> Plan:
                                      R("azurerm_network_security_group.this", "each.key")),
               module=m, index=key, for_each={"references": ["var.subnets"]})
     add_cluster(p, rg, R('module.network.subnet_ids["aks"]'), "loadBalancer",
-                name="aks-shared-weu")
+                name="aks-shared-weu", windows_admin=True)
     p.add("azurerm_kubernetes_cluster_node_pool", "batch",
           node_pool("batch", R("azurerm_kubernetes_cluster.aks.id"),
                     R('module.network.subnet_ids["batch"]')), schema_version=1)
@@ -786,6 +789,30 @@ DEFERRED_README = (
 )
 
 
+# ----------------------------------------------------------------------------- outbound none
+
+
+def build_outbound_none_private_subnet() -> Plan:
+    p = Plan()
+    rg, sn = spoke(p, subnet_kw={"default_outbound_access": False})
+    add_cluster(p, rg, sn, "none", network_contributor_scope=sn)
+    return p
+
+
+OUTBOUND_NONE_README = (
+    "Outbound type `none` (AKS sets up no egress and leaves it entirely to the user) on a node "
+    "subnet created as a private subnet (`default_outbound_access_enabled = false`), with no NAT "
+    "gateway, no route table, no instance public IPs and no firewall. The cluster is not "
+    "network isolated (no `bootstrap_profile` with artifact source `Cache`, no private cluster), "
+    "so nodes still need MCR, ARM, Entra ID, the package hosts and the public API server, but "
+    "there is no SNAT path to any public address: every required endpoint is blocked. (With "
+    "`none` the provisioning script skips its outbound check, so the failure shows up later, as "
+    "image pulls and API server connections that never succeed.) Verdict fail, exit 1, EGR002 "
+    "on the node subnet. Note: support for `none` in azurerm's `outbound_type` validation depends "
+    "on the provider release; the plan is what a provider accepting it produces."
+)
+
+
 # ----------------------------------------------------------------------------- registry
 
 
@@ -796,7 +823,8 @@ def scenarios() -> list[Scenario]:
                  LB_CLEAN_README, Expect(0, "pass", [], sys_ok), build_lb_clean),
         Scenario("minified-lb-clean", 2, "lb-clean written on one line as `terraform show -json` does.",
                  LB_CLEAN_README + " This copy is minified on a single line, exactly as "
-                 "`terraform show -json` writes it, to exercise byte-offset locations on one line.",
+                 "`terraform show -json` writes it (including Go's escaping of `>` as `\\u003e` in "
+                 "`\"~\\u003e 4.14\"`), to exercise byte-offset locations on a single line.",
                  Expect(0, "pass", [], sys_ok), build_lb_clean, minified=True),
         Scenario("nsg-deny-internet-443", 2,
                  "Separate NSG rule denies Tcp 443 to Internet at priority 100: NSG001.",
@@ -874,8 +902,14 @@ def scenarios() -> list[Scenario]:
                  DELETED_NSG_README, Expect(0, "pass", [], sys_ok), build_deleted_nsg),
         Scenario("no-cluster", 2, "Network-only plan, no AKS cluster: pass with a note.",
                  NO_CLUSTER_README,
-                 Expect(0, "pass", [], [], [], notes=["no AKS cluster in the input"]),
+                 Expect(0, "pass", [], [], [], notes=["no AKS cluster"]),
                  build_no_cluster),
+        Scenario("outbound-none-private-subnet", 2,
+                 "Outbound type none on a private subnet without NAT/firewall: EGR002.",
+                 OUTBOUND_NONE_README,
+                 Expect(1, "fail", ["EGR002"], egress("system", ALL_PUBLIC, "blocked"),
+                        [Finding("EGR002", "azurerm_subnet.nodes", pool="system")]),
+                 build_outbound_none_private_subnet),
         Scenario("deferred-data-subnet", 2,
                  "Node subnet from a data source read at apply time: EGR001, unknown.",
                  DEFERRED_README,

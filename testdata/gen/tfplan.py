@@ -756,5 +756,11 @@ def dumps_pretty(doc: dict) -> str:
 
 
 def dumps_minified(doc: dict) -> str:
-    """What `terraform show -json` itself writes: one line, then a newline."""
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n"
+    r"""What `terraform show -json` itself writes: one line, then a newline. Go's encoding/json
+    escapes <, > and & inside strings (``"~\u003e 4.14"``); jq turns them back when pretty
+    printing, so only the minified form carries the escapes."""
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text + "\n"
