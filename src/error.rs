@@ -114,6 +114,8 @@ fn excerpt(
     )
 }
 
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +142,3 @@ mod tests {
         assert!(contents.name().unwrap().contains("excerpt of line 1"));
     }
 }
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;

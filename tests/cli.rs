@@ -21,7 +21,7 @@ fn truncated_plan_exits_2_with_a_located_error() {
         .code(2)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("truncated-plan.json"))
-        .stderr(predicate::str::contains(":21:").or(predicate::str::contains("line 21")))
+        .stderr(predicate::str::contains("truncated-plan.json:23:1"))
         .stderr(predicate::str::contains("panicked").not());
 }
 

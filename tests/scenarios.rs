@@ -200,7 +200,7 @@ fn scenarios_match_their_oracles() {
         }
         n += 1;
     }
-    assert!(n >= 15, "expected the scenario fixtures, found {n}");
+    assert!(n >= 35, "expected the scenario fixtures, found {n}");
     assert!(
         all.is_empty(),
         "{} mismatch(es):\n{}",

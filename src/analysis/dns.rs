@@ -30,8 +30,8 @@ pub enum Resolver<'a> {
     PrivateResolver { ep: &'a DnsResolverInboundEndpoint },
     /// A server attested in the config file as forwarding to Azure DNS from `vnet`.
     Attested { vnet: Option<Ref> },
-    /// A VM or unknown host: cannot be seen into.
-    Opaque,
+    /// A VM or unknown host: cannot be seen into. `ip` is its address when known.
+    Opaque { ip: Option<IpAddr> },
 }
 
 /// One DNS server of a node pool, identified and evaluated.
@@ -104,10 +104,27 @@ pub fn resolution_vnet(model: &Model, r: &Resolver<'_>) -> Known<Ref> {
             Some(v) => Known::Known(v.clone()),
             None => Known::unknown("the attestation does not say which VNet the server runs in"),
         },
-        Resolver::Opaque => {
+        // A DNS server VM can only see Azure private zones through 168.63.129.16, which answers
+        // from the VNet the VM runs in: that VNet is where the zone must be linked.
+        Resolver::Opaque { ip: Some(ip) } => match vnet_containing(model, ip) {
+            Some(v) => Known::Known(Ref::Key(v.meta.key.clone())),
+            None => Known::unknown(format!(
+                "DNS server {ip} is in no VNet of the inputs; its forwarding cannot be seen"
+            )),
+        },
+        Resolver::Opaque { ip: None } => {
             Known::unknown("the DNS server is a VM or unknown host whose forwarding cannot be seen")
         }
     }
+}
+
+/// The VNet whose address space contains `ip`.
+pub fn vnet_containing<'a>(model: &'a Model, ip: &IpAddr) -> Option<&'a VirtualNetwork> {
+    model.vnets.iter().find(|v| {
+        v.address_space
+            .known()
+            .is_some_and(|sp| sp.iter().any(|n| n.contains(ip)))
+    })
 }
 
 /// First usable address of a subnet (Azure reserves .0-.3): Azure Firewall and resolver
@@ -137,7 +154,9 @@ pub fn servers<'a>(ctx: &Ctx<'a>, vnet: &'a VirtualNetwork) -> Known<Vec<DnsServ
     for (i, v) in list.iter().enumerate() {
         let mut probe_ip = v.ip.known().copied();
         let mut probe_note = None;
-        let mut resolver = Resolver::Opaque;
+        let mut resolver = Resolver::Opaque {
+            ip: v.ip.known().copied(),
+        };
         let mut display = match (&v.ip, &v.symbol) {
             (Known::Known(ip), _) => ip.to_string(),
             (_, Some(IpSymbol::FirewallPrivateIp(r))) => format!("private IP of {r}"),
@@ -338,21 +357,24 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     Known::Known(true) => {}
                 }
             }
-            if matches!(s.resolver, Resolver::Opaque) {
-                out.push(
-                    Finding::new("DNS003", registry::severity("DNS003"), format!("DNS server {} ({}) of VNet {} is not Azure DNS, an Azure Firewall or a DNS Private Resolver: whether it resolves public names and the cluster's private zone cannot be verified (node pool \"{pname}\")", s.position + 1, s.display, vnet.meta.address()))
-                        .primary(&origin, "custom DNS server")
-                        .help(format!("{}\n[[dns_server]]\nip = \"{}\"\nforwards_to_azure_dns = true\nvnet = \"<resource id or Terraform address of the VNet the server runs in>\"", registry::rule("DNS003").map(|r| r.fix.as_str()).unwrap_or_default(), s.probe_ip.map(|i| i.to_string()).unwrap_or_else(|| "<ip>".into())))
-                        .at_pool(caddr, &pname),
-                );
-            }
             // Reachability (Azure DNS is a platform address: not subject to UDRs, only to NSG
             // rules naming AzurePlatformDNS, which the NSG evaluator sees as a tag).
             if matches!(s.resolver, Resolver::AzureDns { .. }) {
                 reachable_before.get_or_insert(s.display.clone());
                 continue;
             }
+            let opaque = matches!(s.resolver, Resolver::Opaque { .. });
+            let dns003 = |extra: &str| {
+                Finding::new("DNS003", registry::severity("DNS003"), format!("DNS server {} ({}) of VNet {} is not Azure DNS, an Azure Firewall or a DNS Private Resolver: whether it resolves public names and the cluster's private zone cannot be verified{extra} (node pool \"{pname}\")", s.position + 1, s.display, vnet.meta.address()))
+                    .primary(&origin, "custom DNS server")
+                    .help(format!("{}\n[[dns_server]]\nip = \"{}\"\nforwards_to_azure_dns = true\nvnet = \"<resource id or Terraform address of the VNet the server runs in>\"", registry::rule("DNS003").map(|r| r.fix.as_str()).unwrap_or_default(), s.probe_ip.map(|i| i.to_string()).unwrap_or_else(|| "<ip>".into())))
+                    .at_pool(caddr, &pname)
+            };
             let Some((udp, tcp)) = reach(ctx, cluster, pool, subnet, s) else {
+                if opaque {
+                    out.push(dns003(", and its address is not known"));
+                    continue;
+                }
                 out.push(
                     Finding::new("EGR001", registry::severity("EGR001"), format!("the address of DNS server {} ({}) is not known, so its reachability from node pool \"{pname}\" cannot be checked", s.position + 1, s.display))
                         .primary(&origin, "DNS server")
@@ -369,6 +391,9 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
             match (udp.verdict, tcp.verdict) {
                 (Verdict::Reachable, Verdict::Reachable) => {
                     reachable_before.get_or_insert(s.display.clone());
+                    if opaque {
+                        out.push(dns003(""));
+                    }
                 }
                 (Verdict::Blocked, _) | (_, Verdict::Blocked) => {
                     let (bad, proto) = if udp.verdict == Verdict::Blocked {
@@ -422,6 +447,14 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     } else {
                         &tcp
                     };
+                    if opaque {
+                        // one finding: the server cannot be verified, nor the path to it
+                        out.push(
+                            dns003(&format!("; nor can the path to it: {}", bad.reason))
+                                .path(Verdict::Unknown, bad.hops.clone()),
+                        );
+                        continue;
+                    }
                     let mut f = Finding::new("EGR001", registry::severity("EGR001"), format!("the path to DNS server {} ({}) on 53 from node pool \"{pname}\" cannot be proven: {}{note}", s.position + 1, s.display, bad.reason))
                         .primary(&origin, "DNS server")
                         .at_pool(caddr, &pname)

@@ -242,6 +242,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
     let reqs = cluster_requirements(ctx, cluster);
     let caddr = cluster.meta.address().to_string();
     let mut pools = vec![];
+    let mut cf = Counterfactuals::default();
     for pool in &cluster.node_pools {
         let pname = pool.display_name();
         let subnet = match &pool.subnet {
@@ -258,8 +259,9 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
         for req in &reqs {
             let res = evaluate_pool(ctx, cluster, pool, req);
-            if req.required {
-                classify(ctx, pool, req, &res, &mut groups);
+            // custom DNS servers are the DNS analysis' (DNS001-003): one root cause, one rule
+            if req.required && req.condition != "custom-dns" {
+                classify(ctx, cluster, pool, req, &res, &mut groups, &mut cf);
             }
             egress.push(EgressResult {
                 host: req.host.clone(),
@@ -307,13 +309,16 @@ impl Group {
             Some(s) => format!("node pool \"{pool}\" (subnet {s})"),
             None => format!("node pool \"{pool}\""),
         };
+        let lead = if self.verb.is_empty() {
+            self.subject.clone()
+        } else {
+            format!("{} {}", self.subject, self.verb)
+        };
         let message = if eps.len() == 1 {
-            format!("{} {} {} from {from}", self.subject, self.verb, eps[0])
+            format!("{lead} {} from {from}", eps[0])
         } else {
             format!(
-                "{} {} {} required endpoints from {from}: {}",
-                self.subject,
-                self.verb,
+                "{lead} {} required endpoints from {from}: {}",
                 eps.len(),
                 eps.join(", ")
             )
@@ -341,13 +346,96 @@ fn key_of(c: &Cause) -> String {
 }
 
 /// Decide which rule a non-reachable (or caveated) path belongs to, and add it to its group.
+/// Lazily built counterfactual models (see [`super::counterfactual`]).
+#[derive(Default)]
+struct Counterfactuals {
+    names: Option<Option<crate::model::Model>>,
+    proxy: Option<Option<crate::model::Model>>,
+}
+
+/// Why a firewall denies a flow, when the denial has a more specific root cause than "no rule
+/// allows it": a rule covering only part of the subnet (FWL002), a misspelt name (FWL003,
+/// reported by the firewall analysis), an FQDN network rule without DNS proxy (FWL004, likewise).
+fn firewall_root_cause(
+    ctx: &Ctx<'_>,
+    pool: &NodePool,
+    req: &Requirement,
+    firewall: &str,
+    cf: &mut Counterfactuals,
+) -> Option<(&'static str, Option<Origin>, String)> {
+    let fwall = ctx
+        .model
+        .firewalls
+        .iter()
+        .find(|f| f.meta.address() == firewall)?;
+    let subnet = pool.subnet.known().and_then(|r| ctx.model.subnet(r))?;
+    let (flow, _) = flow_for(req, subnet).ok()?;
+    let d = crate::eval::firewall::evaluate(ctx.model, fwall, &flow);
+    if let Some(n) = d
+        .notes
+        .iter()
+        .find(|n| n.kind == crate::eval::firewall::FirewallNoteKind::PartialSourceCoverage)
+    {
+        return Some(("FWL002", n.origin.clone(), n.message.clone()));
+    }
+    let allowed_in = |m: &crate::model::Model| {
+        m.firewalls
+            .iter()
+            .find(|f| f.meta.key == fwall.meta.key)
+            .map(|f| crate::eval::firewall::evaluate(m, f, &flow).verdict == Verdict::Reachable)
+            .unwrap_or(false)
+    };
+    let names = cf
+        .names
+        .get_or_insert_with(|| super::counterfactual::with_names_corrected(ctx.model));
+    if names.as_ref().is_some_and(allowed_in) {
+        let wrong: Vec<_> = crate::eval::firewall::unknown_names(ctx.model, fwall)
+            .into_iter()
+            .filter(|n| n.closest.is_some())
+            .collect();
+        let text = wrong
+            .iter()
+            .map(|n| {
+                format!(
+                    "rule {} uses \"{}\" (did you mean \"{}\"?)",
+                    n.rule,
+                    n.value,
+                    n.closest.as_deref().unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Some(("FWL003", wrong.first().map(|n| n.origin.clone()), text));
+    }
+    let proxy = cf
+        .proxy
+        .get_or_insert_with(|| super::counterfactual::with_dns_proxy(ctx.model));
+    if proxy.as_ref().is_some_and(allowed_in) {
+        let note = d.notes.iter().find(|n| {
+            n.kind == crate::eval::firewall::FirewallNoteKind::FqdnNetworkRuleWithoutDnsProxy
+        });
+        return Some((
+            "FWL004",
+            note.and_then(|n| n.origin.clone()),
+            note.map(|n| n.message.clone()).unwrap_or_else(|| {
+                "a network rule with destination FQDNs would allow it, but DNS proxy is off".into()
+            }),
+        ));
+    }
+    None
+}
+
+#[allow(clippy::too_many_arguments)]
 fn classify(
     ctx: &Ctx<'_>,
+    cluster: &Cluster,
     pool: &NodePool,
     req: &Requirement,
     res: &PathResult,
     groups: &mut BTreeMap<String, Group>,
+    cf: &mut Counterfactuals,
 ) {
+    let _ = cluster;
     let label = endpoint_label(req);
     let item = (label.clone(), predicted(req), res.clone());
     if res.verdict == Verdict::Reachable {
@@ -376,6 +464,12 @@ fn classify(
         return;
     };
     let blocked = res.verdict == Verdict::Blocked;
+    let root_cause = match cause {
+        Cause::FirewallDenied { firewall, .. } if blocked => {
+            firewall_root_cause(ctx, pool, req, firewall, cf)
+        }
+        _ => None,
+    };
     let (rule, subject, verb, help, per_endpoint): (
         &'static str,
         String,
@@ -453,6 +547,39 @@ fn classify(
             ),
             false,
         ),
+        Cause::FirewallDenied { firewall, .. } if blocked && root_cause.is_some() => {
+            let (rule, origin, text) =
+                root_cause
+                    .clone()
+                    .unwrap_or(("FWL001", None, String::new()));
+            let subject = match rule {
+                "FWL002" => format!(
+                    "firewall {firewall}: {text}; the nodes outside it hit the default deny for"
+                ),
+                "FWL003" => format!(
+                    "firewall {firewall}: {text}; the misspelt name matches nothing, so the default deny blocks"
+                ),
+                _ => format!(
+                    "firewall {firewall}: {text}; without DNS proxy the rule matches nothing, so the default deny blocks"
+                ),
+            };
+            let key = format!("{rule}|{firewall}");
+            let g = groups.entry(key).or_insert_with(|| Group {
+                rule,
+                // it blocks a required endpoint: an error, whatever the rule's default severity
+                severity: crate::report::Severity::Error,
+                subject,
+                verb: "",
+                cause_origin: origin.or_else(|| res.cause_origin.clone()),
+                items: vec![],
+                help: registry::rule(rule)
+                    .map(|r| r.fix.clone())
+                    .unwrap_or_default(),
+                per_endpoint: false,
+            });
+            g.items.push(item);
+            return;
+        }
         Cause::FirewallDenied {
             firewall,
             rule,
@@ -481,7 +608,12 @@ fn classify(
         ),
         Cause::NoInternetEgress { subnet, detail } if blocked => {
             // a NAT gateway without public IPs is reported once by NAT003
-            if detail.contains("NAT gateway") {
+            let has_nat = pool
+                .subnet
+                .known()
+                .and_then(|r| ctx.model.subnet(r))
+                .is_some_and(|s| s.nat_gateway.is_known());
+            if has_nat {
                 return;
             }
             (

@@ -3,6 +3,8 @@
 //! *Invariant:* no input-format knowledge (only the model) and no output-format knowledge (only
 //! [`Finding`]s and the format-independent [`Report`]).
 
+pub mod authorized;
+pub mod counterfactual;
 pub mod dns;
 pub mod egress;
 pub mod firewall;
@@ -62,6 +64,7 @@ pub fn check(
         report.clusters.push(cr);
         dns::check(&ctx, cluster, &mut report.findings);
         private::check(&ctx, cluster, &mut report.findings);
+        authorized::check(&ctx, cluster, &mut report.findings);
     }
     firewall::check(&ctx, &firewalls_in_use(model, &ctx), &mut report.findings);
     suppress_consequences(&mut report.findings);
@@ -129,4 +132,35 @@ fn suppress_consequences(findings: &mut Vec<Finding>) {
         !(CONSEQUENCE.contains(&f.rule.as_str())
             && roots.contains(&(f.cluster.clone(), f.node_pool.clone())))
     });
+    // The same rule at the same place reported twice (e.g. FWL003 as a configuration warning and
+    // as the error that blocks required endpoints): keep the most severe.
+    let primary = |f: &Finding| {
+        f.labels
+            .iter()
+            .find(|l| l.primary)
+            .map(|l| l.origin.clone())
+    };
+    let mut keep = vec![true; findings.len()];
+    for i in 0..findings.len() {
+        let pi = primary(&findings[i]);
+        if pi.is_none() {
+            continue;
+        }
+        for j in 0..findings.len() {
+            if i != j
+                && keep[j]
+                && findings[i].rule == findings[j].rule
+                && pi == primary(&findings[j])
+                && (findings[j].severity > findings[i].severity
+                    || (findings[j].severity == findings[i].severity
+                        && j < i
+                        && findings[j].message == findings[i].message))
+            {
+                keep[i] = false;
+                break;
+            }
+        }
+    }
+    let mut it = keep.into_iter();
+    findings.retain(|_| it.next().unwrap_or(true));
 }

@@ -29,6 +29,9 @@ fn print_error(e: &Error) {
         .with_links(false);
     let mut s = String::new();
     let _ = handler.render_report(&mut s, e);
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
     eprint!("{s}");
 }
 

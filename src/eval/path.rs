@@ -1536,10 +1536,13 @@ mod tests {
                 .any(|h| h.kind == HopKind::Firewall
                     && h.description.contains("azurerm_firewall.fw"))
         );
-        assert_ne!(r.verdict, Verdict::Blocked);
-        if r.verdict == Verdict::Unknown {
-            assert!(matches!(r.cause, Some(Cause::FirewallUndecided { .. })));
-        }
+        // The firewall has no rule collections: Azure Firewall's default deny decides.
+        assert_eq!(r.verdict, Verdict::Blocked, "{}", r.reason);
+        assert!(
+            matches!(r.cause, Some(Cause::FirewallDenied { .. })),
+            "{:?}",
+            r.cause
+        );
     }
 
     #[test]
