@@ -133,6 +133,9 @@ pub struct Located {
 pub struct SourceMap {
     files: Vec<SourceFile>,
     pointer_cache: HashMap<(FileId, String), Option<Range<usize>>>,
+    /// Locations of sensitive values per file (masked in displayed text).
+    sensitive: HashMap<FileId, Vec<Loc>>,
+    masked: HashMap<FileId, Arc<String>>,
 }
 
 impl SourceMap {
@@ -144,6 +147,65 @@ impl SourceMap {
         self.files.push(SourceFile::new(name.into(), text));
         id
     }
+    /// Mark locations of `file` as sensitive: [`SourceMap::display_text`] masks them.
+    pub fn mark_sensitive(&mut self, file: FileId, locs: Vec<Loc>) {
+        self.masked.remove(&file);
+        self.sensitive.entry(file).or_default().extend(locs);
+    }
+
+    /// The text of a file as it may be shown to users: every sensitive value replaced by `*`
+    /// characters of the same byte length (inside string quotes), so spans stay valid.
+    pub fn display_text(&mut self, file: FileId) -> Arc<String> {
+        if let Some(t) = self.masked.get(&file) {
+            return t.clone();
+        }
+        let text = self.get(file).text.clone();
+        let Some(locs) = self.sensitive.get(&file).cloned() else {
+            return text;
+        };
+        let pointers: Vec<String> = locs
+            .iter()
+            .filter_map(|l| match l {
+                Loc::Pointer(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut spans: Vec<Range<usize>> = locs
+            .iter()
+            .filter_map(|l| match l {
+                Loc::Span(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        spans.extend(
+            crate::jsonspan::resolve_pointers(&text, &pointers)
+                .into_iter()
+                .flatten(),
+        );
+        let mut bytes = text.as_bytes().to_vec();
+        for r in spans {
+            let (mut a, mut b) = (r.start.min(bytes.len()), r.end.min(bytes.len()));
+            if b > a + 1 && bytes[a] == b'"' && bytes[b - 1] == b'"' {
+                a += 1;
+                b -= 1;
+            }
+            for x in &mut bytes[a..b] {
+                // keep line structure; everything else becomes '*'
+                if *x != b'\n' {
+                    *x = b'*';
+                }
+            }
+        }
+        // Replacing whole byte ranges with ASCII keeps UTF-8 valid unless a range cut a
+        // character; fall back to lossy conversion (never the clear text) in that case.
+        let masked = Arc::new(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        );
+        self.masked.insert(file, masked.clone());
+        masked
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

@@ -2,6 +2,7 @@
 //! never decide policy; they do not fail on partial input (unknowns become `Known::Unknown` plus an
 //! input note), only on input that cannot be read at all (exit 2 with a located error).
 
+pub mod sensitive;
 pub mod terraform;
 
 use crate::error::Error;
@@ -40,6 +41,17 @@ pub fn load(
         Err(e) => return Err(json_error(name, &text, &e)),
     };
     let kind = detect(name, &text, &root)?;
+    // never show sensitive values in source excerpts
+    let secrets = sensitive::terraform_sensitive_pointers(&root);
+    if !secrets.is_empty() {
+        sources.mark_sensitive(
+            file,
+            secrets
+                .into_iter()
+                .map(crate::source::Loc::Pointer)
+                .collect(),
+        );
+    }
     Ok(load_kind(kind, &root, file))
 }
 

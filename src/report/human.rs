@@ -50,32 +50,34 @@ fn verdict_text(style: &Style, v: Verdict) -> String {
 /// The source a diagnostic is shown against: the file itself, or an excerpt when its lines are
 /// too long to print.
 fn source_for(
-    sources: &SourceMap,
+    sources: &mut SourceMap,
     file: FileId,
     spans: &[Located],
 ) -> (NamedSource<Arc<String>>, isize) {
+    // the masked text: sensitive values never reach the terminal
+    let text = sources.display_text(file);
     let f = sources.get(file);
     if f.longest_line() <= LONG_LINE || spans.is_empty() {
         return (
-            NamedSource::new(f.name.clone(), f.text.clone()).with_language("json"),
+            NamedSource::new(f.name.clone(), text).with_language("json"),
             0,
         );
     }
     let lo = spans.iter().map(|s| s.span.start).min().unwrap_or(0);
     let hi = spans.iter().map(|s| s.span.end).max().unwrap_or(lo);
     let mut start = lo.saturating_sub(80);
-    while start > 0 && !f.text.is_char_boundary(start) {
+    while start > 0 && !text.is_char_boundary(start) {
         start -= 1;
     }
-    let mut end = (hi.max(lo + 1) + 80).min(f.text.len());
+    let mut end = (hi.max(lo + 1) + 80).min(text.len());
     if end - start > 4000 {
-        end = (lo + 400).min(f.text.len());
+        end = (lo + 400).min(text.len());
     }
-    while end < f.text.len() && !f.text.is_char_boundary(end) {
+    while end < text.len() && !text.is_char_boundary(end) {
         end += 1;
     }
     let (line, col) = f.line_col(lo);
-    let excerpt = f.text[start..end].replace('\n', " ");
+    let excerpt = text[start..end].replace('\n', " ");
     let name = format!("{} (excerpt of line {line}, from column {col})", f.name);
     (NamedSource::new(name, Arc::new(excerpt)), start as isize)
 }

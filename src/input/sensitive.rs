@@ -1,0 +1,200 @@
+//! Where the sensitive values of a Terraform JSON document are, so that no output ever shows
+//! them: not in messages (loaders never copy them into the model) and not in the source excerpts
+//! that diagnostics print (the source map masks these locations).
+//!
+//! Terraform writes sensitive values in clear and marks them with parallel masks:
+//! `after_sensitive` / `before_sensitive` in resource changes, `sensitive_values` in values
+//! representations, `sensitive` on variables and outputs.
+
+use serde_json::Value;
+
+fn esc(seg: &str) -> String {
+    seg.replace('~', "~0").replace('/', "~1")
+}
+
+/// Walk `mask` alongside `value`; push the pointer of every leaf the mask marks `true`.
+fn walk(mask: &Value, value: &Value, ptr: &str, out: &mut Vec<String>, depth: usize) {
+    if depth > 200 {
+        return;
+    }
+    match mask {
+        Value::Bool(true) => {
+            if !value.is_null() {
+                out.push(ptr.to_string());
+            }
+        }
+        Value::Object(m) => {
+            if let Value::Object(v) = value {
+                for (k, sub) in m {
+                    if let Some(vv) = v.get(k) {
+                        walk(sub, vv, &format!("{ptr}/{}", esc(k)), out, depth + 1);
+                    }
+                }
+            }
+        }
+        Value::Array(m) => {
+            if let Value::Array(v) = value {
+                for (i, (sub, vv)) in m.iter().zip(v.iter()).enumerate() {
+                    walk(sub, vv, &format!("{ptr}/{i}"), out, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn module_values(module: &Value, ptr: &str, out: &mut Vec<String>, depth: usize) {
+    if depth > 100 {
+        return;
+    }
+    if let Some(Value::Array(rs)) = module.get("resources") {
+        for (i, r) in rs.iter().enumerate() {
+            if let (Some(mask), Some(vals)) = (r.get("sensitive_values"), r.get("values")) {
+                walk(mask, vals, &format!("{ptr}/resources/{i}/values"), out, 0);
+            }
+        }
+    }
+    if let Some(Value::Array(cs)) = module.get("child_modules") {
+        for (i, c) in cs.iter().enumerate() {
+            module_values(c, &format!("{ptr}/child_modules/{i}"), out, depth + 1);
+        }
+    }
+    if let Some(Value::Object(outs)) = module.get("outputs") {
+        for (k, o) in outs {
+            if o.get("sensitive") == Some(&Value::Bool(true)) && o.get("value").is_some() {
+                out.push(format!("{ptr}/outputs/{}/value", esc(k)));
+            }
+        }
+    }
+}
+
+/// Pointers of every sensitive value in a `terraform show -json` document (plan or state) or a
+/// raw state file.
+pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
+    let mut out = vec![];
+    if let Some(Value::Array(rcs)) = doc.get("resource_changes") {
+        for (i, rc) in rcs.iter().enumerate() {
+            let Some(ch) = rc.get("change") else { continue };
+            for (mask, val) in [("after_sensitive", "after"), ("before_sensitive", "before")] {
+                if let (Some(m), Some(v)) = (ch.get(mask), ch.get(val)) {
+                    walk(
+                        m,
+                        v,
+                        &format!("/resource_changes/{i}/change/{val}"),
+                        &mut out,
+                        0,
+                    );
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(ocs)) = doc.get("output_changes") {
+        for (k, oc) in ocs {
+            for (mask, val) in [("after_sensitive", "after"), ("before_sensitive", "before")] {
+                if let (Some(m), Some(v)) = (oc.get(mask), oc.get(val)) {
+                    walk(
+                        m,
+                        v,
+                        &format!("/output_changes/{}/{val}", esc(k)),
+                        &mut out,
+                        0,
+                    );
+                }
+            }
+        }
+    }
+    for (key, ptr) in [("planned_values", "/planned_values"), ("values", "/values")] {
+        if let Some(rm) = doc.get(key).and_then(|v| v.get("root_module")) {
+            module_values(rm, &format!("{ptr}/root_module"), &mut out, 0);
+        }
+        if let Some(Value::Object(outs)) = doc.get(key).and_then(|v| v.get("outputs")) {
+            for (k, o) in outs {
+                if o.get("sensitive") == Some(&Value::Bool(true)) {
+                    out.push(format!("{ptr}/outputs/{}/value", esc(k)));
+                }
+            }
+        }
+    }
+    if let Some(rm) = doc
+        .get("prior_state")
+        .and_then(|p| p.get("values"))
+        .and_then(|v| v.get("root_module"))
+    {
+        module_values(rm, "/prior_state/values/root_module", &mut out, 0);
+    }
+    // variables declared sensitive in the root module
+    if let (Some(Value::Object(vars)), Some(Value::Object(decl))) = (
+        doc.get("variables"),
+        doc.get("configuration")
+            .and_then(|c| c.get("root_module"))
+            .and_then(|r| r.get("variables")),
+    ) {
+        for (k, v) in vars {
+            let sensitive =
+                decl.get(k).and_then(|d| d.get("sensitive")) == Some(&Value::Bool(true));
+            if sensitive && v.get("value").is_some() {
+                out.push(format!("/variables/{}/value", esc(k)));
+            }
+        }
+    }
+    // raw state files: instances[].sensitive_attributes (paths as step lists)
+    if let Some(Value::Array(rs)) = doc.get("resources") {
+        for (i, r) in rs.iter().enumerate() {
+            let Some(Value::Array(insts)) = r.get("instances") else {
+                continue;
+            };
+            for (j, inst) in insts.iter().enumerate() {
+                let Some(Value::Array(paths)) = inst.get("sensitive_attributes") else {
+                    continue;
+                };
+                for p in paths {
+                    let Value::Array(steps) = p else { continue };
+                    let mut ptr = format!("/resources/{i}/instances/{j}/attributes");
+                    for s in steps {
+                        match s.get("value") {
+                            Some(Value::String(k)) => ptr.push_str(&format!("/{}", esc(k))),
+                            Some(Value::Number(n)) => ptr.push_str(&format!("/{n}")),
+                            _ => {}
+                        }
+                    }
+                    out.push(ptr);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_change_values_and_variables() {
+        let doc: Value = serde_json::from_str(
+            r#"{
+              "variables": {"psk": {"value": "s3cret"}, "loc": {"value": "westeurope"}},
+              "configuration": {"root_module": {"variables": {"psk": {"sensitive": true}, "loc": {}}}},
+              "resource_changes": [{"change": {
+                 "after": {"name": "x", "kube_config": [{"password": "pw", "host": "h"}], "n": null},
+                 "after_sensitive": {"kube_config": [{"password": true}], "n": true},
+                 "before": null, "before_sensitive": false}}],
+              "planned_values": {"root_module": {"resources": [
+                 {"values": {"admin_password": "pw2"}, "sensitive_values": {"admin_password": true}}],
+                 "child_modules": [{"resources": [{"values": {"k": "v"}, "sensitive_values": {"k": true}}]}]}}
+            }"#,
+        )
+        .unwrap();
+        let mut p = terraform_sensitive_pointers(&doc);
+        p.sort();
+        assert_eq!(
+            p,
+            vec![
+                "/planned_values/root_module/child_modules/0/resources/0/values/k",
+                "/planned_values/root_module/resources/0/values/admin_password",
+                "/resource_changes/0/change/after/kube_config/0/password",
+                "/variables/psk/value",
+            ]
+        );
+    }
+}
