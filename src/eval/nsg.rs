@@ -252,6 +252,18 @@ impl VnetTag {
                 ),
             }),
         }
+        // Address spaces reached through a VNet gateway (on-premises prefixes learned over BGP
+        // or configured on local network gateways) are part of the tag, and invisible in plans.
+        if let Some(why) = routing::bgp_possible(model, subnet, None) {
+            t.uncertain.push(UncertainPart {
+                prefixes: None,
+                may_be_public: false,
+                reason: format!(
+                    "address spaces reached through the VNet gateway ({why}) are part of the \
+                     VirtualNetwork tag and are not known"
+                ),
+            });
+        }
         match routing::subnet_route_table(model, subnet) {
             Ok(None) => {}
             Ok(Some(rt)) => match &rt.routes {

@@ -382,7 +382,9 @@ CUSTOM_DNS_README = (
     "and the address is neither in the `VirtualNetwork` nor in the `Internet` service tag, so "
     "the subnet NSG's default `DenyAllOutBound` (65500) drops it as well. Nodes try the first server first and fail over only after the "
     "timeout (5 s per attempt), which makes the provisioning script's DNS and outbound checks "
-    "time out (vmssCSE exit 50/51/52). Verdict fail, exit 1, DNS001 for 10.200.0.4."
+    "time out (vmssCSE exit 50/51/52). Verdict fail, exit 1, DNS001 for 10.200.0.4. "
+    "The hub DNS VM is a VM whose forwarding cannot be seen into, so it also gets DNS003 (a "
+    "warning: unknown unless attested in the config file)."
 )
 
 
@@ -434,7 +436,8 @@ PRIVATE_SYSTEM_README = (
     "resolve for the nodes: they cannot join (vmssCSE exit 52). The DNS server itself is "
     "reachable over the peering. Supported fixes: a custom zone linked to the hub (see "
     "`private-byo-zone-linked-hub`), or a conditional forwarder for the zone to 168.63.129.16 "
-    "from a linked VNet. Verdict fail, exit 1, PRV001 on the cluster."
+    "from a linked VNet. Verdict fail, exit 1, PRV001 on the cluster, and DNS003 (warning) for the "
+    "DNS VM, whose recursion for public names cannot be seen into."
 )
 
 
@@ -568,9 +571,11 @@ CUSTOM_DNS_ONPREM_README = (
     "use gateway transit, `use_remote_gateways = true` on the spoke side). The path leaves Azure "
     "at the VPN gateway: whether the tunnel is up, whether on-premises firewalls admit Udp/Tcp 53 "
     "from 10.1.0.0/22, and whether the servers recurse for public names cannot be verified from "
-    "the plan. Internet egress itself is fine. Verdict unknown, exit 0 (1 with `--fail-on "
-    "unknown`), DNS003 for the DNS servers; the IPsec pre-shared key is a sensitive variable that "
-    "must never be printed."
+    "the plan. Verdict unknown, exit 0 (1 with `--fail-on unknown`), DNS003 for the DNS servers. "
+    "Internet egress is unknown too: with gateway transit and no route table disabling gateway "
+    "route propagation, a BGP-learned default route from on-premises (forced tunnelling) may "
+    "override the system route 0.0.0.0/0 -> Internet, so RTE005 warns. The IPsec pre-shared key "
+    "is a sensitive variable that must never be printed."
 )
 
 
@@ -664,16 +669,19 @@ def scenarios() -> list[Scenario]:
         Scenario("custom-dns-first-unreachable", 3,
                  "First custom DNS server 10.200.0.4 unroutable, second (hub VM) fine: DNS001.",
                  CUSTOM_DNS_README,
-                 Expect(1, "fail", ["DNS001"],
+                 Expect(1, "fail", ["DNS001", "DNS003"],
                         ok + [dns_egress("10.200.0.4", "blocked"), dns_egress("10.0.2.4", "reachable")],
                         [Finding("DNS001", "azurerm_virtual_network.aks", endpoint="10.200.0.4",
+                                 pool="system"),
+                         Finding("DNS003", "azurerm_virtual_network.aks", endpoint="10.0.2.4",
                                  pool="system")]),
                  build_custom_dns_first_unreachable),
         Scenario("custom-dns-onprem-unverifiable", 3,
                  "DNS servers on-premises behind the VPN gateway: DNS003, unknown.",
                  CUSTOM_DNS_ONPREM_README,
-                 Expect(0, "unknown", ["DNS003"],
-                        ok + [dns_egress("10.100.0.10", "unknown"), dns_egress("10.100.0.11", "unknown")],
+                 Expect(0, "unknown", ["DNS003", "RTE005"],
+                        egress("system", CORE_HTTPS, "unknown")
+                        + [dns_egress("10.100.0.10", "unknown"), dns_egress("10.100.0.11", "unknown")],
                         [Finding("DNS003", "azurerm_virtual_network.aks", endpoint="10.100.0.10",
                                  pool="system")]),
                  build_custom_dns_onprem),
@@ -694,7 +702,7 @@ def scenarios() -> list[Scenario]:
         Scenario("private-system-zone-custom-dns", 3,
                  "Private cluster, System zone, spoke DNS = hub DNS VM: PRV001.",
                  PRIVATE_SYSTEM_README,
-                 Expect(1, "fail", ["PRV001"],
+                 Expect(1, "fail", ["DNS003", "PRV001"],
                         egress("system", CORE_HTTPS, "reachable") + [dns_egress("10.0.2.4", "reachable")],
                         [Finding("PRV001", "azurerm_kubernetes_cluster.aks")]),
                  build_private_system_zone_custom_dns),
