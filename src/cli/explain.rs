@@ -88,6 +88,9 @@ pub fn run(a: ExplainArgs) -> i32 {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if a.to.eq_ignore_ascii_case("dns") {
+        return run_dns(&a, &mut l);
+    }
     let (host, port, proto) = match parse_endpoint(&a.to) {
         Ok(v) => v,
         Err(e) => {
@@ -156,4 +159,187 @@ pub fn run(a: ExplainArgs) -> i32 {
     };
     print!("{out}");
     i32::from(traces.iter().any(|t| t.verdict == Verdict::Blocked))
+}
+
+#[derive(Serialize)]
+struct DnsProbe {
+    verdict: Verdict,
+    reason: String,
+    path: Vec<crate::eval::Hop>,
+}
+
+#[derive(Serialize)]
+struct DnsServerTrace {
+    position: usize,
+    server: String,
+    resolver: String,
+    resolves_from: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    udp: Option<DnsProbe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tcp: Option<DnsProbe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DnsTrace {
+    cluster: String,
+    node_pool: String,
+    endpoint: &'static str,
+    vnet: String,
+    servers: Vec<DnsServerTrace>,
+    /// Findings about this pool's DNS (DNS001-003, PRV001/002), as `RULE: message`.
+    findings: Vec<String>,
+}
+
+fn resolver_text(r: &crate::analysis::dns::Resolver<'_>) -> String {
+    use crate::analysis::dns::Resolver;
+    match r {
+        Resolver::AzureDns { .. } => "Azure-provided DNS (168.63.129.16)".into(),
+        Resolver::Firewall { fw, proxy } => format!(
+            "Azure Firewall {} (DNS proxy {})",
+            fw.meta.address(),
+            match proxy {
+                crate::model::Known::Known(true) => "enabled".to_string(),
+                crate::model::Known::Known(false) | crate::model::Known::Absent => "NOT enabled".to_string(),
+                crate::model::Known::Unknown(w) => format!("unknown: {w}"),
+            }
+        ),
+        Resolver::PrivateResolver { ep } => format!("DNS Private Resolver inbound endpoint {}", ep.meta.address()),
+        Resolver::Attested { .. } => "DNS server attested in the config file".into(),
+        Resolver::Opaque { .. } => "a VM or unknown host (its forwarding cannot be seen)".into(),
+    }
+}
+
+/// `explain --to dns`: per node pool, the DNS servers in order, what each is, the VNet it
+/// resolves from, the UDP/TCP 53 path to it, and the DNS / private zone findings.
+fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
+    use crate::analysis::dns;
+    let ctx = analysis::Ctx { model: &l.model, catalogue: &l.catalogue, config: &l.config, options: &l.options };
+    let report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
+    let mut traces = vec![];
+    let mut failed = false;
+    for c in &l.model.clusters {
+        if let Some(sel) = &a.cluster {
+            if c.meta.address() != sel && c.meta.name.known() != Some(sel) {
+                continue;
+            }
+        }
+        for p in &c.node_pools {
+            if a.pool.as_deref().is_some_and(|sel| p.name.known().map(|n| n.as_str()) != Some(sel)) {
+                continue;
+            }
+            let Some(subnet) = p.subnet.known().and_then(|r| l.model.subnet(r)) else { continue };
+            let Some(vnet) = l.model.subnet_vnet(subnet) else { continue };
+            let mut servers = vec![];
+            match dns::servers(&ctx, vnet) {
+                crate::model::Known::Known(list) if list.is_empty() => servers.push(DnsServerTrace {
+                    position: 1,
+                    server: "168.63.129.16".into(),
+                    resolver: "Azure-provided DNS (the VNet sets no DNS servers)".into(),
+                    resolves_from: vnet.meta.address().to_string(),
+                    udp: None,
+                    tcp: None,
+                    note: Some("a platform address: not subject to NSGs (unless a rule names AzurePlatformDNS) or routes".into()),
+                }),
+                crate::model::Known::Known(list) => {
+                    for s in &list {
+                        let from = match dns::resolution_vnet(&l.model, &s.resolver) {
+                            crate::model::Known::Known(r) => l.model.vnet(&r).map(|v| v.meta.address().to_string()).unwrap_or_else(|| r.display()),
+                            crate::model::Known::Unknown(w) => format!("unknown: {w}"),
+                            crate::model::Known::Absent => "unknown".into(),
+                        };
+                        let probes = dns::reach(&ctx, c, p, subnet, s);
+                        let (udp, tcp) = match probes {
+                            Some((u, t)) => (
+                                Some(DnsProbe { verdict: u.verdict, reason: u.reason, path: u.hops }),
+                                Some(DnsProbe { verdict: t.verdict, reason: t.reason, path: t.hops }),
+                            ),
+                            None => (None, None),
+                        };
+                        if s.position == 0 && udp.as_ref().is_some_and(|u| u.verdict == Verdict::Blocked) {
+                            failed = true;
+                        }
+                        servers.push(DnsServerTrace {
+                            position: s.position + 1,
+                            server: s.display.clone(),
+                            resolver: resolver_text(&s.resolver),
+                            resolves_from: from,
+                            udp,
+                            tcp,
+                            note: s.probe_note.clone().or_else(|| (s.position >= 3).then(|| "ignored: Linux nodes use the first 3 servers".to_string())),
+                        });
+                    }
+                }
+                crate::model::Known::Unknown(w) => servers.push(DnsServerTrace {
+                    position: 1,
+                    server: "(unknown)".into(),
+                    resolver: format!("the DNS servers are not known: {w}"),
+                    resolves_from: "unknown".into(),
+                    udp: None,
+                    tcp: None,
+                    note: None,
+                }),
+                crate::model::Known::Absent => {}
+            }
+            let pname = p.display_name();
+            let findings: Vec<String> = report
+                .findings
+                .iter()
+                .filter(|f| f.rule.starts_with("DNS") || f.rule.starts_with("PRV"))
+                .filter(|f| f.cluster.as_deref() == Some(c.meta.address()) && f.node_pool.as_deref().is_none_or(|n| n == pname))
+                .map(|f| {
+                    if f.severity == crate::report::Severity::Error {
+                        failed = true;
+                    }
+                    format!("{} {}: {}", f.rule, f.severity.as_str(), f.message)
+                })
+                .collect();
+            traces.push(DnsTrace {
+                cluster: c.meta.address().to_string(),
+                node_pool: pname,
+                endpoint: "dns",
+                vnet: vnet.meta.address().to_string(),
+                servers,
+                findings,
+            });
+        }
+    }
+    if traces.is_empty() {
+        eprintln!("aks-preflight: no node pool with a known subnet matches (check --cluster / --pool)");
+        return 2;
+    }
+    let out = match a.format {
+        Format::Json => serde_json::to_string_pretty(&traces).unwrap_or_default() + "\n",
+        Format::Human => {
+            let mut s = String::new();
+            for t in &traces {
+                let _ = writeln!(s, "{} / node pool {} -> DNS (VNet {})", t.cluster, t.node_pool, t.vnet);
+                for sv in &t.servers {
+                    let _ = writeln!(s, "  server {}: {} — {}; resolves from {}", sv.position, sv.server, sv.resolver, sv.resolves_from);
+                    if let Some(n) = &sv.note {
+                        let _ = writeln!(s, "    note: {n}");
+                    }
+                    for (proto, probe) in [("udp", &sv.udp), ("tcp", &sv.tcp)] {
+                        if let Some(pr) = probe {
+                            let _ = writeln!(s, "    {proto}/53: {} ({})", pr.verdict.as_str(), pr.reason);
+                            s.push_str(&human::render_path(&pr.path, &mut l.sources, "      "));
+                        }
+                    }
+                }
+                if t.findings.is_empty() {
+                    let _ = writeln!(s, "  no DNS or private zone findings");
+                } else {
+                    for f in &t.findings {
+                        let _ = writeln!(s, "  {f}");
+                    }
+                }
+                s.push('\n');
+            }
+            s
+        }
+    };
+    print!("{out}");
+    i32::from(failed)
 }
