@@ -159,7 +159,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             .config
             .resource_expressions(&names, &inst.addr().config_address())
         {
-            Some(node) => v.with_expr(Some(node.v), node.ptr),
+            Some(node) => v.with_expr(Some(node.v), node.ptr, !inst.data),
             None => v,
         }
     }
@@ -338,6 +338,8 @@ impl<'a, 'b> Ctx<'a, 'b> {
             )),
             Known::Absent => Known::Absent,
             Known::Unknown(reason) if !v.is_unknown() => Known::Unknown(reason),
+            // computed by the provider because the configuration leaves it unset
+            Known::Unknown(_) if v.not_configured() => Known::Absent,
             Known::Unknown(_) => {
                 match self
                     .resolve_at(i, v)
@@ -360,6 +362,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
         let items = match v.list() {
             Known::Known(items) => items,
             Known::Absent => return Known::Absent,
+            Known::Unknown(_) if v.not_configured() => return Known::Absent,
             Known::Unknown(_) => {
                 return match self.resolve_at(i, v).and_then(|l| {
                     l.iter()
@@ -468,6 +471,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
         let items = match v.list() {
             Known::Known(items) => Some(items),
             Known::Absent => return Known::Absent,
+            Known::Unknown(_) if v.not_configured() => return Known::Absent,
             Known::Unknown(_) => None,
         };
         let needs_refs = items
@@ -567,6 +571,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 symbol: None,
                 origin,
             }),
+            Known::Unknown(_) if v.not_configured() => None,
             Known::Unknown(_) => {
                 let res = self.resolve_at(i, v).and_then(|l| {
                     let mut out = Vec::new();

@@ -36,3 +36,20 @@ fn dump_corpus() {
         }
     }
 }
+
+#[test]
+fn dump_fixtures() {
+    for f in std::fs::read_dir(format!(
+        "{}/testdata/fixtures/plan",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "json") {
+            let rel = format!("fixtures/plan/{}", f.file_name().unwrap().to_str().unwrap());
+            let (k, m, _) = load_file(&rel);
+            println!("=== {rel} {k:?}\n{}", summarize(&m));
+        }
+    }
+}
