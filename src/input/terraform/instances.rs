@@ -173,6 +173,25 @@ pub(crate) fn from_plan<'a>(
             } else {
                 (Lifecycle::Existing, "after")
             };
+            if lifecycle == Lifecycle::Read && inst.data && is_network_type(&inst.rtype) {
+                let why = rc
+                    .get("action_reason")
+                    .and_then(Value::as_str)
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                notes.push(InputNote {
+                    code: "INP007",
+                    message: format!(
+                        "{} is read only during apply{why}: its attributes are unknown in this plan",
+                        inst.address
+                    ),
+                    origin: Origin::new(
+                        file,
+                        inst.address.clone(),
+                        Loc::Pointer(format!("/resource_changes/{i}")),
+                    ),
+                });
+            }
             inst.lifecycle = lifecycle;
             inst.values = change.and_then(|c| c.get(side));
             if side == "after" {

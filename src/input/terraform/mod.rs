@@ -14,7 +14,8 @@
 //! * `INP003` a network or cluster resource is deleted by the plan (left out of the model);
 //! * `INP004` a documented default was assumed for an attribute the input leaves unset;
 //! * `INP005` plan/state format 0.x (Terraform before 1.0): read, with less detail;
-//! * `INP006` a resource attaches to an element that is not in this input.
+//! * `INP006` a resource attaches to an element that is not in this input;
+//! * `INP007` a data source is read only during apply, so its attributes are unknown.
 
 mod addr;
 mod attach;
@@ -215,7 +216,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
     /// A reference from a known Azure id: the element's address when it is in this input.
     pub(crate) fn id_ref(&self, id: &str) -> Ref {
         match self.res.by_id(id) {
-            Some(i) => Ref::Key(self.insts[i].address.clone()),
+            Some(k) => Ref::Key(k.to_string()),
             None => Ref::id(id),
         }
     }
@@ -249,6 +250,11 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     fn unresolved(&mut self, i: usize, v: &V<'_>, why: &str) -> String {
+        if v.expr().is_none() {
+            // a computed attribute (data source, or a value Azure decides): nothing to follow,
+            // and nothing the user wrote to point at
+            return v.unknown_reason();
+        }
         let reason = format!(
             "{}; the reference could not be resolved: {why}",
             v.unknown_reason()

@@ -39,7 +39,8 @@ pub(crate) struct Resolver<'a, 'b> {
     pub config: &'b Config<'a>,
     by_addr: HashMap<&'b str, usize>,
     by_base: HashMap<String, Vec<usize>>,
-    by_id: HashMap<String, usize>,
+    /// Known Azure ids (lower case) -> model key (inline VNet subnets included).
+    by_id: HashMap<String, String>,
 }
 
 /// Keep the longest references: `a.b[0].c` makes `a.b[0]`, `a.b` and `a` redundant.
@@ -76,13 +77,26 @@ impl<'a, 'b> Resolver<'a, 'b> {
         for (i, inst) in insts.iter().enumerate() {
             by_addr.entry(inst.address.as_str()).or_insert(i);
             by_base.entry(inst.addr().base()).or_default().push(i);
-            if let Some(id) = inst
-                .values
-                .and_then(|v| v.get("id"))
-                .and_then(Value::as_str)
-            {
-                if id.starts_with('/') {
-                    by_id.entry(id.to_ascii_lowercase()).or_insert(i);
+            let id_of = |v: &Value| {
+                v.get("id")
+                    .and_then(Value::as_str)
+                    .filter(|id| id.starts_with('/'))
+                    .map(str::to_ascii_lowercase)
+            };
+            if let Some(id) = inst.values.and_then(id_of) {
+                by_id.entry(id).or_insert_with(|| inst.address.clone());
+            }
+            if inst.rtype == "azurerm_virtual_network" && !inst.data {
+                let subnets = inst
+                    .values
+                    .and_then(|v| v.get("subnet"))
+                    .and_then(Value::as_array);
+                for s in subnets.into_iter().flatten() {
+                    if let (Some(id), Some(n)) = (id_of(s), s.get("name").and_then(Value::as_str)) {
+                        by_id
+                            .entry(id)
+                            .or_insert_with(|| format!("{}/subnet/{n}", inst.address));
+                    }
                 }
             }
         }
@@ -99,9 +113,9 @@ impl<'a, 'b> Resolver<'a, 'b> {
         self.by_addr.get(a).copied()
     }
 
-    /// The instance whose known `id` is `id` (case-insensitive).
-    pub(crate) fn by_id(&self, id: &str) -> Option<usize> {
-        self.by_id.get(&id.to_ascii_lowercase()).copied()
+    /// The model key of the element whose known `id` is `id` (case-insensitive).
+    pub(crate) fn by_id(&self, id: &str) -> Option<&str> {
+        self.by_id.get(&id.to_ascii_lowercase()).map(String::as_str)
     }
 
     /// Resolve the references of one expression made in the module instance `module` by a
