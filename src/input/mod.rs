@@ -119,14 +119,12 @@ fn json_error(name: &str, text: &Arc<String>, e: &serde_json::Error) -> Error {
             Some(RECIPE.to_string()),
         ),
     };
-    Error::input_at(
-        name,
-        text.clone(),
-        Some(char_span(text, at)),
-        message,
-        label,
-        help,
-    )
+    let span = if e.classify() == Category::Eof {
+        text.len()..text.len()
+    } else {
+        char_span(text, at)
+    };
+    Error::input_at(name, text.clone(), Some(span), message, label, help)
 }
 
 /// A short description of what a JSON document looks like, for the "not a plan" error.
