@@ -273,8 +273,9 @@ impl<'a, 'b> Ctx<'a, 'b> {
         reason
     }
 
-    /// Follow a resolved reference to the element it designates.
-    fn follow_ref(&self, r: &Resolved, depth: usize) -> Result<Ref, String> {
+    /// Follow a resolved reference to the element it designates, which must be of one of the
+    /// types in `want` (any type when empty).
+    fn follow_ref(&self, r: &Resolved, depth: usize, want: &[&str]) -> Result<Ref, String> {
         if depth > MAX_FOLLOW {
             return Err("reference chain too long".into());
         }
@@ -285,6 +286,22 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 let t = &self.insts[*inst];
                 let is_id = attr.is_empty() || attr == &[Step::Name("id".into())];
                 if is_id && !SUBNET_ASSOCIATIONS.contains(&t.rtype.as_str()) {
+                    if !want.is_empty() && !want.contains(&t.rtype.as_str()) {
+                        let hint = if t.rtype == "azurerm_virtual_network"
+                            && want.contains(&"azurerm_subnet")
+                        {
+                            " (an id built as a string, such as \"${...id}/subnets/NAME\", cannot be read from \
+                             plan JSON)"
+                        } else {
+                            ""
+                        };
+                        return Err(format!(
+                            "it refers to {} ({}), not to a resource of type {}{hint}",
+                            t.address,
+                            t.rtype,
+                            want.join(" or ")
+                        ));
+                    }
                     return Ok(Ref::Key(t.address.clone()));
                 }
                 let path: Vec<Step> = if is_id {
@@ -309,7 +326,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                         let list = self.resolve_at(*inst, &v)?;
                         let refs: Vec<Ref> = list
                             .iter()
-                            .map(|x| self.follow_ref(x, depth + 1))
+                            .map(|x| self.follow_ref(x, depth + 1, want))
                             .collect::<Result<_, _>>()?;
                         one(refs)
                     }
@@ -334,8 +351,9 @@ impl<'a, 'b> Ctx<'a, 'b> {
         v
     }
 
-    /// An id-valued attribute (`vnet_subnet_id`, `firewall_policy_id`).
-    pub(crate) fn ref_field(&mut self, i: usize, v: &V<'_>) -> Known<Ref> {
+    /// An id-valued attribute (`vnet_subnet_id`, `firewall_policy_id`) designating an element of
+    /// one of the types `want`.
+    pub(crate) fn ref_field(&mut self, i: usize, v: &V<'_>, want: &[&str]) -> Known<Ref> {
         match v.str() {
             Known::Known(s) if ResourceId::looks_like_id(&s) => Known::Known(self.id_ref(&s)),
             Known::Known(s) => Known::Unknown(format!(
@@ -351,7 +369,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     .resolve_at(i, v)
                     .and_then(|l| {
                         l.iter()
-                            .map(|x| self.follow_ref(x, 0))
+                            .map(|x| self.follow_ref(x, 0, want))
                             .collect::<Result<Vec<_>, _>>()
                     })
                     .and_then(one)
@@ -363,8 +381,35 @@ impl<'a, 'b> Ctx<'a, 'b> {
         }
     }
 
-    /// A list of ids (`outbound_ip_address_ids`, `source_ip_groups`).
-    pub(crate) fn ref_list(&mut self, i: usize, v: &V<'_>) -> Known<Vec<Ref>> {
+    /// For an id built as a string from a VNet's id (`"${azurerm_virtual_network.hub.id}/subnets/
+    /// AzureFirewallSubnet"`), when the subnet's name is fixed by Azure: the VNet's inline subnet
+    /// of that name.
+    pub(crate) fn inline_subnet_named(&self, i: usize, v: &V<'_>, name: &str) -> Option<Ref> {
+        if !v.is_unknown() {
+            return None;
+        }
+        let list = self.resolve_at(i, v).ok()?;
+        let [Resolved::Inst { inst, .. }] = list.as_slice() else {
+            return None;
+        };
+        let t = &self.insts[*inst];
+        if t.rtype != "azurerm_virtual_network" || t.data {
+            return None;
+        }
+        let has = t
+            .values
+            .and_then(|x| x.get("subnet"))
+            .and_then(Value::as_array)
+            .is_some_and(|a| {
+                a.iter()
+                    .any(|s| s.get("name").and_then(Value::as_str) == Some(name))
+            });
+        has.then(|| Ref::Key(format!("{}/subnet/{name}", t.address)))
+    }
+
+    /// A list of ids (`outbound_ip_address_ids`, `source_ip_groups`) of elements of the types
+    /// `want`.
+    pub(crate) fn ref_list(&mut self, i: usize, v: &V<'_>, want: &[&str]) -> Known<Vec<Ref>> {
         let items = match v.list() {
             Known::Known(items) => items,
             Known::Absent => return Known::Absent,
@@ -373,7 +418,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 return match self.resolve_at(i, v).and_then(|l| {
                     l.iter()
                         .filter(|x| !matches!(x, Resolved::Const(Value::Null)))
-                        .map(|x| self.follow_ref_list(x))
+                        .map(|x| self.follow_ref_list(x, want))
                         .collect::<Result<Vec<_>, _>>()
                 }) {
                     Ok(r) => Known::Known(r.into_iter().flatten().collect()),
@@ -395,7 +440,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             match self.resolve_at(i, v).and_then(|l| {
                 l.iter()
                     .filter(|x| matches!(x, Resolved::Inst { .. }))
-                    .map(|x| self.follow_ref(x, 0))
+                    .map(|x| self.follow_ref(x, 0, want))
                     .collect::<Result<Vec<_>, _>>()
             }) {
                 Ok(r) => {
@@ -412,13 +457,13 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     /// A constant list of ids resolves to several references.
-    fn follow_ref_list(&self, r: &Resolved) -> Result<Vec<Ref>, String> {
+    fn follow_ref_list(&self, r: &Resolved, want: &[&str]) -> Result<Vec<Ref>, String> {
         match r {
             Resolved::Const(Value::Array(a)) => a
                 .iter()
-                .map(|x| self.follow_ref(&Resolved::Const(x.clone()), 0))
+                .map(|x| self.follow_ref(&Resolved::Const(x.clone()), 0, want))
                 .collect(),
-            other => self.follow_ref(other, 0).map(|x| vec![x]),
+            other => self.follow_ref(other, 0, want).map(|x| vec![x]),
         }
     }
 

@@ -166,6 +166,71 @@ fn node_pool_subnet_resolves_through_module_output_and_route_table_through_assoc
 }
 
 #[test]
+fn nested_modules_module_for_each_and_string_built_ids() {
+    let (m, mut sm) = fixture("nested_modules.json");
+    // root -> module.spoke["a"].node_subnet_id -> module.subnets.ids[0] -> azurerm_subnet.this[0]
+    let a = r#"module.spoke["a"].module.subnets.azurerm_subnet.this[0]"#;
+    assert_eq!(m.clusters[0].node_pools[0].subnet, Known::Known(key(a)));
+    let s = m.subnet(&key(a)).expect("subnet");
+    // virtual_network_name = var.vnet_name, given by the parent module
+    assert_eq!(
+        s.vnet,
+        Known::Known(key(r#"module.spoke["a"].azurerm_virtual_network.this"#))
+    );
+    assert_eq!(
+        s.route_table,
+        Known::Known(key(r#"module.spoke["a"].azurerm_route_table.this"#))
+    );
+    // var.firewall_ip -> module.hub.firewall_private_ip -> the hub firewall, per spoke instance
+    for k in ["a", "b"] {
+        let rt = m
+            .route_table(&key(&format!(
+                r#"module.spoke["{k}"].azurerm_route_table.this"#
+            )))
+            .expect("rt");
+        let nh = rt.routes.known().unwrap()[0].next_hop_ip.clone().unwrap();
+        assert_eq!(
+            nh.symbol,
+            Some(IpSymbol::FirewallPrivateIp(key(
+                "module.hub.azurerm_firewall.this"
+            )))
+        );
+        assert!(text_at(&mut sm, &nh.origin).contains("var.firewall_ip"));
+    }
+    // "${azurerm_virtual_network.this.id}/subnets/AzureFirewallSubnet": the inline subnet of
+    // that fixed name
+    let fw = m
+        .firewall(&key("module.hub.azurerm_firewall.this"))
+        .expect("fw");
+    assert_eq!(
+        fw.subnet,
+        Known::Known(key(
+            "module.hub.azurerm_virtual_network.this/subnet/AzureFirewallSubnet"
+        ))
+    );
+    assert_eq!(
+        fw.dns_proxy,
+        Known::Known(true),
+        "3.x: dns_servers turn the proxy on"
+    );
+    // other string-built subnet ids are not guessed: unknown, with a note, never the VNet
+    let unresolved = notes(&m, "INP001");
+    assert_eq!(unresolved.len(), 2);
+    assert!(unresolved[0].contains("an id built as a string"));
+    assert!(m.nsgs.iter().all(|n| {
+        m.subnets
+            .iter()
+            .all(|s| s.nsg.known() != Some(&Ref::Key(n.meta.key.clone())))
+    }));
+    // a virtual hub firewall has no subnet, and its private IP is decided at apply
+    let vwan = m
+        .firewall(&key("module.hub.azurerm_firewall.vwan"))
+        .expect("vwan");
+    assert!(vwan.subnet.is_absent());
+    assert!(vwan.private_ip.is_unknown());
+}
+
+#[test]
 fn nsg_rules_associations_and_nat_gateway() {
     let (m, mut sm) = fixture("nsg_nat_associations.json");
     let nsg = m
