@@ -281,7 +281,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
         }
         match r {
             Resolved::Const(Value::String(s)) if ResourceId::looks_like_id(s) => Ok(self.id_ref(s)),
-            Resolved::Const(v) => Err(format!("the value {v} is not an Azure resource id")),
+            Resolved::Const(_) => Err("it is a constant that is not an Azure resource id".into()),
             Resolved::Inst { inst, attr } => {
                 let t = &self.insts[*inst];
                 let is_id = attr.is_empty() || attr == &[Step::Name("id".into())];
@@ -477,7 +477,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 .filter_map(Value::as_str)
                 .map(|s| (Known::Known(s.to_string()), None))
                 .collect()),
-            Resolved::Const(v) => Err(format!("the value {v} is not an address")),
+            Resolved::Const(_) => Err("it is a constant that is not an address".into()),
             Resolved::Inst { inst, attr } => {
                 let t = &self.insts[*inst];
                 if attr.is_empty() {

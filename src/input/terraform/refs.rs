@@ -202,6 +202,14 @@ impl<'a, 'b> Resolver<'a, 'b> {
                     return Err(format!("cannot read reference `{r}`"));
                 };
                 let rest = &steps[2..];
+                if self
+                    .config
+                    .variable_is_sensitive(&module_names(module), var)
+                {
+                    return Err(format!(
+                        "`{r}` is a sensitive variable; its value is not read"
+                    ));
+                }
                 let targets = if module.is_empty() {
                     match self.config.root_variable(var) {
                         Some(v) => vec![Target::Const(v.clone())],

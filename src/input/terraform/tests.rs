@@ -1087,3 +1087,60 @@ fn summaries_are_stable() {
         insta::assert_snapshot!(name, summarize(&m));
     }
 }
+
+#[test]
+fn sensitive_variables_are_not_followed() {
+    let text = r#"{
+  "format_version": "1.2",
+  "terraform_version": "1.9.5",
+  "variables": {"dns": {"value": ["10.9.9.9"]}},
+  "resource_changes": [
+    {"address": "azurerm_virtual_network.v", "mode": "managed", "type": "azurerm_virtual_network", "name": "v",
+     "provider_name": "registry.terraform.io/hashicorp/azurerm",
+     "change": {"actions": ["create"], "before": null,
+       "after": {"name": "v", "resource_group_name": "rg", "address_space": ["10.9.0.0/16"]},
+       "after_unknown": {"id": true, "dns_servers": true, "subnet": true},
+       "before_sensitive": false, "after_sensitive": {"dns_servers": true}}}
+  ],
+  "configuration": {"root_module": {
+    "resources": [{"address": "azurerm_virtual_network.v", "mode": "managed", "type": "azurerm_virtual_network",
+      "name": "v", "provider_config_key": "azurerm", "schema_version": 0,
+      "expressions": {"dns_servers": {"references": ["var.dns"]}}}],
+    "variables": {"dns": {"sensitive": true}}}}
+}"#;
+    let mut sm = SourceMap::new();
+    let (_, m) = load(&mut sm, "p.json", text.into()).expect("plan");
+    let dns = &m.vnets[0].dns_servers;
+    assert!(
+        dns.unknown_reason().unwrap().contains("sensitive"),
+        "{dns:?}"
+    );
+    assert!(!format!("{m:?}").contains("10.9.9.9"));
+    assert_eq!(notes(&m, "INP001").len(), 1);
+}
+
+#[test]
+fn unchanged_resources_of_prior_state_are_kept() {
+    let text = r#"{
+  "format_version": "1.0",
+  "resource_changes": [],
+  "prior_state": {"format_version": "1.0", "values": {"root_module": {"resources": [
+    {"address": "azurerm_route_table.rt", "mode": "managed", "type": "azurerm_route_table", "name": "rt",
+     "values": {"name": "rt", "id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/routeTables/rt",
+       "route": [{"name": "r", "address_prefix": "0.0.0.0/0", "next_hop_type": "Internet", "next_hop_in_ip_address": ""}],
+       "bgp_route_propagation_enabled": true},
+     "sensitive_values": {"route": [{}]}}]}}}
+}"#;
+    let mut sm = SourceMap::new();
+    let (k, m) = load(&mut sm, "p.json", text.into()).expect("plan");
+    assert_eq!(k, InputKind::TerraformPlan);
+    let rt = &m.route_tables[0];
+    assert_eq!(rt.meta.lifecycle, Lifecycle::Existing);
+    assert_eq!(
+        ptr(&rt.meta.origin),
+        "/prior_state/values/root_module/resources/0/values"
+    );
+    let r = &rt.routes.known().unwrap()[0];
+    assert_eq!(r.next_hop_type, Known::Known(NextHopType::Internet));
+    assert!(r.next_hop_ip.is_none());
+}
