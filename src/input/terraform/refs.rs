@@ -41,6 +41,8 @@ pub(crate) struct Resolver<'a, 'b> {
     by_base: HashMap<String, Vec<usize>>,
     /// Known Azure ids (lower case) -> model key (inline VNet subnets included).
     by_id: HashMap<String, String>,
+    /// (type, lower-case name) -> instances.
+    by_name: HashMap<(String, String), Vec<usize>>,
 }
 
 /// Keep the longest references: `a.b[0].c` makes `a.b[0]`, `a.b` and `a` redundant.
@@ -74,9 +76,20 @@ impl<'a, 'b> Resolver<'a, 'b> {
         let mut by_addr = HashMap::new();
         let mut by_base: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_id = HashMap::new();
+        let mut by_name: HashMap<(String, String), Vec<usize>> = HashMap::new();
         for (i, inst) in insts.iter().enumerate() {
             by_addr.entry(inst.address.as_str()).or_insert(i);
             by_base.entry(inst.addr().base()).or_default().push(i);
+            if let Some(n) = inst
+                .values
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str)
+            {
+                by_name
+                    .entry((inst.rtype.clone(), n.to_ascii_lowercase()))
+                    .or_default()
+                    .push(i);
+            }
             let id_of = |v: &Value| {
                 v.get("id")
                     .and_then(Value::as_str)
@@ -106,6 +119,7 @@ impl<'a, 'b> Resolver<'a, 'b> {
             by_addr,
             by_base,
             by_id,
+            by_name,
         }
     }
 
@@ -363,24 +377,25 @@ impl<'a, 'b> Resolver<'a, 'b> {
 
     /// Instances of `types` whose name (and resource group, when both are known) match.
     pub(crate) fn by_name(&self, types: &[&str], name: &str, rg: Option<&str>) -> Vec<usize> {
-        self.insts
+        let lname = name.to_ascii_lowercase();
+        let mut out: Vec<usize> = types
             .iter()
-            .enumerate()
-            .filter(|(_, i)| types.contains(&i.rtype.as_str()))
-            .filter(|(_, i)| {
-                let v = i.values;
-                let n = v.and_then(|v| v.get("name")).and_then(Value::as_str);
-                let g = v
+            .filter_map(|t| self.by_name.get(&(t.to_string(), lname.clone())))
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                let g = self.insts[i]
+                    .values
                     .and_then(|v| v.get("resource_group_name"))
                     .and_then(Value::as_str);
-                n.is_some_and(|n| n.eq_ignore_ascii_case(name))
-                    && match (rg, g) {
-                        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-                        _ => true,
-                    }
+                match (rg, g) {
+                    (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                    _ => true,
+                }
             })
-            .map(|(i, _)| i)
-            .collect()
+            .collect();
+        out.sort_unstable();
+        out
     }
 }
 

@@ -898,6 +898,12 @@ fn large_plans_load_quickly() {
             r#"{{"address":"azurerm_network_security_group.n[{i}]","mode":"managed","type":"azurerm_network_security_group","name":"n","index":{i},"provider_name":"registry.terraform.io/hashicorp/azurerm","change":{{"actions":["create"],"before":null,"after":{{"name":"nsg-{i}","resource_group_name":"rg","location":"westeurope","security_rule":[{{"name":"r","priority":100,"direction":"Outbound","access":"Allow","protocol":"Tcp","source_port_range":"*","destination_port_range":"443","source_address_prefix":"*","destination_address_prefix":"Internet"}}]}},"after_unknown":{{"id":true,"security_rule":[{{}}]}},"before_sensitive":false,"after_sensitive":{{"security_rule":[{{}}]}}}}}}"#
         ));
     }
+    // and 20 000 separate rules, attached by NSG name + resource group
+    for i in 0..20_000 {
+        rcs.push(format!(
+            r#"{{"address":"azurerm_network_security_rule.r[{i}]","mode":"managed","type":"azurerm_network_security_rule","name":"r","index":{i},"provider_name":"registry.terraform.io/hashicorp/azurerm","change":{{"actions":["create"],"before":null,"after":{{"name":"dns","network_security_group_name":"nsg-{i}","resource_group_name":"rg","priority":200,"direction":"Outbound","access":"Allow","protocol":"Udp","source_port_range":"*","destination_port_range":"53","source_address_prefix":"*","destination_address_prefix":"168.63.129.16"}},"after_unknown":{{"id":true}},"before_sensitive":false,"after_sensitive":{{}}}}}}"#
+        ));
+    }
     let text = format!(
         r#"{{"format_version":"1.2","terraform_version":"1.9.5","resource_changes":[{}]}}"#,
         rcs.join(",")
@@ -906,6 +912,11 @@ fn large_plans_load_quickly() {
     let mut sm = SourceMap::new();
     let (_, m) = load(&mut sm, "big.json", text).expect("big plan");
     assert_eq!(m.nsgs.len(), 20_000);
+    assert!(
+        m.nsgs
+            .iter()
+            .all(|n| n.rules.known().is_some_and(|r| r.len() == 2))
+    );
     assert_eq!(
         m.nsgs[19_999].meta.key,
         "azurerm_network_security_group.n[19999]"
