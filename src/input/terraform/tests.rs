@@ -1155,3 +1155,19 @@ fn unchanged_resources_of_prior_state_are_kept() {
     assert_eq!(r.next_hop_type, Known::Known(NextHopType::Internet));
     assert!(r.next_hop_ip.is_none());
 }
+
+#[test]
+fn byte_order_mark_is_accepted_and_spans_stay_in_the_original_text() {
+    let body = r#"{"format_version":"1.2","resource_changes":[{"address":"azurerm_public_ip.p","mode":"managed","type":"azurerm_public_ip","name":"p","change":{"actions":["create"],"after":{"name":"p","ip_address":"20.1.1.1"},"after_unknown":{}}}]}"#;
+    let mut sm = SourceMap::new();
+    let (_, m) = load(&mut sm, "bom.json", format!("\u{feff}{body}")).expect("plan with BOM");
+    assert_eq!(
+        text_at(&mut sm, &m.public_ips[0].meta.origin),
+        r#"{"name":"p","ip_address":"20.1.1.1"}"#
+    );
+    let e = load_err(&format!("\u{feff}{{\"format_version\": 1.2, oops}}"));
+    let (_, span, ..) = err_parts(&e);
+    let text = format!("\u{feff}{{\"format_version\": 1.2, oops}}");
+    let (off, _) = span.expect("span");
+    assert_eq!(&text[off..off + 1], "o");
+}
