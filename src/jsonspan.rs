@@ -8,6 +8,15 @@ use std::ops::Range;
 /// Resolve each RFC 6901 pointer to the byte range of the value it designates. Unparseable text or
 /// a pointer that leads nowhere gives `None` for that pointer.
 pub fn resolve_pointers(text: &str, pointers: &[String]) -> Vec<Option<Range<usize>>> {
+    // a leading UTF-8 byte order mark is skipped; spans stay offsets into `text`
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    resolve_in(&text[bom..], pointers)
+        .into_iter()
+        .map(|r| r.map(|r| r.start + bom..r.end + bom))
+        .collect()
+}
+
+fn resolve_in(text: &str, pointers: &[String]) -> Vec<Option<Range<usize>>> {
     let parsed = jsonc_parser::parse_to_ast(
         text,
         &jsonc_parser::CollectOptions::default(),

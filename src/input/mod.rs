@@ -36,9 +36,11 @@ pub fn load(
 ) -> Result<(InputKind, Model), Error> {
     let file = sources.add(name, text);
     let text = sources.get(file).text.clone();
-    let root: Value = match serde_json::from_str(&text) {
+    // a UTF-8 byte order mark (editors on Windows add one) is not JSON
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let root: Value = match serde_json::from_str(&text[bom..]) {
         Ok(v) => v,
-        Err(e) => return Err(json_error(name, &text, &e)),
+        Err(e) => return Err(json_error(name, &text, &e, bom)),
     };
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts
@@ -98,9 +100,9 @@ fn char_span(text: &str, at: usize) -> Range<usize> {
     start..end
 }
 
-fn json_error(name: &str, text: &Arc<String>, e: &serde_json::Error) -> Error {
+fn json_error(name: &str, text: &Arc<String>, e: &serde_json::Error, bom: usize) -> Error {
     use serde_json::error::Category;
-    let at = offset_of(text, e.line(), e.column());
+    let at = offset_of(&text[bom..], e.line(), e.column()) + bom;
     let msg = e.to_string();
     // serde_json appends " at line L column C"; the label shows the place
     let what = msg
@@ -131,14 +133,12 @@ fn json_error(name: &str, text: &Arc<String>, e: &serde_json::Error) -> Error {
             Some(RECIPE.to_string()),
         ),
     };
-    Error::input_at(
-        name,
-        text.clone(),
-        Some(char_span(text, at)),
-        message,
-        label,
-        help,
-    )
+    let span = if e.classify() == Category::Eof {
+        text.len()..text.len()
+    } else {
+        char_span(text, at)
+    };
+    Error::input_at(name, text.clone(), Some(span), message, label, help)
 }
 
 /// A short description of what a JSON document looks like, for the "not a plan" error.
@@ -190,7 +190,13 @@ fn looks_like(root: &Value) -> String {
 
 #[allow(clippy::result_large_err)]
 fn detect(name: &str, text: &Arc<String>, root: &Value) -> Result<DocKind, Error> {
-    let first = char_span(text, text.len() - text.trim_start().len());
+    let first = char_span(
+        text,
+        text.len()
+            - text
+                .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+                .len(),
+    );
     let not_plan = |what: String| {
         Error::input_at(
             name,
@@ -239,7 +245,11 @@ fn detect(name: &str, text: &Arc<String>, root: &Value) -> Result<DocKind, Error
     let Some(fv) = obj.get("format_version") else {
         return Err(not_plan(looks_like(root)));
     };
-    let fv_s = fv.as_str().unwrap_or("");
+    let fv_s = match fv {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
     let major = fv_s.split('.').next().and_then(|m| m.parse::<u64>().ok());
     match major {
         Some(0) | Some(1) => {}

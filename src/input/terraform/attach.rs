@@ -8,6 +8,7 @@ use crate::model::{
     RuleCollection, SecurityRule,
 };
 use crate::source::Origin;
+use std::collections::HashMap;
 
 /// Which subnet field an association sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +58,31 @@ pub(crate) struct Pending {
     pub fw_collections: Vec<Attached<RuleCollection>>,
 }
 
-fn find<T>(items: &[T], meta: impl Fn(&T) -> &Meta, r: &Ref) -> Option<usize> {
-    items.iter().position(|e| meta(e).matches(r))
+/// Lookup of elements by key and by (lower-case) id, first match wins.
+struct Finder(HashMap<String, usize>);
+
+impl Finder {
+    fn new<T>(items: &[T], meta: impl Fn(&T) -> &Meta) -> Finder {
+        let mut m = HashMap::new();
+        for (i, e) in items.iter().enumerate() {
+            let me = meta(e);
+            m.entry(me.key.clone()).or_insert(i);
+            if let Some(id) = &me.id {
+                m.entry(id.key()).or_insert(i);
+            }
+        }
+        Finder(m)
+    }
+    fn find(&self, r: &Ref) -> Option<usize> {
+        match r {
+            Ref::Key(k) => self
+                .0
+                .get(k)
+                .or_else(|| self.0.get(&k.to_ascii_lowercase()))
+                .copied(),
+            Ref::Id(id) => self.0.get(&id.key()).copied(),
+        }
+    }
 }
 
 fn missing(ctx: &mut Ctx<'_, '_>, address: &str, what: &str, r: &Ref, origin: &Origin) {
@@ -75,9 +99,13 @@ fn missing(ctx: &mut Ctx<'_, '_>, address: &str, what: &str, r: &Ref, origin: &O
 pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
     let p = std::mem::take(&mut ctx.pending);
 
+    let clusters = Finder::new(&ctx.model.clusters, |c| &c.meta);
     for a in p.node_pools {
         let idx = match &a.parent {
-            Known::Known(r) => match find(&ctx.model.clusters, |c| &c.meta, r) {
+            Known::Known(r) => match clusters.find(r).or_else(|| {
+                // placeholders added below
+                ctx.model.clusters.iter().position(|c| c.meta.matches(r))
+            }) {
                 Some(i) => i,
                 None => {
                     missing(ctx, &a.address, "cluster", r, &a.origin);
@@ -95,9 +123,10 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         ctx.model.clusters[idx].node_pools.push(a.item);
     }
 
+    let nsgs = Finder::new(&ctx.model.nsgs, |n| &n.meta);
     for a in p.nsg_rules {
         let Known::Known(r) = &a.parent else { continue };
-        match find(&ctx.model.nsgs, |n| &n.meta, r) {
+        match nsgs.find(r) {
             Some(i) => {
                 if let Known::Known(rules) = &mut ctx.model.nsgs[i].rules {
                     rules.push(a.item);
@@ -107,9 +136,10 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         }
     }
 
+    let tables = Finder::new(&ctx.model.route_tables, |t: &RouteTable| &t.meta);
     for a in p.routes {
         let Known::Known(r) = &a.parent else { continue };
-        match find(&ctx.model.route_tables, |t: &RouteTable| &t.meta, r) {
+        match tables.find(r) {
             Some(i) => {
                 if let Known::Known(routes) = &mut ctx.model.route_tables[i].routes {
                     routes.push(a.item);
@@ -119,9 +149,10 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         }
     }
 
+    let subnets = Finder::new(&ctx.model.subnets, |s| &s.meta);
     for l in p.subnet_links {
         let Known::Known(r) = &l.subnet else { continue };
-        match find(&ctx.model.subnets, |s| &s.meta, r) {
+        match subnets.find(r) {
             Some(i) => {
                 let s = &mut ctx.model.subnets[i];
                 match l.field {
@@ -135,10 +166,11 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         }
     }
 
+    let nats = Finder::new(&ctx.model.nat_gateways, |n| &n.meta);
     for a in p.nat_ips {
         let Known::Known(r) = &a.parent else { continue };
         let Known::Known(ip) = a.item.0 else { continue };
-        match find(&ctx.model.nat_gateways, |n| &n.meta, r) {
+        match nats.find(r) {
             Some(i) => {
                 let n = &mut ctx.model.nat_gateways[i];
                 let list = if a.item.1 {
@@ -154,9 +186,10 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         }
     }
 
+    let vnets = Finder::new(&ctx.model.vnets, |v| &v.meta);
     for a in p.vnet_dns {
         let Known::Known(r) = &a.parent else { continue };
-        match find(&ctx.model.vnets, |v| &v.meta, r) {
+        match vnets.find(r) {
             Some(i) => {
                 let v = &mut ctx.model.vnets[i];
                 v.dns_servers = a.item;
@@ -166,9 +199,10 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         }
     }
 
+    let firewalls = Finder::new(&ctx.model.firewalls, |f| &f.meta);
     for a in p.fw_collections {
         let Known::Known(r) = &a.parent else { continue };
-        match find(&ctx.model.firewalls, |f| &f.meta, r) {
+        match firewalls.find(r) {
             Some(i) => ctx.model.firewalls[i].collections.push(a.item),
             None => missing(ctx, &a.address, "firewall", r, &a.origin),
         }

@@ -114,6 +114,17 @@ impl<'a> Config<'a> {
             .get("default")
     }
 
+    /// Whether variable `var` of the module at `module` is declared `sensitive`.
+    pub(crate) fn variable_is_sensitive(&self, module: &[String], var: &str) -> bool {
+        self.modules
+            .get(module)
+            .and_then(|m| m.v.get("variables"))
+            .and_then(|v| v.get(var))
+            .and_then(|v| v.get("sensitive"))
+            .and_then(Value::as_bool)
+            == Some(true)
+    }
+
     /// The value of a root module variable as set for the plan.
     pub(crate) fn root_variable(&self, var: &str) -> Option<&'a Value> {
         self.root_vars?.get(var)?.get("value")

@@ -173,6 +173,25 @@ pub(crate) fn from_plan<'a>(
             } else {
                 (Lifecycle::Existing, "after")
             };
+            if lifecycle == Lifecycle::Read && inst.data && is_network_type(&inst.rtype) {
+                let why = rc
+                    .get("action_reason")
+                    .and_then(Value::as_str)
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                notes.push(InputNote {
+                    code: "INP007",
+                    message: format!(
+                        "{} is read only during apply{why}: its attributes are unknown in this plan",
+                        inst.address
+                    ),
+                    origin: Origin::new(
+                        file,
+                        inst.address.clone(),
+                        Loc::Pointer(format!("/resource_changes/{i}")),
+                    ),
+                });
+            }
             inst.lifecycle = lifecycle;
             inst.values = change.and_then(|c| c.get(side));
             if side == "after" {
@@ -186,19 +205,15 @@ pub(crate) fn from_plan<'a>(
             out.push(inst);
         }
     }
-    // data sources read at plan time
+    // data sources read at plan time (and, for plans that list only changed resources, the
+    // unchanged managed ones)
     if let Some(rm) = root
         .get("prior_state")
         .and_then(|p| p.get("values"))
         .and_then(|v| v.get("root_module"))
     {
         let mut data = Vec::new();
-        walk_values_module(
-            rm,
-            "/prior_state/values/root_module".into(),
-            &mut data,
-            true,
-        );
+        walk_values_module(rm, "/prior_state/values/root_module".into(), &mut data);
         for inst in data {
             if seen.insert(inst.address.clone()) {
                 out.push(inst);
@@ -212,12 +227,12 @@ pub(crate) fn from_plan<'a>(
 pub(crate) fn from_state(root: &Value) -> Vec<Instance<'_>> {
     let mut out = Vec::new();
     if let Some(rm) = root.get("values").and_then(|v| v.get("root_module")) {
-        walk_values_module(rm, "/values/root_module".into(), &mut out, false);
+        walk_values_module(rm, "/values/root_module".into(), &mut out);
     }
     out
 }
 
-fn walk_values_module<'a>(m: &'a Value, ptr: String, out: &mut Vec<Instance<'a>>, data_only: bool) {
+fn walk_values_module<'a>(m: &'a Value, ptr: String, out: &mut Vec<Instance<'a>>) {
     if let Some(rs) = m.get("resources").and_then(Value::as_array) {
         for (j, r) in rs.iter().enumerate() {
             if r.get("deposed").is_some() {
@@ -226,9 +241,6 @@ fn walk_values_module<'a>(m: &'a Value, ptr: String, out: &mut Vec<Instance<'a>>
             let Some(mut inst) = base_instance(r, None) else {
                 continue;
             };
-            if data_only && !inst.data {
-                continue;
-            }
             inst.values = r.get("values");
             inst.sensitive = r.get("sensitive_values");
             inst.ptr = format!("{ptr}/resources/{j}/values");
@@ -238,7 +250,7 @@ fn walk_values_module<'a>(m: &'a Value, ptr: String, out: &mut Vec<Instance<'a>>
     }
     if let Some(cms) = m.get("child_modules").and_then(Value::as_array) {
         for (k, cm) in cms.iter().enumerate() {
-            walk_values_module(cm, format!("{ptr}/child_modules/{k}"), out, data_only);
+            walk_values_module(cm, format!("{ptr}/child_modules/{k}"), out);
         }
     }
 }

@@ -14,7 +14,8 @@
 //! * `INP003` a network or cluster resource is deleted by the plan (left out of the model);
 //! * `INP004` a documented default was assumed for an attribute the input leaves unset;
 //! * `INP005` plan/state format 0.x (Terraform before 1.0): read, with less detail;
-//! * `INP006` a resource attaches to an element that is not in this input.
+//! * `INP006` a resource attaches to an element that is not in this input;
+//! * `INP007` a data source is read only during apply, so its attributes are unknown.
 
 mod addr;
 mod attach;
@@ -159,7 +160,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             .config
             .resource_expressions(&names, &inst.addr().config_address())
         {
-            Some(node) => v.with_expr(Some(node.v), node.ptr),
+            Some(node) => v.with_expr(Some(node.v), node.ptr, !inst.data),
             None => v,
         }
     }
@@ -215,7 +216,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
     /// A reference from a known Azure id: the element's address when it is in this input.
     pub(crate) fn id_ref(&self, id: &str) -> Ref {
         match self.res.by_id(id) {
-            Some(i) => Ref::Key(self.insts[i].address.clone()),
+            Some(k) => Ref::Key(k.to_string()),
             None => Ref::id(id),
         }
     }
@@ -249,6 +250,11 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     fn unresolved(&mut self, i: usize, v: &V<'_>, why: &str) -> String {
+        if v.expr().is_none() {
+            // a computed attribute (data source, or a value Azure decides): nothing to follow,
+            // and nothing the user wrote to point at
+            return v.unknown_reason();
+        }
         let reason = format!(
             "{}; the reference could not be resolved: {why}",
             v.unknown_reason()
@@ -267,18 +273,35 @@ impl<'a, 'b> Ctx<'a, 'b> {
         reason
     }
 
-    /// Follow a resolved reference to the element it designates.
-    fn follow_ref(&self, r: &Resolved, depth: usize) -> Result<Ref, String> {
+    /// Follow a resolved reference to the element it designates, which must be of one of the
+    /// types in `want` (any type when empty).
+    fn follow_ref(&self, r: &Resolved, depth: usize, want: &[&str]) -> Result<Ref, String> {
         if depth > MAX_FOLLOW {
             return Err("reference chain too long".into());
         }
         match r {
             Resolved::Const(Value::String(s)) if ResourceId::looks_like_id(s) => Ok(self.id_ref(s)),
-            Resolved::Const(v) => Err(format!("the value {v} is not an Azure resource id")),
+            Resolved::Const(_) => Err("it is a constant that is not an Azure resource id".into()),
             Resolved::Inst { inst, attr } => {
                 let t = &self.insts[*inst];
                 let is_id = attr.is_empty() || attr == &[Step::Name("id".into())];
                 if is_id && !SUBNET_ASSOCIATIONS.contains(&t.rtype.as_str()) {
+                    if !want.is_empty() && !want.contains(&t.rtype.as_str()) {
+                        let hint = if t.rtype == "azurerm_virtual_network"
+                            && want.contains(&"azurerm_subnet")
+                        {
+                            " (an id built as a string, such as \"${...id}/subnets/NAME\", cannot be read from \
+                             plan JSON)"
+                        } else {
+                            ""
+                        };
+                        return Err(format!(
+                            "it refers to {} ({}), not to a resource of type {}{hint}",
+                            t.address,
+                            t.rtype,
+                            want.join(" or ")
+                        ));
+                    }
                     return Ok(Ref::Key(t.address.clone()));
                 }
                 let path: Vec<Step> = if is_id {
@@ -303,7 +326,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                         let list = self.resolve_at(*inst, &v)?;
                         let refs: Vec<Ref> = list
                             .iter()
-                            .map(|x| self.follow_ref(x, depth + 1))
+                            .map(|x| self.follow_ref(x, depth + 1, want))
                             .collect::<Result<_, _>>()?;
                         one(refs)
                     }
@@ -328,8 +351,9 @@ impl<'a, 'b> Ctx<'a, 'b> {
         v
     }
 
-    /// An id-valued attribute (`vnet_subnet_id`, `firewall_policy_id`).
-    pub(crate) fn ref_field(&mut self, i: usize, v: &V<'_>) -> Known<Ref> {
+    /// An id-valued attribute (`vnet_subnet_id`, `firewall_policy_id`) designating an element of
+    /// one of the types `want`.
+    pub(crate) fn ref_field(&mut self, i: usize, v: &V<'_>, want: &[&str]) -> Known<Ref> {
         match v.str() {
             Known::Known(s) if ResourceId::looks_like_id(&s) => Known::Known(self.id_ref(&s)),
             Known::Known(s) => Known::Unknown(format!(
@@ -338,12 +362,14 @@ impl<'a, 'b> Ctx<'a, 'b> {
             )),
             Known::Absent => Known::Absent,
             Known::Unknown(reason) if !v.is_unknown() => Known::Unknown(reason),
+            // computed by the provider because the configuration leaves it unset
+            Known::Unknown(_) if v.not_configured() => Known::Absent,
             Known::Unknown(_) => {
                 match self
                     .resolve_at(i, v)
                     .and_then(|l| {
                         l.iter()
-                            .map(|x| self.follow_ref(x, 0))
+                            .map(|x| self.follow_ref(x, 0, want))
                             .collect::<Result<Vec<_>, _>>()
                     })
                     .and_then(one)
@@ -355,16 +381,44 @@ impl<'a, 'b> Ctx<'a, 'b> {
         }
     }
 
-    /// A list of ids (`outbound_ip_address_ids`, `source_ip_groups`).
-    pub(crate) fn ref_list(&mut self, i: usize, v: &V<'_>) -> Known<Vec<Ref>> {
+    /// For an id built as a string from a VNet's id (`"${azurerm_virtual_network.hub.id}/subnets/
+    /// AzureFirewallSubnet"`), when the subnet's name is fixed by Azure: the VNet's inline subnet
+    /// of that name.
+    pub(crate) fn inline_subnet_named(&self, i: usize, v: &V<'_>, name: &str) -> Option<Ref> {
+        if !v.is_unknown() {
+            return None;
+        }
+        let list = self.resolve_at(i, v).ok()?;
+        let [Resolved::Inst { inst, .. }] = list.as_slice() else {
+            return None;
+        };
+        let t = &self.insts[*inst];
+        if t.rtype != "azurerm_virtual_network" || t.data {
+            return None;
+        }
+        let has = t
+            .values
+            .and_then(|x| x.get("subnet"))
+            .and_then(Value::as_array)
+            .is_some_and(|a| {
+                a.iter()
+                    .any(|s| s.get("name").and_then(Value::as_str) == Some(name))
+            });
+        has.then(|| Ref::Key(format!("{}/subnet/{name}", t.address)))
+    }
+
+    /// A list of ids (`outbound_ip_address_ids`, `source_ip_groups`) of elements of the types
+    /// `want`.
+    pub(crate) fn ref_list(&mut self, i: usize, v: &V<'_>, want: &[&str]) -> Known<Vec<Ref>> {
         let items = match v.list() {
             Known::Known(items) => items,
             Known::Absent => return Known::Absent,
+            Known::Unknown(_) if v.not_configured() => return Known::Absent,
             Known::Unknown(_) => {
                 return match self.resolve_at(i, v).and_then(|l| {
                     l.iter()
                         .filter(|x| !matches!(x, Resolved::Const(Value::Null)))
-                        .map(|x| self.follow_ref_list(x))
+                        .map(|x| self.follow_ref_list(x, want))
                         .collect::<Result<Vec<_>, _>>()
                 }) {
                     Ok(r) => Known::Known(r.into_iter().flatten().collect()),
@@ -386,7 +440,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             match self.resolve_at(i, v).and_then(|l| {
                 l.iter()
                     .filter(|x| matches!(x, Resolved::Inst { .. }))
-                    .map(|x| self.follow_ref(x, 0))
+                    .map(|x| self.follow_ref(x, 0, want))
                     .collect::<Result<Vec<_>, _>>()
             }) {
                 Ok(r) => {
@@ -403,13 +457,13 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     /// A constant list of ids resolves to several references.
-    fn follow_ref_list(&self, r: &Resolved) -> Result<Vec<Ref>, String> {
+    fn follow_ref_list(&self, r: &Resolved, want: &[&str]) -> Result<Vec<Ref>, String> {
         match r {
             Resolved::Const(Value::Array(a)) => a
                 .iter()
-                .map(|x| self.follow_ref(&Resolved::Const(x.clone()), 0))
+                .map(|x| self.follow_ref(&Resolved::Const(x.clone()), 0, want))
                 .collect(),
-            other => self.follow_ref(other, 0).map(|x| vec![x]),
+            other => self.follow_ref(other, 0, want).map(|x| vec![x]),
         }
     }
 
@@ -423,7 +477,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 .filter_map(Value::as_str)
                 .map(|s| (Known::Known(s.to_string()), None))
                 .collect()),
-            Resolved::Const(v) => Err(format!("the value {v} is not an address")),
+            Resolved::Const(_) => Err("it is a constant that is not an address".into()),
             Resolved::Inst { inst, attr } => {
                 let t = &self.insts[*inst];
                 if attr.is_empty() {
@@ -468,6 +522,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
         let items = match v.list() {
             Known::Known(items) => Some(items),
             Known::Absent => return Known::Absent,
+            Known::Unknown(_) if v.not_configured() => return Known::Absent,
             Known::Unknown(_) => None,
         };
         let needs_refs = items
@@ -567,6 +622,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 symbol: None,
                 origin,
             }),
+            Known::Unknown(_) if v.not_configured() => None,
             Known::Unknown(_) => {
                 let res = self.resolve_at(i, v).and_then(|l| {
                     let mut out = Vec::new();

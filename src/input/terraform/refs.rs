@@ -39,7 +39,10 @@ pub(crate) struct Resolver<'a, 'b> {
     pub config: &'b Config<'a>,
     by_addr: HashMap<&'b str, usize>,
     by_base: HashMap<String, Vec<usize>>,
-    by_id: HashMap<String, usize>,
+    /// Known Azure ids (lower case) -> model key (inline VNet subnets included).
+    by_id: HashMap<String, String>,
+    /// (type, lower-case name) -> instances.
+    by_name: HashMap<(String, String), Vec<usize>>,
 }
 
 /// Keep the longest references: `a.b[0].c` makes `a.b[0]`, `a.b` and `a` redundant.
@@ -73,16 +76,40 @@ impl<'a, 'b> Resolver<'a, 'b> {
         let mut by_addr = HashMap::new();
         let mut by_base: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_id = HashMap::new();
+        let mut by_name: HashMap<(String, String), Vec<usize>> = HashMap::new();
         for (i, inst) in insts.iter().enumerate() {
             by_addr.entry(inst.address.as_str()).or_insert(i);
             by_base.entry(inst.addr().base()).or_default().push(i);
-            if let Some(id) = inst
+            if let Some(n) = inst
                 .values
-                .and_then(|v| v.get("id"))
+                .and_then(|v| v.get("name"))
                 .and_then(Value::as_str)
             {
-                if id.starts_with('/') {
-                    by_id.entry(id.to_ascii_lowercase()).or_insert(i);
+                by_name
+                    .entry((inst.rtype.clone(), n.to_ascii_lowercase()))
+                    .or_default()
+                    .push(i);
+            }
+            let id_of = |v: &Value| {
+                v.get("id")
+                    .and_then(Value::as_str)
+                    .filter(|id| id.starts_with('/'))
+                    .map(str::to_ascii_lowercase)
+            };
+            if let Some(id) = inst.values.and_then(id_of) {
+                by_id.entry(id).or_insert_with(|| inst.address.clone());
+            }
+            if inst.rtype == "azurerm_virtual_network" && !inst.data {
+                let subnets = inst
+                    .values
+                    .and_then(|v| v.get("subnet"))
+                    .and_then(Value::as_array);
+                for s in subnets.into_iter().flatten() {
+                    if let (Some(id), Some(n)) = (id_of(s), s.get("name").and_then(Value::as_str)) {
+                        by_id
+                            .entry(id)
+                            .or_insert_with(|| format!("{}/subnet/{n}", inst.address));
+                    }
                 }
             }
         }
@@ -92,6 +119,7 @@ impl<'a, 'b> Resolver<'a, 'b> {
             by_addr,
             by_base,
             by_id,
+            by_name,
         }
     }
 
@@ -99,9 +127,9 @@ impl<'a, 'b> Resolver<'a, 'b> {
         self.by_addr.get(a).copied()
     }
 
-    /// The instance whose known `id` is `id` (case-insensitive).
-    pub(crate) fn by_id(&self, id: &str) -> Option<usize> {
-        self.by_id.get(&id.to_ascii_lowercase()).copied()
+    /// The model key of the element whose known `id` is `id` (case-insensitive).
+    pub(crate) fn by_id(&self, id: &str) -> Option<&str> {
+        self.by_id.get(&id.to_ascii_lowercase()).map(String::as_str)
     }
 
     /// Resolve the references of one expression made in the module instance `module` by a
@@ -188,6 +216,14 @@ impl<'a, 'b> Resolver<'a, 'b> {
                     return Err(format!("cannot read reference `{r}`"));
                 };
                 let rest = &steps[2..];
+                if self
+                    .config
+                    .variable_is_sensitive(&module_names(module), var)
+                {
+                    return Err(format!(
+                        "`{r}` is a sensitive variable; its value is not read"
+                    ));
+                }
                 let targets = if module.is_empty() {
                     match self.config.root_variable(var) {
                         Some(v) => vec![Target::Const(v.clone())],
@@ -341,24 +377,25 @@ impl<'a, 'b> Resolver<'a, 'b> {
 
     /// Instances of `types` whose name (and resource group, when both are known) match.
     pub(crate) fn by_name(&self, types: &[&str], name: &str, rg: Option<&str>) -> Vec<usize> {
-        self.insts
+        let lname = name.to_ascii_lowercase();
+        let mut out: Vec<usize> = types
             .iter()
-            .enumerate()
-            .filter(|(_, i)| types.contains(&i.rtype.as_str()))
-            .filter(|(_, i)| {
-                let v = i.values;
-                let n = v.and_then(|v| v.get("name")).and_then(Value::as_str);
-                let g = v
+            .filter_map(|t| self.by_name.get(&(t.to_string(), lname.clone())))
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                let g = self.insts[i]
+                    .values
                     .and_then(|v| v.get("resource_group_name"))
                     .and_then(Value::as_str);
-                n.is_some_and(|n| n.eq_ignore_ascii_case(name))
-                    && match (rg, g) {
-                        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-                        _ => true,
-                    }
+                match (rg, g) {
+                    (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                    _ => true,
+                }
             })
-            .map(|(i, _)| i)
-            .collect()
+            .collect();
+        out.sort_unstable();
+        out
     }
 }
 

@@ -96,9 +96,16 @@ impl<'a> V<'a> {
         }
     }
 
-    /// Attach the resource's configuration `expressions` (with its pointer).
-    pub(crate) fn with_expr(mut self, e: Option<&'a Value>, eptr: String) -> V<'a> {
-        self.has_cfg = e.is_some();
+    /// Attach the resource's configuration `expressions` (with its pointer). `authoritative`:
+    /// whatever the configuration does not set is not set (managed resources; not data sources,
+    /// whose other attributes come from Azure).
+    pub(crate) fn with_expr(
+        mut self,
+        e: Option<&'a Value>,
+        eptr: String,
+        authoritative: bool,
+    ) -> V<'a> {
+        self.has_cfg = e.is_some() && authoritative;
         self.e = e;
         self.eptr = eptr;
         self

@@ -4,21 +4,24 @@
 
 use super::super::Ctx;
 use super::super::attach::{Attached, SubnetField, SubnetLink};
+use super::{NAT_GATEWAY, NSG, PUBLIC_IP, PUBLIC_IP_PREFIX, ROUTE_TABLE, SUBNET};
 
 pub(super) fn subnet_association(ctx: &mut Ctx<'_, '_>, i: usize) {
     let v = ctx.cursor(i);
     let origin = ctx.origin(i);
     let inst = ctx.inst(i);
-    let (field, attr) = match inst.rtype.as_str() {
+    let (field, attr, want) = match inst.rtype.as_str() {
         "azurerm_subnet_network_security_group_association" => {
-            (SubnetField::Nsg, "network_security_group_id")
+            (SubnetField::Nsg, "network_security_group_id", NSG)
         }
-        "azurerm_subnet_route_table_association" => (SubnetField::RouteTable, "route_table_id"),
-        _ => (SubnetField::NatGateway, "nat_gateway_id"),
+        "azurerm_subnet_route_table_association" => {
+            (SubnetField::RouteTable, "route_table_id", ROUTE_TABLE)
+        }
+        _ => (SubnetField::NatGateway, "nat_gateway_id", NAT_GATEWAY),
     };
-    let subnet = ctx.ref_field(i, &v.get("subnet_id"));
+    let subnet = ctx.ref_field(i, &v.get("subnet_id"), SUBNET);
     let av = v.get(attr);
-    let value = ctx.ref_field(i, &av);
+    let value = ctx.ref_field(i, &av, want);
     let field_origin = ctx.field_origin(&av, &origin);
     ctx.pending.subnet_links.push(SubnetLink {
         subnet,
@@ -34,13 +37,14 @@ pub(super) fn nat_gateway_association(ctx: &mut Ctx<'_, '_>, i: usize) {
     let origin = ctx.origin(i);
     let inst = ctx.inst(i);
     let prefix = inst.rtype == "azurerm_nat_gateway_public_ip_prefix_association";
-    let nat = ctx.ref_field(i, &v.get("nat_gateway_id"));
+    let nat = ctx.ref_field(i, &v.get("nat_gateway_id"), NAT_GATEWAY);
     let attr = if prefix {
         "public_ip_prefix_id"
     } else {
         "public_ip_address_id"
     };
-    let ip = ctx.ref_field(i, &v.get(attr));
+    let want = if prefix { PUBLIC_IP_PREFIX } else { PUBLIC_IP };
+    let ip = ctx.ref_field(i, &v.get(attr), want);
     ctx.pending.nat_ips.push(Attached {
         parent: nat,
         item: (ip, prefix),

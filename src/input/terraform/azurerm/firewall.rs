@@ -4,7 +4,9 @@
 use super::super::Ctx;
 use super::super::attach::Attached;
 use super::super::value::V;
-use super::{fw_addresses, fw_ports, strings_or_empty};
+use super::{
+    FIREWALL_POLICY, IP_GROUP, PUBLIC_IP, SUBNET, fw_addresses, fw_ports, strings_or_empty,
+};
 use crate::model::{
     AddressMatch, AppProtocol, AppProtocolPort, ApplicationRule, Firewall, FirewallPolicy,
     FirewallRule, FwAction, IpGroup, Known, NatRule, NetProtocol, NetworkRule, Ref, RuleCollection,
@@ -25,14 +27,18 @@ pub(super) fn firewall(ctx: &mut Ctx<'_, '_>, i: usize) {
     for c in &ipcs {
         let sv = c.get("subnet_id");
         if !sv.is_null() {
-            subnet = ctx.ref_field(i, &sv);
+            // the firewall's subnet is always named AzureFirewallSubnet
+            subnet = match ctx.inline_subnet_named(i, &sv, "AzureFirewallSubnet") {
+                Some(r) => Known::Known(r),
+                None => ctx.ref_field(i, &sv, SUBNET),
+            };
             meta.set_field_origin("subnet", ctx.field_origin(&sv, &origin));
             break;
         }
     }
     let mut public_ips = Vec::new();
     for c in &ipcs {
-        if let Known::Known(r) = ctx.ref_field(i, &c.get("public_ip_address_id")) {
+        if let Known::Known(r) = ctx.ref_field(i, &c.get("public_ip_address_id"), PUBLIC_IP) {
             if !public_ips.contains(&r) {
                 public_ips.push(r);
             }
@@ -60,7 +66,7 @@ pub(super) fn firewall(ctx: &mut Ctx<'_, '_>, i: usize) {
     meta.set_field_origin("private_ip", ctx.field_origin(&pv, &origin));
 
     let polv = v.get("firewall_policy_id");
-    let policy = ctx.ref_field(i, &polv);
+    let policy = ctx.ref_field(i, &polv, FIREWALL_POLICY);
     meta.set_field_origin("policy", ctx.field_origin(&polv, &origin));
 
     let dns_servers = strings_or_empty(&v.get("dns_servers"));
@@ -94,7 +100,7 @@ pub(super) fn policy(ctx: &mut Ctx<'_, '_>, i: usize) {
     let pe = dns.get("proxy_enabled");
     meta.set_field_origin("dns_proxy", ctx.field_origin(&pe, &origin));
     let bp = v.get("base_policy_id");
-    let base_policy = ctx.ref_field(i, &bp);
+    let base_policy = ctx.ref_field(i, &bp, FIREWALL_POLICY);
     meta.set_field_origin("base_policy", ctx.field_origin(&bp, &origin));
     ctx.model.firewall_policies.push(FirewallPolicy {
         meta,
@@ -168,7 +174,9 @@ fn app_protocols(r: &V<'_>) -> Vec<AppProtocolPort> {
 }
 
 fn ip_groups(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>) -> Vec<Ref> {
-    ctx.ref_list(i, v).into_known().unwrap_or_default()
+    ctx.ref_list(i, v, IP_GROUP)
+        .into_known()
+        .unwrap_or_default()
 }
 
 fn first_list<'b>(r: &V<'b>, names: &[&str]) -> V<'b> {
@@ -285,7 +293,7 @@ pub(super) fn rule_collection_group(ctx: &mut Ctx<'_, '_>, i: usize) {
     let mut meta = ctx.meta(i, &v);
     let origin = meta.origin.clone();
     let pv = v.get("firewall_policy_id");
-    let policy = ctx.ref_field(i, &pv);
+    let policy = ctx.ref_field(i, &pv, FIREWALL_POLICY);
     meta.set_field_origin("policy", ctx.field_origin(&pv, &origin));
     let mut collections = Vec::new();
     for (attr, kind) in [

@@ -3,6 +3,7 @@
 use super::super::Ctx;
 use super::super::attach::Attached;
 use super::super::value::V;
+use super::{CLUSTER, PRIVATE_DNS_ZONE, PUBLIC_IP, PUBLIC_IP_PREFIX, SUBNET};
 use crate::model::{
     Cluster, HttpProxy, Known, Lifecycle, NodePool, OsType, OutboundType, PrivateDnsZoneSetting,
 };
@@ -112,7 +113,9 @@ pub(super) fn cluster(ctx: &mut Ctx<'_, '_>, i: usize) {
             system_if_private(&private_cluster)
         }
         Known::Absent => system_if_private(&private_cluster),
-        _ => ctx.ref_field(i, &pdz).map(PrivateDnsZoneSetting::Custom),
+        _ => ctx
+            .ref_field(i, &pdz, PRIVATE_DNS_ZONE)
+            .map(PrivateDnsZoneSetting::Custom),
     };
     meta.set_field_origin("private_dns_zone", ctx.field_origin(&pdz, &origin));
     let private_cluster_public_fqdn = v
@@ -137,17 +140,17 @@ pub(super) fn cluster(ctx: &mut Ctx<'_, '_>, i: usize) {
     ]);
     let apiserver_vnet_integration = vi.bool().or_default_value(false);
     let asub = aap.get("subnet_id");
-    let apiserver_subnet = ctx.ref_field(i, &asub);
+    let apiserver_subnet = ctx.ref_field(i, &asub, SUBNET);
     meta.set_field_origin("apiserver_subnet", ctx.field_origin(&asub, &origin));
 
     // ---- outbound IPs of the load balancer
     let lbp = np.block("load_balancer_profile");
     let lb_outbound_ips = ctx
-        .ref_list(i, &lbp.get("outbound_ip_address_ids"))
+        .ref_list(i, &lbp.get("outbound_ip_address_ids"), PUBLIC_IP)
         .into_known()
         .unwrap_or_default();
     let lb_outbound_ip_prefixes = ctx
-        .ref_list(i, &lbp.get("outbound_ip_prefix_ids"))
+        .ref_list(i, &lbp.get("outbound_ip_prefix_ids"), PUBLIC_IP_PREFIX)
         .into_known()
         .unwrap_or_default();
     meta.set_field_origin("lb_outbound_ips", ctx.field_origin(&lbp, &origin));
@@ -219,7 +222,7 @@ pub(super) fn cluster(ctx: &mut Ctx<'_, '_>, i: usize) {
     let mut node_pools = Vec::new();
     if dnp.exists() || dnp.is_unknown() {
         let sub = dnp.get("vnet_subnet_id");
-        let subnet = ctx.ref_field(i, &sub);
+        let subnet = ctx.ref_field(i, &sub, SUBNET);
         let subnet_origin = ctx.field_origin(&sub, &dnp.origin_or(&origin));
         meta.set_field_origin("subnet", subnet_origin.clone());
         let vm_size = dnp.get("vm_size").str();
@@ -286,9 +289,9 @@ pub(super) fn node_pool(ctx: &mut Ctx<'_, '_>, i: usize) {
     let origin = ctx.origin(i);
     let inst = ctx.inst(i);
     let cid = v.get("kubernetes_cluster_id");
-    let cluster = ctx.ref_field(i, &cid);
+    let cluster = ctx.ref_field(i, &cid, CLUSTER);
     let sub = v.get("vnet_subnet_id");
-    let subnet = ctx.ref_field(i, &sub);
+    let subnet = ctx.ref_field(i, &sub, SUBNET);
     let subnet_origin = ctx.field_origin(&sub, &origin);
     let os_type = match v.get("os_type").str() {
         Known::Known(s) if s.eq_ignore_ascii_case("windows") => Known::Known(OsType::Windows),

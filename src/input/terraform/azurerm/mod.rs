@@ -14,6 +14,21 @@ use super::Ctx;
 use super::value::V;
 use crate::model::{AddressMatch, Known, PortRange};
 
+// Element types an id attribute may designate (checked when a reference is followed).
+pub(crate) const SUBNET: &[&str] = &["azurerm_subnet"];
+pub(crate) const VNET: &[&str] = &["azurerm_virtual_network"];
+pub(crate) const NSG: &[&str] = &["azurerm_network_security_group"];
+pub(crate) const ROUTE_TABLE: &[&str] = &["azurerm_route_table"];
+pub(crate) const NAT_GATEWAY: &[&str] = &["azurerm_nat_gateway"];
+pub(crate) const PUBLIC_IP: &[&str] = &["azurerm_public_ip"];
+pub(crate) const PUBLIC_IP_PREFIX: &[&str] = &["azurerm_public_ip_prefix"];
+pub(crate) const FIREWALL_POLICY: &[&str] = &["azurerm_firewall_policy"];
+pub(crate) const IP_GROUP: &[&str] = &["azurerm_ip_group"];
+pub(crate) const PRIVATE_DNS_ZONE: &[&str] = &["azurerm_private_dns_zone"];
+pub(crate) const CLUSTER: &[&str] = &["azurerm_kubernetes_cluster"];
+pub(crate) const ASG: &[&str] = &["azurerm_application_security_group"];
+pub(crate) const DNS_RESOLVER: &[&str] = &["azurerm_private_dns_resolver"];
+
 /// Map instance `i` by its resource type (managed resources and data sources alike; the data
 /// sources we read expose the same attribute names). Other types are ignored.
 pub(crate) fn map_instance(ctx: &mut Ctx<'_, '_>, i: usize) {

@@ -1,6 +1,7 @@
 //! `azurerm_nat_gateway`, `azurerm_public_ip`, `azurerm_public_ip_prefix`.
 
 use super::super::Ctx;
+use super::{PUBLIC_IP, PUBLIC_IP_PREFIX};
 use crate::model::{Known, NatGateway, PublicIp, PublicIpPrefix};
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -10,11 +11,11 @@ pub(super) fn nat_gateway(ctx: &mut Ctx<'_, '_>, i: usize) {
     let meta = ctx.meta(i, &v);
     // the data source (and azurerm 2.x) list the IPs on the gateway; otherwise associations do
     let public_ips = ctx
-        .ref_list(i, &v.get("public_ip_address_ids"))
+        .ref_list(i, &v.get("public_ip_address_ids"), PUBLIC_IP)
         .into_known()
         .unwrap_or_default();
     let public_ip_prefixes = ctx
-        .ref_list(i, &v.get("public_ip_prefix_ids"))
+        .ref_list(i, &v.get("public_ip_prefix_ids"), PUBLIC_IP_PREFIX)
         .into_known()
         .unwrap_or_default();
     ctx.model.nat_gateways.push(NatGateway {
@@ -40,7 +41,7 @@ pub(super) fn public_ip(ctx: &mut Ctx<'_, '_>, i: usize) {
         }
         other => other.map(|_| IpAddr::from([0, 0, 0, 0])),
     };
-    let prefix = ctx.ref_field(i, &v.get("public_ip_prefix_id"));
+    let prefix = ctx.ref_field(i, &v.get("public_ip_prefix_id"), PUBLIC_IP_PREFIX);
     ctx.model.public_ips.push(PublicIp { meta, ip, prefix });
 }
 

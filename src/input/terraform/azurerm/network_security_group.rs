@@ -3,7 +3,7 @@
 use super::super::Ctx;
 use super::super::attach::Attached;
 use super::super::value::V;
-use super::{computed_blocks, port_ranges};
+use super::{ASG, computed_blocks, port_ranges};
 use crate::model::{Access, AddressMatch, Direction, Known, Nsg, NsgProtocol, SecurityRule};
 use crate::source::Origin;
 
@@ -25,7 +25,7 @@ fn addresses(ctx: &mut Ctx<'_, '_>, i: usize, r: &V<'_>, side: &str) -> Known<Ve
         Known::Absent => {}
     }
     let asg = r.get(&format!("{side}_application_security_group_ids"));
-    match ctx.ref_list(i, &asg) {
+    match ctx.ref_list(i, &asg, ASG) {
         Known::Known(l) => out.extend(l.into_iter().map(AddressMatch::Asg)),
         Known::Unknown(x) => return Known::Unknown(x),
         Known::Absent => {}

@@ -2,6 +2,7 @@
 //! `azurerm_private_dns_resolver_inbound_endpoint` (with its resolver's VNet).
 
 use super::super::Ctx;
+use super::{DNS_RESOLVER, PRIVATE_DNS_ZONE, SUBNET, VNET};
 use crate::model::{DnsResolverInboundEndpoint, DnsZoneLink, Known, PrivateDnsZone, Ref};
 use std::net::IpAddr;
 
@@ -23,14 +24,14 @@ pub(super) fn zone_link(ctx: &mut Ctx<'_, '_>, i: usize) {
     let zone_name = nv.str();
     let zone = if !idv.is_null() {
         meta.set_field_origin("zone", ctx.field_origin(&idv, &origin));
-        ctx.ref_field(i, &idv)
+        ctx.ref_field(i, &idv, PRIVATE_DNS_ZONE)
     } else {
         meta.set_field_origin("zone", ctx.field_origin(&nv, &origin));
         let rg = meta.resource_group.clone();
         ctx.name_ref(i, &nv, ZONE_TYPES, &rg)
     };
     let vv = v.get("virtual_network_id");
-    let vnet = ctx.ref_field(i, &vv);
+    let vnet = ctx.ref_field(i, &vv, VNET);
     meta.set_field_origin("vnet", ctx.field_origin(&vv, &origin));
     ctx.model.dns_zone_links.push(DnsZoneLink {
         meta,
@@ -56,18 +57,18 @@ pub(super) fn inbound_endpoint(ctx: &mut Ctx<'_, '_>, i: usize) {
     };
     meta.set_field_origin("ip", ctx.field_origin(&ipv, &origin));
     let sv = ipc.get("subnet_id");
-    let subnet = ctx.ref_field(i, &sv);
+    let subnet = ctx.ref_field(i, &sv, SUBNET);
     meta.set_field_origin("subnet", ctx.field_origin(&sv, &origin));
 
     // the VNet is the resolver's
     let rv = v.get("private_dns_resolver_id");
-    let vnet = match ctx.ref_field(i, &rv) {
+    let vnet = match ctx.ref_field(i, &rv, DNS_RESOLVER) {
         Known::Known(Ref::Key(addr)) => match ctx.res.by_address(&addr) {
             Some(ri) if ctx.inst(ri).rtype == "azurerm_private_dns_resolver" => {
                 let rc = ctx.cursor(ri);
                 let vn = rc.get("virtual_network_id");
                 meta.set_field_origin("vnet", ctx.field_origin(&vn, &origin));
-                ctx.ref_field(ri, &vn)
+                ctx.ref_field(ri, &vn, VNET)
             }
             _ => Known::Unknown(format!(
                 "{addr} is not a DNS private resolver in this input"

@@ -4,11 +4,9 @@
 use super::super::Ctx;
 use super::super::attach::Attached;
 use super::super::value::V;
-use super::computed_blocks;
+use super::{NSG, ROUTE_TABLE, VNET, computed_blocks};
 use crate::model::{Known, Meta, Peering, Ref, ResourceId, Subnet, VirtualNetwork};
 use ipnet::IpNet;
-
-const VNET_TYPES: &[&str] = &["azurerm_virtual_network"];
 
 fn nets(v: &V<'_>) -> Known<Vec<IpNet>> {
     match v.strings() {
@@ -144,10 +142,10 @@ fn inline_subnet(ctx: &mut Ctx<'_, '_>, i: usize, vnet: &Meta, s: &V<'_>) {
     meta.location = vnet.location.clone();
     meta.lifecycle = vnet.lifecycle;
     let nsg_v = s.get("security_group");
-    let nsg = ctx.ref_field(i, &nsg_v);
+    let nsg = ctx.ref_field(i, &nsg_v, NSG);
     meta.set_field_origin("nsg", ctx.field_origin(&nsg_v, &origin));
     let rt_v = s.get("route_table_id");
-    let route_table = ctx.ref_field(i, &rt_v);
+    let route_table = ctx.ref_field(i, &rt_v, ROUTE_TABLE);
     meta.set_field_origin("route_table", ctx.field_origin(&rt_v, &origin));
     ctx.model.subnets.push(Subnet {
         meta,
@@ -185,7 +183,7 @@ pub(super) fn subnet(ctx: &mut Ctx<'_, '_>, i: usize) {
     let mut meta = ctx.meta(i, &v);
     let origin = meta.origin.clone();
     let vn = v.get("virtual_network_name");
-    let mut vnet = ctx.name_ref(i, &vn, VNET_TYPES, &meta.resource_group);
+    let mut vnet = ctx.name_ref(i, &vn, VNET, &meta.resource_group);
     if !vnet.is_known() {
         if let Some(p) = meta.id.as_ref().and_then(ResourceId::parent) {
             vnet = Known::Known(ctx.id_ref(p.as_str()));
@@ -199,13 +197,13 @@ pub(super) fn subnet(ctx: &mut Ctx<'_, '_>, i: usize) {
     let nsg_v = v.get("network_security_group_id");
     let nsg = match write_only(&v, "network_security_group_id") {
         Some(r) => Known::Unknown(r),
-        None => ctx.ref_field(i, &nsg_v),
+        None => ctx.ref_field(i, &nsg_v, NSG),
     };
     meta.set_field_origin("nsg", ctx.field_origin(&nsg_v, &origin));
     let rt_v = v.get("route_table_id");
     let route_table = match write_only(&v, "route_table_id") {
         Some(r) => Known::Unknown(r),
-        None => ctx.ref_field(i, &rt_v),
+        None => ctx.ref_field(i, &rt_v, ROUTE_TABLE),
     };
     meta.set_field_origin("route_table", ctx.field_origin(&rt_v, &origin));
 
@@ -229,7 +227,7 @@ pub(super) fn dns_servers(ctx: &mut Ctx<'_, '_>, i: usize) {
     let v = ctx.cursor(i);
     let origin = ctx.origin(i);
     let vid = v.get("virtual_network_id");
-    let vnet = ctx.ref_field(i, &vid);
+    let vnet = ctx.ref_field(i, &vid, VNET);
     let dv = v.get("dns_servers");
     let servers = ctx.ip_list(i, &dv);
     let item = match servers {
@@ -249,10 +247,10 @@ pub(super) fn peering(ctx: &mut Ctx<'_, '_>, i: usize) {
     let mut meta = ctx.meta(i, &v);
     let origin = meta.origin.clone();
     let vn = v.get("virtual_network_name");
-    let local_vnet = ctx.name_ref(i, &vn, VNET_TYPES, &meta.resource_group);
+    let local_vnet = ctx.name_ref(i, &vn, VNET, &meta.resource_group);
     meta.set_field_origin("local_vnet", ctx.field_origin(&vn, &origin));
     let rv = v.get("remote_virtual_network_id");
-    let remote_vnet = ctx.ref_field(i, &rv);
+    let remote_vnet = ctx.ref_field(i, &rv, VNET);
     meta.set_field_origin("remote_vnet", ctx.field_origin(&rv, &origin));
     for f in [
         "allow_virtual_network_access",
