@@ -69,7 +69,7 @@ fn empty_plan_has_no_cluster_and_exits_0_with_a_note() {
         .args(["check", &malformed("empty-plan.json")])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("INP002"));
+        .stdout(predicate::str::contains("INP008"));
 }
 
 #[test]

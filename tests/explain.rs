@@ -12,20 +12,34 @@ fn explain(args: &[&str]) -> (i32, String) {
         .args(args)
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
 fn explain_firewall_allows_through_fqdn_tag() {
-    let (code, out) = explain(&["testdata/scenarios/hub-fw-aks-tag/plan.json", "--to", "mcr.microsoft.com:443/tcp"]);
+    let (code, out) = explain(&[
+        "testdata/scenarios/hub-fw-aks-tag/plan.json",
+        "--to",
+        "mcr.microsoft.com:443/tcp",
+    ]);
     assert_eq!(code, 0);
-    assert!(out.contains("aks-fqdn-tag") && out.contains("verdict: reachable"), "{out}");
+    assert!(
+        out.contains("aks-fqdn-tag") && out.contains("verdict: reachable"),
+        "{out}"
+    );
     insta::assert_snapshot!(out);
 }
 
 #[test]
 fn explain_firewall_default_deny() {
-    let (code, out) = explain(&["testdata/scenarios/hub-fw-missing-fqdns/plan.json", "--to", "management.azure.com:443/tcp"]);
+    let (code, out) = explain(&[
+        "testdata/scenarios/hub-fw-missing-fqdns/plan.json",
+        "--to",
+        "management.azure.com:443/tcp",
+    ]);
     assert_eq!(code, 1);
     assert!(out.contains("verdict: blocked"), "{out}");
     insta::assert_snapshot!(out);
@@ -33,14 +47,24 @@ fn explain_firewall_default_deny() {
 
 #[test]
 fn explain_deny_collection_before_allow() {
-    let (code, out) = explain(&["testdata/scenarios/hub-fw-deny-before-allow/plan.json", "--to", "mcr.microsoft.com:443/tcp"]);
+    let (code, out) = explain(&[
+        "testdata/scenarios/hub-fw-deny-before-allow/plan.json",
+        "--to",
+        "mcr.microsoft.com:443/tcp",
+    ]);
     assert_eq!(code, 1);
     insta::assert_snapshot!(out);
 }
 
 #[test]
 fn explain_nsg_deny() {
-    let (code, out) = explain(&["testdata/scenarios/nsg-deny-internet-443/plan.json", "--to", "mcr.microsoft.com:443/tcp", "--pool", "system"]);
+    let (code, out) = explain(&[
+        "testdata/scenarios/nsg-deny-internet-443/plan.json",
+        "--to",
+        "mcr.microsoft.com:443/tcp",
+        "--pool",
+        "system",
+    ]);
     assert_eq!(code, 1);
     assert!(out.contains("DenyInternetHttpsOutbound"), "{out}");
     insta::assert_snapshot!(out);
@@ -48,7 +72,11 @@ fn explain_nsg_deny() {
 
 #[test]
 fn explain_unknown_appliance() {
-    let (code, out) = explain(&["testdata/scenarios/unknown-appliance/plan.json", "--to", "packages.aks.azure.com:443/tcp"]);
+    let (code, out) = explain(&[
+        "testdata/scenarios/unknown-appliance/plan.json",
+        "--to",
+        "packages.aks.azure.com:443/tcp",
+    ]);
     assert_eq!(code, 0);
     assert!(out.contains("verdict: unknown"), "{out}");
     insta::assert_snapshot!(out);
@@ -56,14 +84,22 @@ fn explain_unknown_appliance() {
 
 #[test]
 fn explain_dns_first_server_unreachable() {
-    let (code, out) = explain(&["testdata/scenarios/custom-dns-first-unreachable/plan.json", "--to", "dns"]);
+    let (code, out) = explain(&[
+        "testdata/scenarios/custom-dns-first-unreachable/plan.json",
+        "--to",
+        "dns",
+    ]);
     assert_eq!(code, 1);
     insta::assert_snapshot!(out);
 }
 
 #[test]
 fn explain_dns_private_zone() {
-    let (code, out) = explain(&["testdata/scenarios/private-system-zone-custom-dns/plan.json", "--to", "dns"]);
+    let (code, out) = explain(&[
+        "testdata/scenarios/private-system-zone-custom-dns/plan.json",
+        "--to",
+        "dns",
+    ]);
     assert_eq!(code, 1);
     assert!(out.contains("PRV001"), "{out}");
     insta::assert_snapshot!(out);
@@ -71,20 +107,46 @@ fn explain_dns_private_zone() {
 
 #[test]
 fn explain_json() {
-    let (code, out) = explain(&["testdata/scenarios/peering-no-forwarded/plan.json", "--to", "mcr.microsoft.com:443/tcp", "--format", "json"]);
+    let (code, out) = explain(&[
+        "testdata/scenarios/peering-no-forwarded/plan.json",
+        "--to",
+        "mcr.microsoft.com:443/tcp",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["verdict"], "blocked");
-    assert!(v[0]["path"].as_array().unwrap().iter().any(|h| h["kind"] == "peering"));
+    assert!(
+        v[0]["path"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "peering")
+    );
     insta::assert_json_snapshot!(v);
 }
 
 #[test]
 fn explain_bad_endpoint_is_a_usage_error() {
-    let (code, _) = explain(&["testdata/scenarios/lb-clean/plan.json", "--to", "mcr.microsoft.com"]);
+    let (code, _) = explain(&[
+        "testdata/scenarios/lb-clean/plan.json",
+        "--to",
+        "mcr.microsoft.com",
+    ]);
     assert_eq!(code, 2);
-    let (code, _) = explain(&["testdata/scenarios/lb-clean/plan.json", "--to", "mcr.microsoft.com:443/sctp"]);
+    let (code, _) = explain(&[
+        "testdata/scenarios/lb-clean/plan.json",
+        "--to",
+        "mcr.microsoft.com:443/sctp",
+    ]);
     assert_eq!(code, 2);
-    let (code, _) = explain(&["testdata/scenarios/lb-clean/plan.json", "--to", "mcr.microsoft.com:443/tcp", "--pool", "nope"]);
+    let (code, _) = explain(&[
+        "testdata/scenarios/lb-clean/plan.json",
+        "--to",
+        "mcr.microsoft.com:443/tcp",
+        "--pool",
+        "nope",
+    ]);
     assert_eq!(code, 2);
 }

@@ -469,7 +469,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
         if servers.len() > 3 {
             out.push(
                 Finding::new(
-                    "INP004",
+                    "INP009",
                     Severity::Note,
                     format!(
                         "VNet {} lists {} DNS servers; Linux nodes use only the first 3",

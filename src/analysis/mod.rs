@@ -54,7 +54,7 @@ pub fn check(
     }
     if model.clusters.is_empty() {
         report.findings.push(
-            Finding::new("INP002", registry::severity("INP002"), "the inputs contain no AKS cluster (azurerm_kubernetes_cluster): nothing to check")
+            Finding::new("INP008", registry::severity("INP008"), "the inputs contain no AKS cluster (azurerm_kubernetes_cluster): nothing to check")
                 .help("pass the plan of the configuration that creates the cluster: terraform plan -out tfplan && terraform show -json tfplan > plan.json"),
         );
     }

@@ -105,3 +105,49 @@ mod tests {
         assert_eq!(severity("EGR001"), Severity::Warning);
     }
 }
+
+#[cfg(test)]
+mod code_tests {
+    /// Every rule code written in the source is registered (and so documented).
+    #[test]
+    fn every_code_used_in_the_source_is_registered() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        let mut files = vec![];
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut missing = std::collections::BTreeSet::new();
+        for text in &files {
+            for (i, _) in text.match_indices('"') {
+                let rest = &text[i + 1..];
+                if rest.len() > 7 && rest.as_bytes()[6] == b'"' {
+                    let code = &rest[..6];
+                    let (p, n) = code.split_at(3);
+                    if [
+                        "NSG", "RTE", "NAT", "EGR", "FWL", "PER", "APL", "DNS", "PRV", "API", "INP",
+                    ]
+                    .contains(&p)
+                        && n.chars().all(|c| c.is_ascii_digit())
+                        && super::rule(code).is_none()
+                    {
+                        missing.insert(code.to_string());
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "rule codes used but not in policies/rules.toml: {missing:?}"
+        );
+    }
+}

@@ -202,11 +202,15 @@ fn resolver_text(r: &crate::analysis::dns::Resolver<'_>) -> String {
             fw.meta.address(),
             match proxy {
                 crate::model::Known::Known(true) => "enabled".to_string(),
-                crate::model::Known::Known(false) | crate::model::Known::Absent => "NOT enabled".to_string(),
+                crate::model::Known::Known(false) | crate::model::Known::Absent =>
+                    "NOT enabled".to_string(),
                 crate::model::Known::Unknown(w) => format!("unknown: {w}"),
             }
         ),
-        Resolver::PrivateResolver { ep } => format!("DNS Private Resolver inbound endpoint {}", ep.meta.address()),
+        Resolver::PrivateResolver { ep } => format!(
+            "DNS Private Resolver inbound endpoint {}",
+            ep.meta.address()
+        ),
         Resolver::Attested { .. } => "DNS server attested in the config file".into(),
         Resolver::Opaque { .. } => "a VM or unknown host (its forwarding cannot be seen)".into(),
     }
@@ -216,7 +220,12 @@ fn resolver_text(r: &crate::analysis::dns::Resolver<'_>) -> String {
 /// resolves from, the UDP/TCP 53 path to it, and the DNS / private zone findings.
 fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
     use crate::analysis::dns;
-    let ctx = analysis::Ctx { model: &l.model, catalogue: &l.catalogue, config: &l.config, options: &l.options };
+    let ctx = analysis::Ctx {
+        model: &l.model,
+        catalogue: &l.catalogue,
+        config: &l.config,
+        options: &l.options,
+    };
     let report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
     let mut traces = vec![];
     let mut failed = false;
@@ -227,11 +236,18 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
             }
         }
         for p in &c.node_pools {
-            if a.pool.as_deref().is_some_and(|sel| p.name.known().map(|n| n.as_str()) != Some(sel)) {
+            if a.pool
+                .as_deref()
+                .is_some_and(|sel| p.name.known().map(|n| n.as_str()) != Some(sel))
+            {
                 continue;
             }
-            let Some(subnet) = p.subnet.known().and_then(|r| l.model.subnet(r)) else { continue };
-            let Some(vnet) = l.model.subnet_vnet(subnet) else { continue };
+            let Some(subnet) = p.subnet.known().and_then(|r| l.model.subnet(r)) else {
+                continue;
+            };
+            let Some(vnet) = l.model.subnet_vnet(subnet) else {
+                continue;
+            };
             let mut servers = vec![];
             match dns::servers(&ctx, vnet) {
                 crate::model::Known::Known(list) if list.is_empty() => servers.push(DnsServerTrace {
@@ -288,7 +304,10 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
                 .findings
                 .iter()
                 .filter(|f| f.rule.starts_with("DNS") || f.rule.starts_with("PRV"))
-                .filter(|f| f.cluster.as_deref() == Some(c.meta.address()) && f.node_pool.as_deref().is_none_or(|n| n == pname))
+                .filter(|f| {
+                    f.cluster.as_deref() == Some(c.meta.address())
+                        && f.node_pool.as_deref().is_none_or(|n| n == pname)
+                })
                 .map(|f| {
                     if f.severity == crate::report::Severity::Error {
                         failed = true;
@@ -307,7 +326,9 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
         }
     }
     if traces.is_empty() {
-        eprintln!("aks-preflight: no node pool with a known subnet matches (check --cluster / --pool)");
+        eprintln!(
+            "aks-preflight: no node pool with a known subnet matches (check --cluster / --pool)"
+        );
         return 2;
     }
     let out = match a.format {
@@ -315,15 +336,28 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
         Format::Human => {
             let mut s = String::new();
             for t in &traces {
-                let _ = writeln!(s, "{} / node pool {} -> DNS (VNet {})", t.cluster, t.node_pool, t.vnet);
+                let _ = writeln!(
+                    s,
+                    "{} / node pool {} -> DNS (VNet {})",
+                    t.cluster, t.node_pool, t.vnet
+                );
                 for sv in &t.servers {
-                    let _ = writeln!(s, "  server {}: {} — {}; resolves from {}", sv.position, sv.server, sv.resolver, sv.resolves_from);
+                    let _ = writeln!(
+                        s,
+                        "  server {}: {} — {}; resolves from {}",
+                        sv.position, sv.server, sv.resolver, sv.resolves_from
+                    );
                     if let Some(n) = &sv.note {
                         let _ = writeln!(s, "    note: {n}");
                     }
                     for (proto, probe) in [("udp", &sv.udp), ("tcp", &sv.tcp)] {
                         if let Some(pr) = probe {
-                            let _ = writeln!(s, "    {proto}/53: {} ({})", pr.verdict.as_str(), pr.reason);
+                            let _ = writeln!(
+                                s,
+                                "    {proto}/53: {} ({})",
+                                pr.verdict.as_str(),
+                                pr.reason
+                            );
                             s.push_str(&human::render_path(&pr.path, &mut l.sources, "      "));
                         }
                     }
