@@ -120,3 +120,221 @@ fn rules_lists_and_documents() {
         .stdout(predicate::str::contains("route table"));
     bin().args(["rules", "NOPE42"]).assert().code(2);
 }
+
+#[test]
+fn readme_lists_every_rule() {
+    let readme =
+        std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for r in aks_preflight::analysis::registry::rules() {
+        assert!(
+            readme.contains(&format!("`{}`", r.id)) && readme.contains(&r.name),
+            "README misses rule {} {}",
+            r.id,
+            r.name
+        );
+    }
+}
+
+fn scenario(name: &str) -> String {
+    format!(
+        "{}/testdata/scenarios/{name}/plan.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn exit_codes_follow_findings_and_fail_on() {
+    bin()
+        .args(["check", &scenario("lb-clean")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("PASS"));
+    bin()
+        .args(["check", &scenario("nsg-deny-internet-443")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("NSG001"));
+    // unknown verdicts pass by default and fail with --fail-on unknown (or warning: APL001 warns)
+    bin()
+        .args(["check", &scenario("unknown-appliance")])
+        .assert()
+        .code(0);
+    bin()
+        .args([
+            "check",
+            "--fail-on",
+            "unknown",
+            &scenario("unknown-appliance"),
+        ])
+        .assert()
+        .code(1);
+    bin()
+        .args([
+            "check",
+            "--fail-on",
+            "warning",
+            &scenario("unknown-appliance"),
+        ])
+        .assert()
+        .code(1);
+    bin()
+        .args(["check", "--fail-on", "unknown", &scenario("lb-clean")])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn udr_and_nat_failures_name_the_subnet() {
+    for (s, rule) in [
+        ("udr-no-route-table", "RTE002"),
+        ("udr-default-to-none", "RTE001"),
+        ("user-nat-missing", "NAT001"),
+    ] {
+        bin()
+            .args(["check", &scenario(s)])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains(rule))
+            .stdout(predicate::str::contains("azurerm_subnet.nodes"));
+    }
+}
+
+#[test]
+fn json_report_contract() {
+    let out = bin()
+        .args([
+            "check",
+            "--format",
+            "json",
+            &scenario("nsg-deny-internet-443"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "aks-preflight/report/v1");
+    assert_eq!(v["verdict"], "fail");
+    let pool = &v["clusters"][0]["node_pools"][0];
+    assert_eq!(pool["name"], "system");
+    let mcr = pool["egress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["host"] == "mcr.microsoft.com")
+        .unwrap();
+    for k in [
+        "host", "port", "protocol", "required", "verdict", "reason", "path",
+    ] {
+        assert!(mcr.get(k).is_some(), "egress entry lacks {k}");
+    }
+    assert_eq!(mcr["verdict"], "blocked");
+    assert_eq!(mcr["port"], 443);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "NSG001")
+        .unwrap();
+    for k in ["rule", "severity", "message", "help", "locations"] {
+        assert!(f.get(k).is_some(), "finding lacks {k}");
+    }
+    let loc = &f["locations"][0];
+    assert!(
+        loc["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("nsg-deny-internet-443/plan.json")
+    );
+    assert!(loc["line"].as_u64().unwrap() > 1);
+    assert!(loc["column"].as_u64().is_some());
+    assert!(
+        loc["address"]
+            .as_str()
+            .unwrap()
+            .starts_with("azurerm_network_security")
+    );
+    // the located line is the deny rule's
+    let text = std::fs::read_to_string(scenario("nsg-deny-internet-443")).unwrap();
+    let line = loc["line"].as_u64().unwrap() as usize;
+    let window: String = text
+        .lines()
+        .skip(line - 1)
+        .take(12)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        window.contains("\"Deny\"") || window.contains("DenyInternetHttpsOutbound"),
+        "{window}"
+    );
+}
+
+#[test]
+fn minified_plan_is_located_on_line_1_and_shown_as_an_excerpt() {
+    let out = bin()
+        .args(["check", &scenario("nsg-deny-internet-443")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // the minified clean plan passes and prints no giant line
+    let out = bin()
+        .args(["check", &scenario("minified-lb-clean")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().all(|l| l.len() < 2000));
+}
+
+#[test]
+fn requirements_command_formats() {
+    bin()
+        .args(["requirements", &scenario("lb-clean")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("mcr.microsoft.com"))
+        .stdout(predicate::str::contains("packages.aks.azure.com"));
+    let out = bin()
+        .args(["requirements", "--format", "json", &scenario("lb-clean")])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "aks-preflight/requirements/v1");
+    let tf = bin()
+        .args([
+            "requirements",
+            "--format",
+            "terraform",
+            &scenario("hub-fw-aks-tag"),
+        ])
+        .output()
+        .unwrap();
+    let tf = String::from_utf8_lossy(&tf.stdout);
+    assert!(tf.contains("azurerm_firewall_policy_rule_collection_group"));
+    assert!(
+        tf.contains("10.1.0.0/22"),
+        "node subnet prefixes are used as sources:\n{tf}"
+    );
+    hcl::parse(&tf).expect("the Terraform output parses as HCL");
+}
+
+#[test]
+fn sensitive_values_never_printed() {
+    for s in [
+        "minified-lb-clean",
+        "private-system-zone-custom-dns",
+        "custom-dns-onprem-unverifiable",
+    ] {
+        for fmt in ["human", "json"] {
+            let out = bin()
+                .args(["check", "--format", fmt, &scenario(s)])
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(!all.contains("SECRET-SHOULD-NOT-BE-PRINTED"), "{s} {fmt}");
+        }
+    }
+}

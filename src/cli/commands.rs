@@ -228,10 +228,9 @@ fn requirements(a: RequirementsArgs) -> i32 {
         eprintln!("aks-preflight: the inputs contain no AKS cluster; nothing to list");
     }
     let text = match a.format {
-        // wired to report::requirements when the policy work item lands
-        ReqFormat::Table | ReqFormat::Json | ReqFormat::Terraform => {
-            format!("{} cluster(s)\n", per_cluster.len())
-        }
+        ReqFormat::Table => report::requirements::render_text(&per_cluster),
+        ReqFormat::Json => report::requirements::render_json(&per_cluster),
+        ReqFormat::Terraform => report::requirements::render_terraform(&per_cluster),
     };
     write_stdout(&text)
 }
