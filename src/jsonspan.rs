@@ -8,15 +8,27 @@ use std::ops::Range;
 /// Resolve each RFC 6901 pointer to the byte range of the value it designates. Unparseable text or
 /// a pointer that leads nowhere gives `None` for that pointer.
 pub fn resolve_pointers(text: &str, pointers: &[String]) -> Vec<Option<Range<usize>>> {
+    resolve(text, pointers, false)
+}
+
+/// Like [`resolve_pointers`], but for labels: a pointer to an object that has a `"name"` string
+/// member resolves to that name (one line that identifies the element: an NSG rule, a route, a
+/// rule collection), and any other object or array to its opening bracket, so a diagnostic
+/// underlines one line instead of a whole block.
+pub fn resolve_label_pointers(text: &str, pointers: &[String]) -> Vec<Option<Range<usize>>> {
+    resolve(text, pointers, true)
+}
+
+fn resolve(text: &str, pointers: &[String], label: bool) -> Vec<Option<Range<usize>>> {
     // a leading UTF-8 byte order mark is skipped; spans stay offsets into `text`
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    resolve_in(&text[bom..], pointers)
+    resolve_in(&text[bom..], pointers, label)
         .into_iter()
         .map(|r| r.map(|r| r.start + bom..r.end + bom))
         .collect()
 }
 
-fn resolve_in(text: &str, pointers: &[String]) -> Vec<Option<Range<usize>>> {
+fn resolve_in(text: &str, pointers: &[String], label: bool) -> Vec<Option<Range<usize>>> {
     let parsed = jsonc_parser::parse_to_ast(
         text,
         &jsonc_parser::CollectOptions::default(),
@@ -28,14 +40,14 @@ fn resolve_in(text: &str, pointers: &[String]) -> Vec<Option<Range<usize>>> {
     let Some(root) = parsed.value.as_ref() else {
         return vec![None; pointers.len()];
     };
-    pointers.iter().map(|p| walk(root, p)).collect()
+    pointers.iter().map(|p| walk(root, p, label)).collect()
 }
 
 fn unescape(seg: &str) -> String {
     seg.replace("~1", "/").replace("~0", "~")
 }
 
-fn walk(root: &Value<'_>, pointer: &str) -> Option<Range<usize>> {
+fn walk(root: &Value<'_>, pointer: &str, label: bool) -> Option<Range<usize>> {
     let mut cur = root;
     if pointer.is_empty() {
         let r = cur.range();
@@ -55,6 +67,25 @@ fn walk(root: &Value<'_>, pointer: &str) -> Option<Range<usize>> {
             _ => return None,
         };
     }
+    if label {
+        match cur {
+            Value::Object(obj) => {
+                if let Some(p) = obj.properties.iter().find(|p| p.name.as_str() == "name") {
+                    if matches!(p.value, Value::StringLit(_)) {
+                        let r = p.value.range();
+                        return Some(r.start..r.end);
+                    }
+                }
+                let r = cur.range();
+                return Some(r.start..r.start + 1);
+            }
+            Value::Array(_) => {
+                let r = cur.range();
+                return Some(r.start..r.start + 1);
+            }
+            _ => {}
+        }
+    }
     let r = cur.range();
     Some(r.start..r.end)
 }
@@ -62,6 +93,16 @@ fn walk(root: &Value<'_>, pointer: &str) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_pointers_are_one_line() {
+        let text = "{\n  \"r\": {\n    \"access\": \"Deny\",\n    \"name\": \"deny-all\"\n  },\n  \"o\": {\"a\": 1}\n}";
+        let r = resolve_label_pointers(text, &["/r".into(), "/o".into()]);
+        assert_eq!(&text[r[0].clone().unwrap()], "\"deny-all\"");
+        assert_eq!(&text[r[1].clone().unwrap()], "{");
+        let full = resolve_pointers(text, &["/r".into()]);
+        assert!(text[full[0].clone().unwrap()].contains("access"));
+    }
 
     #[test]
     fn resolves_nested_pointer() {

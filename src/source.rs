@@ -228,7 +228,7 @@ impl SourceMap {
         }
         for (file, pointers) in wanted {
             let text = self.get(file).text.clone();
-            let resolved = crate::jsonspan::resolve_pointers(&text, &pointers);
+            let resolved = crate::jsonspan::resolve_label_pointers(&text, &pointers);
             for (p, r) in pointers.into_iter().zip(resolved) {
                 self.pointer_cache.insert((file, p), r);
             }

@@ -324,10 +324,22 @@ impl Group {
             )
         };
         let (_, failure, first) = &self.items[0];
+        // The failure seen first during provisioning: the outbound check (50) runs before the
+        // API server checks (51, 52); other codes come from downloads that only happen when the
+        // node image lacks a cached artifact.
+        let rank = |c: u32| match c {
+            50 => 0,
+            51 => 1,
+            52 => 2,
+            53 => 3,
+            c => 10 + c,
+        };
         let failure = self
             .items
             .iter()
-            .find_map(|(_, f, _)| f.as_ref().filter(|f| f.exit_code.is_some()).cloned())
+            .filter_map(|(_, f, _)| f.as_ref().filter(|f| f.exit_code.is_some()))
+            .min_by_key(|f| f.exit_code.map(rank).unwrap_or(u32::MAX))
+            .cloned()
             .or_else(|| failure.clone());
         let mut f = Finding::new(self.rule, self.severity, message)
             .help(self.help)
@@ -335,7 +347,14 @@ impl Group {
             .failure(failure)
             .path(first.verdict, first.hops.clone());
         if let Some(o) = &self.cause_origin {
-            f = f.primary(o, first.reason.clone());
+            let text = match (self.rule, first.verdict) {
+                ("NSG001", _) => "this rule denies the traffic".to_string(),
+                ("RTE001", _) => "next hop None: traffic is dropped".to_string(),
+                (_, Verdict::Blocked) => "blocks the traffic".to_string(),
+                (_, Verdict::Unknown) => "the path cannot be decided here".to_string(),
+                _ => first.reason.clone(),
+            };
+            f = f.primary(o, text);
         }
         f
     }

@@ -144,25 +144,13 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
             });
         }
         diag = diag.with_labels(labels);
-        if !help.is_empty() {
-            diag = diag.with_help(help.clone());
-        }
         let report = miette::Report::new(diag).with_source_code(src);
-        return finish(report, f, sources, style, &other_files, &unlocated);
+        return finish(report, f, sources, style, &other_files, &unlocated, &help);
     }
-    if !help.is_empty() {
-        diag = diag.with_help(help);
-    }
-    finish(
-        miette::Report::new(diag),
-        f,
-        sources,
-        style,
-        &other_files,
-        &unlocated,
-    )
+    finish(miette::Report::new(diag), f, sources, style, &other_files, &unlocated, &help)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finish(
     report: miette::Report,
     f: &Finding,
@@ -170,6 +158,7 @@ fn finish(
     style: &Style,
     other_files: &[(Located, &super::Label)],
     unlocated: &[&super::Label],
+    help: &str,
 ) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
@@ -198,6 +187,12 @@ fn finish(
                 let _ = writeln!(out, "  also: {}", l.text);
             }
         }
+    }
+    // Help is printed here rather than by miette, which re-wraps lines and drops the
+    // indentation of the Terraform snippets.
+    for (i, line) in help.lines().enumerate() {
+        let lead = if i == 0 { "  help: " } else { "        " };
+        let _ = writeln!(out, "{lead}{line}");
     }
     if !f.path.is_empty() {
         let _ = writeln!(out, "  path:");
