@@ -1165,9 +1165,9 @@ fn byte_order_mark_is_accepted_and_spans_stay_in_the_original_text() {
         text_at(&mut sm, &m.public_ips[0].meta.origin),
         r#"{"name":"p","ip_address":"20.1.1.1"}"#
     );
-    let e = load_err(&format!("\u{feff}{{\"format_version\": 1.2, oops}}"));
+    let text = "\u{feff}{\"format_version\": 1.2, oops}";
+    let e = load_err(text);
     let (_, span, ..) = err_parts(&e);
-    let text = format!("\u{feff}{{\"format_version\": 1.2, oops}}");
     let (off, _) = span.expect("span");
     assert_eq!(&text[off..off + 1], "o");
 }
