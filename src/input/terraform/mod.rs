@@ -708,13 +708,25 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 };
                 match pick {
                     Some(x) => Known::Known(Ref::Key(self.insts[x].address.clone())),
-                    None if found.is_empty() => Known::Unknown(format!(
-                        "{} `{name}`{} is not in this input",
-                        types[0].trim_start_matches("azurerm_").replace('_', " "),
-                        rg.known()
-                            .map(|g| format!(" (resource group {g})"))
-                            .unwrap_or_default()
-                    )),
+                    None if found.is_empty() => {
+                        let what = format!(
+                            "{} `{name}`{}",
+                            types[0].trim_start_matches("azurerm_").replace('_', " "),
+                            rg.known()
+                                .map(|g| format!(" (resource group {g})"))
+                                .unwrap_or_default()
+                        );
+                        let origin = self.field_origin(v, &self.origin(i));
+                        self.note(
+                            "INP006",
+                            format!(
+                                "{}: {what}, named by `{}`, is not in this input",
+                                self.insts[i].address, v.path
+                            ),
+                            origin,
+                        );
+                        Known::Unknown(format!("{what} is not in this input"))
+                    }
                     None => Known::Unknown(format!(
                         "several {} are named `{name}` in this input",
                         types[0]
