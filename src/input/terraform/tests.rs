@@ -1215,3 +1215,35 @@ fn pools_and_rules_of_elements_outside_the_input() {
             .any(|n| n.contains("azurerm_network_security_rule.r") && n.contains("nsg-elsewhere"))
     );
 }
+
+#[test]
+fn conditional_references_ignore_their_condition() {
+    // vnet_subnet_id = var.create_subnet ? azurerm_subnet.a.id : var.existing_subnet_id
+    let text = r#"{
+  "format_version": "1.2",
+  "variables": {"create_subnet": {"value": true}, "existing_subnet_id": {"value": null}},
+  "resource_changes": [
+    {"address": "azurerm_subnet.a", "mode": "managed", "type": "azurerm_subnet", "name": "a",
+     "change": {"actions": ["create"], "before": null,
+       "after": {"name": "a", "resource_group_name": "g", "virtual_network_name": "v", "address_prefixes": ["10.1.0.0/24"]},
+       "after_unknown": {"id": true}, "before_sensitive": false, "after_sensitive": {}}},
+    {"address": "azurerm_kubernetes_cluster.k", "mode": "managed", "type": "azurerm_kubernetes_cluster", "name": "k",
+     "change": {"actions": ["create"], "before": null,
+       "after": {"name": "k", "default_node_pool": [{"name": "system", "vm_size": "Standard_D4s_v5"}],
+                 "network_profile": [{"network_plugin": "azure", "outbound_type": "loadBalancer"}]},
+       "after_unknown": {"id": true, "default_node_pool": [{"vnet_subnet_id": true}]},
+       "before_sensitive": false, "after_sensitive": {}}}
+  ],
+  "configuration": {"root_module": {"resources": [
+    {"address": "azurerm_kubernetes_cluster.k", "mode": "managed", "type": "azurerm_kubernetes_cluster", "name": "k",
+     "expressions": {"default_node_pool": [{"vnet_subnet_id": {"references": [
+       "var.create_subnet", "azurerm_subnet.a.id", "azurerm_subnet.a", "var.existing_subnet_id"]}}]}}]}}
+}"#;
+    let mut sm = SourceMap::new();
+    let (_, m) = load(&mut sm, "p.json", text.into()).expect("plan");
+    assert_eq!(
+        m.clusters[0].node_pools[0].subnet,
+        Known::Known(key("azurerm_subnet.a"))
+    );
+    assert!(m.input_notes.is_empty(), "{:?}", m.input_notes);
+}
