@@ -369,6 +369,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     .resolve_at(i, v)
                     .and_then(|l| {
                         l.iter()
+                            .filter(|x| !is_condition(x))
                             .map(|x| self.follow_ref(x, 0, want))
                             .collect::<Result<Vec<_>, _>>()
                     })
@@ -417,7 +418,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             Known::Unknown(_) => {
                 return match self.resolve_at(i, v).and_then(|l| {
                     l.iter()
-                        .filter(|x| !matches!(x, Resolved::Const(Value::Null)))
+                        .filter(|x| !is_condition(x))
                         .map(|x| self.follow_ref_list(x, want))
                         .collect::<Result<Vec<_>, _>>()
                 }) {
@@ -470,7 +471,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
     /// The IP symbol and value an attribute of another resource stands for.
     fn sym_of(&self, r: &Resolved) -> Result<Vec<Sym>, String> {
         match r {
-            Resolved::Const(Value::Null) => Ok(vec![]),
+            r if is_condition(r) => Ok(vec![]),
             Resolved::Const(Value::String(s)) => Ok(vec![(Known::Known(s.clone()), None)]),
             Resolved::Const(Value::Array(a)) => Ok(a
                 .iter()
@@ -708,13 +709,25 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 };
                 match pick {
                     Some(x) => Known::Known(Ref::Key(self.insts[x].address.clone())),
-                    None if found.is_empty() => Known::Unknown(format!(
-                        "{} `{name}`{} is not in this input",
-                        types[0].trim_start_matches("azurerm_").replace('_', " "),
-                        rg.known()
-                            .map(|g| format!(" (resource group {g})"))
-                            .unwrap_or_default()
-                    )),
+                    None if found.is_empty() => {
+                        let what = format!(
+                            "{} `{name}`{}",
+                            types[0].trim_start_matches("azurerm_").replace('_', " "),
+                            rg.known()
+                                .map(|g| format!(" (resource group {g})"))
+                                .unwrap_or_default()
+                        );
+                        let origin = self.field_origin(v, &self.origin(i));
+                        self.note(
+                            "INP006",
+                            format!(
+                                "{}: {what}, named by `{}`, is not in this input",
+                                self.insts[i].address, v.path
+                            ),
+                            origin,
+                        );
+                        Known::Unknown(format!("{what} is not in this input"))
+                    }
                     None => Known::Unknown(format!(
                         "several {} are named `{name}` in this input",
                         types[0]
@@ -731,6 +744,16 @@ impl<'a, 'b> Ctx<'a, 'b> {
             }
             Known::Unknown(r) => Known::Unknown(r),
         }
+    }
+}
+
+/// Constants that take part in an expression without being its value: the condition of
+/// `var.create ? azurerm_subnet.a[0].id : null`, a null or empty default.
+fn is_condition(r: &Resolved) -> bool {
+    match r {
+        Resolved::Const(Value::Bool(_) | Value::Number(_) | Value::Null) => true,
+        Resolved::Const(Value::String(s)) => s.is_empty(),
+        _ => false,
     }
 }
 

@@ -234,7 +234,9 @@ impl<'a, 'b> Resolver<'a, 'b> {
                     }
                 } else {
                     let names = module_names(module);
-                    let (call, parent) = module.split_last().expect("non-empty module path");
+                    let Some((call, parent)) = module.split_last() else {
+                        return Err(format!("cannot read reference `{r}`"));
+                    };
                     match self.config.call_argument(&names, var) {
                         Some(node) => self
                             .resolve_expr(parent, node.v, call.index.as_ref(), depth + 1)

@@ -1165,9 +1165,85 @@ fn byte_order_mark_is_accepted_and_spans_stay_in_the_original_text() {
         text_at(&mut sm, &m.public_ips[0].meta.origin),
         r#"{"name":"p","ip_address":"20.1.1.1"}"#
     );
-    let e = load_err(&format!("\u{feff}{{\"format_version\": 1.2, oops}}"));
+    let text = "\u{feff}{\"format_version\": 1.2, oops}";
+    let e = load_err(text);
     let (_, span, ..) = err_parts(&e);
-    let text = format!("\u{feff}{{\"format_version\": 1.2, oops}}");
     let (off, _) = span.expect("span");
     assert_eq!(&text[off..off + 1], "o");
+}
+
+#[test]
+fn pools_and_rules_of_elements_outside_the_input() {
+    let cl = "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/aks";
+    let text = format!(
+        r#"{{"format_version": "1.2", "resource_changes": [
+    {{"address": "azurerm_kubernetes_cluster_node_pool.extra", "mode": "managed",
+      "type": "azurerm_kubernetes_cluster_node_pool", "name": "extra",
+      "change": {{"actions": ["create"], "before": null,
+        "after": {{"name": "extra", "kubernetes_cluster_id": "{cl}", "vm_size": "Standard_ND96asr_v4",
+          "vnet_subnet_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/s"}},
+        "after_unknown": {{"id": true}}, "before_sensitive": false, "after_sensitive": {{}}}}}},
+    {{"address": "azurerm_network_security_rule.r", "mode": "managed", "type": "azurerm_network_security_rule",
+      "name": "r", "change": {{"actions": ["create"], "before": null,
+        "after": {{"name": "r", "network_security_group_name": "nsg-elsewhere", "resource_group_name": "g",
+          "priority": 100, "direction": "Outbound", "access": "Deny", "protocol": "*"}},
+        "after_unknown": {{"id": true}}, "before_sensitive": false, "after_sensitive": {{}}}}}}
+  ]}}"#
+    );
+    let mut sm = SourceMap::new();
+    let (_, m) = load(&mut sm, "p.json", text).expect("plan");
+    // the pool is kept under a stand-in for the existing cluster, whose settings are unknown
+    assert_eq!(m.clusters.len(), 1);
+    let c = &m.clusters[0];
+    assert_eq!(c.meta.id.as_ref().map(|i| i.name()), Some("aks"));
+    assert!(
+        c.outbound_type
+            .unknown_reason()
+            .unwrap()
+            .contains("not in this input")
+    );
+    assert_eq!(c.node_pools.len(), 1);
+    assert!(c.node_pools[0].gpu);
+    assert_eq!(m.cluster(&Ref::id(cl)).map(|c| c.node_pools.len()), Some(1));
+    // the rule's NSG is not in the plan: said, not invented
+    assert!(m.nsgs.is_empty());
+    let inp006 = notes(&m, "INP006");
+    assert_eq!(inp006.len(), 2, "{inp006:?}");
+    assert!(
+        inp006
+            .iter()
+            .any(|n| n.contains("azurerm_network_security_rule.r") && n.contains("nsg-elsewhere"))
+    );
+}
+
+#[test]
+fn conditional_references_ignore_their_condition() {
+    // vnet_subnet_id = var.create_subnet ? azurerm_subnet.a.id : var.existing_subnet_id
+    let text = r#"{
+  "format_version": "1.2",
+  "variables": {"create_subnet": {"value": true}, "existing_subnet_id": {"value": null}},
+  "resource_changes": [
+    {"address": "azurerm_subnet.a", "mode": "managed", "type": "azurerm_subnet", "name": "a",
+     "change": {"actions": ["create"], "before": null,
+       "after": {"name": "a", "resource_group_name": "g", "virtual_network_name": "v", "address_prefixes": ["10.1.0.0/24"]},
+       "after_unknown": {"id": true}, "before_sensitive": false, "after_sensitive": {}}},
+    {"address": "azurerm_kubernetes_cluster.k", "mode": "managed", "type": "azurerm_kubernetes_cluster", "name": "k",
+     "change": {"actions": ["create"], "before": null,
+       "after": {"name": "k", "default_node_pool": [{"name": "system", "vm_size": "Standard_D4s_v5"}],
+                 "network_profile": [{"network_plugin": "azure", "outbound_type": "loadBalancer"}]},
+       "after_unknown": {"id": true, "default_node_pool": [{"vnet_subnet_id": true}]},
+       "before_sensitive": false, "after_sensitive": {}}}
+  ],
+  "configuration": {"root_module": {"resources": [
+    {"address": "azurerm_kubernetes_cluster.k", "mode": "managed", "type": "azurerm_kubernetes_cluster", "name": "k",
+     "expressions": {"default_node_pool": [{"vnet_subnet_id": {"references": [
+       "var.create_subnet", "azurerm_subnet.a.id", "azurerm_subnet.a", "var.existing_subnet_id"]}}]}}]}}
+}"#;
+    let mut sm = SourceMap::new();
+    let (_, m) = load(&mut sm, "p.json", text.into()).expect("plan");
+    assert_eq!(
+        m.clusters[0].node_pools[0].subnet,
+        Known::Known(key("azurerm_subnet.a"))
+    );
+    assert!(notes(&m, "INP001").is_empty(), "{:?}", m.input_notes);
 }

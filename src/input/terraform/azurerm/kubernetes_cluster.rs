@@ -9,18 +9,12 @@ use crate::model::{
 };
 use crate::source::Origin;
 
-/// The first of several attribute names (new name first) that is set or unknown.
-fn first_set<'b>(cands: Vec<V<'b>>) -> V<'b> {
-    let mut fallback = None;
-    for c in cands {
-        if !c.is_null() {
-            return c;
-        }
-        if fallback.is_none() {
-            fallback = Some(c);
-        }
+/// The first of several attribute names (new name first) that is set or unknown, else the first.
+fn first_set<'b>(first: V<'b>, others: Vec<V<'b>>) -> V<'b> {
+    if !first.is_null() {
+        return first;
     }
-    fallback.expect("at least one candidate")
+    others.into_iter().find(|c| !c.is_null()).unwrap_or(first)
 }
 
 /// `Standard_NC6s_v3`, `Standard_ND96asr_v4`, `Standard_NV36ads_A10_v5`: N-series sizes carry GPUs.
@@ -57,10 +51,10 @@ fn has_block(v: &V<'_>) -> bool {
 }
 
 fn node_public_ip(p: &V<'_>) -> Known<bool> {
-    first_set(vec![
+    first_set(
         p.get("node_public_ip_enabled"),
-        p.get("enable_node_public_ip"),
-    ])
+        vec![p.get("enable_node_public_ip")],
+    )
     .bool()
     .or_default_value(false)
 }
@@ -124,20 +118,20 @@ pub(super) fn cluster(ctx: &mut Ctx<'_, '_>, i: usize) {
         .or_default_value(false);
 
     let aap = v.block("api_server_access_profile");
-    let air = first_set(vec![
+    let air = first_set(
         aap.get("authorized_ip_ranges"),
-        v.get("api_server_authorized_ip_ranges"),
-    ]);
+        vec![v.get("api_server_authorized_ip_ranges")],
+    );
     let authorized_ip_ranges = if air.is_unknown() && air.not_configured() {
         Known::Absent
     } else {
         ctx.prefix_list(i, &air)
     };
     meta.set_field_origin("authorized_ip_ranges", ctx.field_origin(&air, &origin));
-    let vi = first_set(vec![
+    let vi = first_set(
         aap.get("virtual_network_integration_enabled"),
-        aap.get("vnet_integration_enabled"),
-    ]);
+        vec![aap.get("vnet_integration_enabled")],
+    );
     let apiserver_vnet_integration = vi.bool().or_default_value(false);
     let asub = aap.get("subnet_id");
     let apiserver_subnet = ctx.ref_field(i, &asub, SUBNET);

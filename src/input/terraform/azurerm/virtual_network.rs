@@ -183,12 +183,11 @@ pub(super) fn subnet(ctx: &mut Ctx<'_, '_>, i: usize) {
     let mut meta = ctx.meta(i, &v);
     let origin = meta.origin.clone();
     let vn = v.get("virtual_network_name");
-    let mut vnet = ctx.name_ref(i, &vn, VNET, &meta.resource_group);
-    if !vnet.is_known() {
-        if let Some(p) = meta.id.as_ref().and_then(ResourceId::parent) {
-            vnet = Known::Known(ctx.id_ref(p.as_str()));
-        }
-    }
+    // a known subnet id names its VNet; otherwise the name (by reference, or joined)
+    let vnet = match meta.id.as_ref().and_then(ResourceId::parent) {
+        Some(p) => Known::Known(ctx.id_ref(p.as_str())),
+        None => ctx.name_ref(i, &vn, VNET, &meta.resource_group),
+    };
     meta.set_field_origin("vnet", ctx.field_origin(&vn, &origin));
     let pv = v.get("address_prefixes");
     meta.set_field_origin("prefixes", ctx.field_origin(&pv, &origin));
