@@ -217,39 +217,61 @@ impl SourceMap {
     }
 
     /// Resolve the JSON pointers of many origins at once: each JSON file is parsed at most once.
+    /// Spans are whole values (see [`SourceMap::locate`]).
     pub fn prepare<'a>(&mut self, origins: impl IntoIterator<Item = &'a Origin>) {
+        self.prepare_as(origins, false)
+    }
+
+    /// Like [`SourceMap::prepare`], for [`SourceMap::locate_label`].
+    pub fn prepare_labels<'a>(&mut self, origins: impl IntoIterator<Item = &'a Origin>) {
+        self.prepare_as(origins, true)
+    }
+
+    fn prepare_as<'a>(&mut self, origins: impl IntoIterator<Item = &'a Origin>, label: bool) {
         let mut wanted: HashMap<FileId, Vec<String>> = HashMap::new();
         for o in origins {
             if let (Some(f), Loc::Pointer(p)) = (o.file, &o.loc) {
-                if !self.pointer_cache.contains_key(&(f, p.clone())) {
+                if !self.pointer_cache.contains_key(&(f, cache_key(p, label))) {
                     wanted.entry(f).or_default().push(p.clone());
                 }
             }
         }
         for (file, pointers) in wanted {
             let text = self.get(file).text.clone();
-            let resolved = crate::jsonspan::resolve_label_pointers(&text, &pointers);
+            let resolved = if label {
+                crate::jsonspan::resolve_label_pointers(&text, &pointers)
+            } else {
+                crate::jsonspan::resolve_pointers(&text, &pointers)
+            };
             for (p, r) in pointers.into_iter().zip(resolved) {
-                self.pointer_cache.insert((file, p), r);
+                self.pointer_cache.insert((file, cache_key(&p, label)), r);
             }
         }
     }
 
-    /// Resolve an origin to a file position. Pointers must have been `prepare`d (otherwise they
-    /// are resolved one by one, which parses the file each time).
+    /// Resolve an origin to a file position: the whole value it designates. Pointers should
+    /// have been `prepare`d (otherwise they are resolved one by one, parsing the file each time).
     pub fn locate(&mut self, origin: &Origin) -> Option<Located> {
+        self.locate_as(origin, false)
+    }
+
+    /// Resolve an origin to a one-line position for a diagnostic label: an object with a `name`
+    /// resolves to that name, other objects and arrays to their opening bracket.
+    pub fn locate_label(&mut self, origin: &Origin) -> Option<Located> {
+        self.locate_as(origin, true)
+    }
+
+    fn locate_as(&mut self, origin: &Origin, label: bool) -> Option<Located> {
         let file = origin.file?;
         let span = match &origin.loc {
             Loc::None => return None,
             Loc::Span(r) => r.clone(),
             Loc::Pointer(p) => {
-                if !self.pointer_cache.contains_key(&(file, p.clone())) {
-                    self.prepare(std::iter::once(origin));
+                let key = (file, cache_key(p, label));
+                if !self.pointer_cache.contains_key(&key) {
+                    self.prepare_as(std::iter::once(origin), label);
                 }
-                self.pointer_cache
-                    .get(&(file, p.clone()))
-                    .cloned()
-                    .flatten()?
+                self.pointer_cache.get(&key).cloned().flatten()?
             }
         };
         let (line, column) = self.get(file).line_col(span.start);
@@ -259,5 +281,13 @@ impl SourceMap {
             line,
             column,
         })
+    }
+}
+
+fn cache_key(pointer: &str, label: bool) -> String {
+    if label {
+        format!("label:{pointer}")
+    } else {
+        pointer.to_string()
     }
 }

@@ -893,6 +893,9 @@ fn source_match(ctx: &Ctx<'_>, addrs: &[AddressMatch], groups: &[Ref], scope: Sc
                 Some(r) => r,
                 None => return M::No,
             },
+            AddressMatch::Unknown(why) => {
+                return M::Maybe(format!("the source addresses are not known: {why}"));
+            }
             // service tags and ASGs are not valid firewall sources: they match nothing
             AddressMatch::Tag(_) | AddressMatch::Asg(_) => return M::No,
         };
@@ -987,6 +990,9 @@ fn dest_address_match(flow: &Flow, a: &AddressMatch) -> M {
             Some(r) => dest_range_match(flow, r, None),
             None => M::No,
         },
+        AddressMatch::Unknown(why) => {
+            M::Maybe(format!("the destination addresses are not known: {why}"))
+        }
     }
 }
 

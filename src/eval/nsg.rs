@@ -610,6 +610,7 @@ fn match_dest_item(item: &AddressMatch, ctx: &NsgContext, flow: &Flow) -> Tri {
             }
         }
         AddressMatch::Invalid(s) => Tri::Maybe(format!("destination \"{s}\" is not understood")),
+        AddressMatch::Unknown(why) => Tri::Maybe(format!("the destination is not known: {why}")),
     }
 }
 
@@ -691,6 +692,7 @@ fn source_item(
             )),
         ),
         AddressMatch::Invalid(s) => (vec![], Some(format!("source \"{s}\" is not understood"))),
+        AddressMatch::Unknown(why) => (vec![], Some(format!("the source is not known: {why}"))),
     }
 }
 

@@ -402,6 +402,8 @@ pub enum AddressMatch {
     Asg(Ref),
     /// Could not be parsed; kept for the message.
     Invalid(String),
+    /// Not known until apply (the whole address list of a rule is unknown): may match anything.
+    Unknown(String),
 }
 
 impl AddressMatch {

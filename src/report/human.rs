@@ -110,7 +110,7 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
     let mut located: Vec<(Located, &super::Label)> = vec![];
     let mut unlocated: Vec<&super::Label> = vec![];
     for l in &f.labels {
-        match sources.locate(&l.origin) {
+        match sources.locate_label(&l.origin) {
             Some(loc) => located.push((loc, l)),
             None => unlocated.push(l),
         }
@@ -147,7 +147,15 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
         let report = miette::Report::new(diag).with_source_code(src);
         return finish(report, f, sources, style, &other_files, &unlocated, &help);
     }
-    finish(miette::Report::new(diag), f, sources, style, &other_files, &unlocated, &help)
+    finish(
+        miette::Report::new(diag),
+        f,
+        sources,
+        style,
+        &other_files,
+        &unlocated,
+        &help,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -203,7 +211,7 @@ fn finish(
 
 /// Render a hop list, one hop a line, with `file:line:col` locations.
 pub fn render_path(hops: &[Hop], sources: &mut SourceMap, indent: &str) -> String {
-    sources.prepare(hops.iter().filter_map(|h| h.origin.as_ref()));
+    sources.prepare_labels(hops.iter().filter_map(|h| h.origin.as_ref()));
     let mut out = String::new();
     for (i, h) in hops.iter().enumerate() {
         let verdict = h
@@ -216,7 +224,7 @@ pub fn render_path(hops: &[Hop], sources: &mut SourceMap, indent: &str) -> Strin
             .and_then(|o| {
                 let file = o.file?;
                 let name = sources.get(file).name.clone();
-                Some(match sources.locate(o) {
+                Some(match sources.locate_label(o) {
                     Some(l) => format!("\n{indent}   at {name}:{}:{}", l.line, l.column),
                     None => format!("\n{indent}   in {name}"),
                 })
@@ -284,7 +292,7 @@ pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String
         .iter()
         .flat_map(|f| f.labels.iter().map(|l| &l.origin))
         .collect();
-    sources.prepare(origins);
+    sources.prepare_labels(origins);
     for f in &report.findings {
         out.push_str(&render_finding(f, sources, style));
         out.push('\n');

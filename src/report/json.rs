@@ -91,7 +91,7 @@ struct JsonFinding<'a> {
 fn location(sources: &mut SourceMap, origin: &crate::source::Origin) -> Option<JsonLocation> {
     let file = origin.file?;
     let name = sources.get(file).name.clone();
-    let loc = sources.locate(origin);
+    let loc = sources.locate_label(origin);
     Some(JsonLocation {
         file: name,
         line: loc.as_ref().map(|l| l.line),
@@ -126,7 +126,7 @@ pub fn render(report: &Report, sources: &mut SourceMap) -> String {
             }
         }
     }
-    sources.prepare(origins);
+    sources.prepare_labels(origins);
 
     let mut summary = Summary {
         errors: report.count(super::Severity::Error),

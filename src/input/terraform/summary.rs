@@ -94,6 +94,7 @@ fn am(a: &AddressMatch) -> String {
         AddressMatch::Tag(t) => format!("tag:{t}"),
         AddressMatch::Asg(x) => format!("asg:{}", r(x)),
         AddressMatch::Invalid(t) => format!("invalid:{t}"),
+        AddressMatch::Unknown(_) => "?".into(),
     }
 }
 

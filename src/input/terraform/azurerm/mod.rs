@@ -119,13 +119,13 @@ pub(crate) fn fw_ports(v: &V<'_>) -> Vec<PortRange> {
         .collect()
 }
 
-/// Address items of a firewall rule; an unknown list becomes one `Invalid` item that says so
-/// (it matches nothing, and the reason travels with it).
+/// Address items of a firewall rule; an unknown list becomes one `Unknown` item that says so
+/// (it may match anything, and the reason travels with it).
 pub(crate) fn fw_addresses(v: &V<'_>) -> Vec<AddressMatch> {
     match v.strings() {
         Known::Known(l) => l.iter().map(|s| AddressMatch::parse(s)).collect(),
         Known::Absent => vec![],
-        Known::Unknown(r) => vec![AddressMatch::Invalid(format!("(unknown: {r})"))],
+        Known::Unknown(r) => vec![AddressMatch::Unknown(r)],
     }
 }
 
