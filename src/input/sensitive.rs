@@ -18,11 +18,7 @@ fn walk(mask: &Value, value: &Value, ptr: &str, out: &mut Vec<String>, depth: us
         return;
     }
     match mask {
-        Value::Bool(true) => {
-            if !value.is_null() {
-                out.push(ptr.to_string());
-            }
-        }
+        Value::Bool(true) if !value.is_null() => out.push(ptr.to_string()),
         Value::Object(m) => {
             if let Value::Object(v) = value {
                 for (k, sub) in m {
