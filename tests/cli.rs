@@ -338,3 +338,126 @@ fn sensitive_values_never_printed() {
         }
     }
 }
+
+fn config(name: &str) -> String {
+    format!("{}/testdata/config/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn appliance_attestation_settles_unknown_appliance() {
+    // without attestation: unknown (APL001 warning), exit 0, fails with --fail-on unknown
+    bin()
+        .args([
+            "check",
+            "--fail-on",
+            "unknown",
+            &scenario("unknown-appliance"),
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("APL001"));
+    // attested to allow HTTP and HTTPS: everything required is reachable
+    bin()
+        .args([
+            "check",
+            "--fail-on",
+            "unknown",
+            "--config",
+            &config("appliance-allows-all.toml"),
+            &scenario("unknown-appliance"),
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("APL001").not())
+        .stdout(predicate::str::contains("PASS"));
+    // attested to allow MCR only: the other required endpoints are blocked (APL002 error)
+    bin()
+        .args([
+            "check",
+            "--config",
+            &config("appliance-allows-mcr-only.toml"),
+            &scenario("unknown-appliance"),
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("APL002"))
+        .stdout(predicate::str::contains("packages.aks.azure.com"));
+}
+
+#[test]
+fn dns_server_attestation_settles_dns003_but_not_the_private_zone() {
+    let out = bin()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--config",
+            &config("dns-vm-attested.toml"),
+            &scenario("private-system-zone-custom-dns"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(!rules.contains(&"DNS003"), "{rules:?}");
+    // the attested server resolves from the hub VNet, which the System zone is not linked to
+    assert!(rules.contains(&"PRV001"), "{rules:?}");
+}
+
+#[test]
+fn own_endpoints_and_disabled_rows_from_config() {
+    bin()
+        .args([
+            "requirements",
+            "--all",
+            "--config",
+            &config("own-endpoint.toml"),
+            &scenario("lb-clean"),
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("myregistry.azurecr.io"))
+        .stdout(predicate::str::contains("acs-mirror.azureedge.net").not());
+    bin()
+        .args([
+            "check",
+            "--config",
+            &config("own-endpoint.toml"),
+            &scenario("nsg-deny-internet-443"),
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("myregistry.azurecr.io:443/https"));
+}
+
+#[test]
+fn bad_config_is_a_located_usage_error() {
+    bin()
+        .args([
+            "check",
+            "--config",
+            &config("bad-config.toml"),
+            &scenario("lb-clean"),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad-config.toml"))
+        .stderr(predicate::str::contains("not-an-ip"));
+}
+
+#[test]
+fn policy_dir_overrides_and_adds_endpoints() {
+    let dir = format!("{}/testdata/policy-dir", env!("CARGO_MANIFEST_DIR"));
+    bin()
+        .args(["requirements", "--policy-dir", &dir, &scenario("lb-clean")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("proxy.corp.example"))
+        .stdout(predicate::str::contains("overridden in a policy directory"));
+}

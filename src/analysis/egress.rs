@@ -552,6 +552,22 @@ fn classify(
             route_table,
             route_name,
             next_hop,
+        } if blocked => (
+            "APL002",
+            format!(
+                "appliance {next_hop} (route \"{route_name}\" of {route_table}) is attested in {} not to allow",
+                ctx.config.name
+            ),
+            "",
+            registry::rule("APL002")
+                .map(|r| r.fix.clone())
+                .unwrap_or_default(),
+            false,
+        ),
+        Cause::UnknownAppliance {
+            route_table,
+            route_name,
+            next_hop,
         } => (
             "APL001",
             format!(

@@ -54,7 +54,7 @@ pub fn check(
     }
     if model.clusters.is_empty() {
         report.findings.push(
-            Finding::new("INP008", registry::severity("INP008"), "the inputs contain no AKS cluster (azurerm_kubernetes_cluster): nothing to check")
+            Finding::new("INP008", registry::severity("INP008"), format!("the inputs contain no AKS cluster (azurerm_kubernetes_cluster): nothing to check ({})", inventory(model)))
                 .help("pass the plan of the configuration that creates the cluster: terraform plan -out tfplan && terraform show -json tfplan > plan.json"),
         );
     }
@@ -163,4 +163,39 @@ fn suppress_consequences(findings: &mut Vec<Finding>) {
     }
     let mut it = keep.into_iter();
     findings.retain(|_| it.next().unwrap_or(true));
+}
+
+/// What the model holds, in a few words (`2 VNets, 3 subnets, 4 NSGs (10 rules)`).
+pub fn inventory(model: &Model) -> String {
+    let rules: usize = model
+        .nsgs
+        .iter()
+        .map(|n| n.rules.known().map(|r| r.len()).unwrap_or(0))
+        .sum();
+    let mut parts = vec![];
+    for (n, what) in [
+        (model.vnets.len(), "VNet"),
+        (model.subnets.len(), "subnet"),
+        (model.route_tables.len(), "route table"),
+        (model.nat_gateways.len(), "NAT gateway"),
+        (model.firewalls.len(), "firewall"),
+        (model.private_dns_zones.len(), "private DNS zone"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}{}", if n == 1 { "" } else { "s" }));
+        }
+    }
+    if !model.nsgs.is_empty() {
+        parts.push(format!(
+            "{} NSG{} ({rules} rule{})",
+            model.nsgs.len(),
+            if model.nsgs.len() == 1 { "" } else { "s" },
+            if rules == 1 { "" } else { "s" }
+        ));
+    }
+    if parts.is_empty() {
+        "no network resources were read either".into()
+    } else {
+        format!("read: {}", parts.join(", "))
+    }
 }
