@@ -587,30 +587,45 @@ fn classify(
                 root_cause
                     .clone()
                     .unwrap_or(("FWL001", None, String::new()));
-            let subject = match rule {
-                "FWL002" => format!(
-                    "firewall {firewall}: {text}; the nodes outside it hit the default deny for"
-                ),
+            if rule == "FWL002" {
+                // the partial allow is the finding: one per firewall, listing the endpoints
+                let key = format!("FWL002|{firewall}");
+                let g = groups.entry(key).or_insert_with(|| Group {
+                    rule: "FWL002",
+                    severity: registry::severity("FWL002"),
+                    subject: format!(
+                        "firewall {firewall}: {text}; the nodes outside it hit the default deny for"
+                    ),
+                    verb: "",
+                    cause_origin: origin.or_else(|| res.cause_origin.clone()),
+                    items: vec![],
+                    help: registry::rule("FWL002")
+                        .map(|r| r.fix.clone())
+                        .unwrap_or_default(),
+                    per_endpoint: false,
+                });
+                g.items.push(item);
+                return;
+            }
+            // A misspelt name (FWL003) or an FQDN network rule without DNS proxy (FWL004) is
+            // reported as a warning by the firewall analysis; the endpoint it leaves blocked is
+            // an error here, one per endpoint, naming that cause.
+            let why = match rule {
                 "FWL003" => format!(
-                    "firewall {firewall}: {text}; the misspelt name matches nothing, so the default deny blocks"
+                    "default deny: {text}, a name Azure does not know, so the rule matches nothing; see {rule}"
                 ),
-                _ => format!(
-                    "firewall {firewall}: {text}; without DNS proxy the rule matches nothing, so the default deny blocks"
-                ),
+                _ => format!("default deny: {text}; see {rule}"),
             };
-            let key = format!("{rule}|{firewall}");
+            let key = format!("FWL001|{firewall}|{label}");
             let g = groups.entry(key).or_insert_with(|| Group {
-                rule,
-                // it blocks a required endpoint: an error, whatever the rule's default severity
-                severity: crate::report::Severity::Error,
-                subject,
-                verb: "",
+                rule: "FWL001",
+                severity: registry::severity("FWL001"),
+                subject: format!("firewall {firewall} ({why})"),
+                verb: "denies",
                 cause_origin: origin.or_else(|| res.cause_origin.clone()),
                 items: vec![],
-                help: registry::rule(rule)
-                    .map(|r| r.fix.clone())
-                    .unwrap_or_default(),
-                per_endpoint: false,
+                help: firewall_help(req),
+                per_endpoint: true,
             });
             g.items.push(item);
             return;

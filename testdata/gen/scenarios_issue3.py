@@ -270,8 +270,9 @@ HUB_FW_TYPO_README = (
     "unknown tag matches no FQDN (or is rejected when the policy is deployed), so the only "
     "rule meant to allow the AKS FQDNs allows nothing and the firewall's default deny drops "
     "MCR, ARM, Entra ID, the package hosts and the API server FQDN. Verdict fail, exit 1, "
-    "FWL003 naming the misspelt tag (and suggesting `AzureKubernetesService`); the endpoints are "
-    "`blocked`."
+    "FWL003 (a warning, as the issue asks) naming the misspelt tag and suggesting "
+    "`AzureKubernetesService`, and FWL001 (error) for each required endpoint the default deny "
+    "then drops, naming the misspelt tag as the cause; the endpoints are `blocked`."
 )
 
 
@@ -608,8 +609,9 @@ FW_FQDN_NET_README = (
     "network rules using `destination_fqdns`. The firewall policy has no `dns` block, so DNS "
     "proxy is off; Azure Firewall requires DNS proxy for FQDNs in network rules (the firewall and "
     "the clients must resolve the same addresses; without it the rule is rejected or unreliable). "
-    "The package hosts therefore cannot be counted as reachable. Verdict fail, exit 1, FWL004 on "
-    "the rule collection group. Egress verdicts are not asserted: whether Azure rejects the "
+    "The package hosts therefore cannot be counted as reachable. Verdict fail, exit 1, FWL004 "
+    "(warning) on the rule collection group and FWL001 (error) for the package hosts the default "
+    "deny drops. Egress verdicts are not asserted: whether Azure rejects the "
     "rule collection group at deployment (then nothing is allowed) or accepts it depends on "
     "service-side validation the plan cannot show."
 )
@@ -651,7 +653,8 @@ def scenarios() -> list[Scenario]:
         Scenario("hub-fw-typo-tag", 3,
                  "FQDN tag AzureKubernetesServices (typo): FWL003, endpoints blocked.",
                  HUB_FW_TYPO_README,
-                 Expect(1, "fail", ["FWL003"], blocked, [Finding("FWL003", RCG)]),
+                 Expect(1, "fail", ["FWL001", "FWL003"], blocked,
+                        [Finding("FWL003", RCG), Finding("FWL001", "azurerm_firewall.hub", endpoint="mcr.microsoft.com")]),
                  build_hub_fw_typo_tag),
         Scenario("peering-no-forwarded", 3,
                  "Spoke-to-hub peering without allow_forwarded_traffic: PER001.",
@@ -697,7 +700,7 @@ def scenarios() -> list[Scenario]:
         Scenario("fw-fqdn-network-rule-no-proxy", 3,
                  "FQDNs in network rules (packages hosts) with DNS proxy off: FWL004.",
                  FW_FQDN_NET_README,
-                 Expect(1, "fail", ["FWL004"], [], [Finding("FWL004", RCG)]),
+                 Expect(1, "fail", ["FWL001", "FWL004"], [], [Finding("FWL004", RCG)]),
                  build_fw_fqdn_network_rule_no_proxy),
         Scenario("private-system-zone-custom-dns", 3,
                  "Private cluster, System zone, spoke DNS = hub DNS VM: PRV001.",
