@@ -80,6 +80,27 @@ pub fn cluster_requirements(ctx: &Ctx<'_>, cluster: &Cluster) -> Vec<Requirement
     requirements(ctx.catalogue, ctx.config, &facts)
 }
 
+/// GPU and Windows endpoints are needed by the GPU / Windows pools only.
+pub fn applies_to_pool(req: &Requirement, pool: &NodePool) -> bool {
+    let conds = std::iter::once(req.condition.as_str())
+        .chain(req.also_conditions.iter().map(|c| c.as_str()));
+    let mut only_gpu = true;
+    let mut only_windows = true;
+    let mut any = false;
+    for c in conds {
+        any = true;
+        only_gpu &= c == "gpu";
+        only_windows &= c == "windows";
+    }
+    if any && only_gpu {
+        return pool.gpu;
+    }
+    if any && only_windows {
+        return pool.os_type == Known::Known(crate::model::OsType::Windows);
+    }
+    true
+}
+
 /// Evaluate one pool's path to one requirement. Pools without a resolvable subnet get an
 /// unknown (or, for an AKS-managed VNet, a reasoned) verdict here.
 pub fn evaluate_pool(
@@ -257,7 +278,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
         let mut egress = vec![];
         // group by cause: (rule id, cause key) -> (cause, origin, results)
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-        for req in &reqs {
+        for req in reqs.iter().filter(|r| applies_to_pool(r, pool)) {
             let res = evaluate_pool(ctx, cluster, pool, req);
             // custom DNS servers are the DNS analysis' (DNS001-003): one root cause, one rule
             if req.required && req.condition != "custom-dns" {
@@ -841,5 +862,66 @@ fn firewall_help(req: &Requirement) -> String {
                 }
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Origin;
+
+    fn req(condition: &str) -> Requirement {
+        Requirement {
+            endpoint_id: "t".into(),
+            host: "nvidia.github.io".into(),
+            destination: Some(Destination::Host("nvidia.github.io".into())),
+            within: Known::Absent,
+            unresolved: vec![],
+            protocol: Protocol::Tcp,
+            app_protocol: None,
+            port: 443,
+            required: true,
+            condition: condition.into(),
+            also_ids: vec![],
+            also_conditions: vec![],
+            service_tags: vec![],
+            purpose: String::new(),
+            source: String::new(),
+            uncertain: false,
+            failure: None,
+            from_user_config: false,
+            note: None,
+            location: None,
+        }
+    }
+
+    fn pool(gpu: bool, os: crate::model::OsType) -> NodePool {
+        NodePool {
+            key: "p".into(),
+            name: Known::Known("p".into()),
+            origin: Origin::none(),
+            subnet: Known::Absent,
+            subnet_origin: Origin::none(),
+            os_type: Known::Known(os),
+            vm_size: Known::Absent,
+            gpu,
+            node_public_ip: Known::Absent,
+            mode: Known::Absent,
+            lifecycle: Default::default(),
+        }
+    }
+
+    #[test]
+    fn gpu_and_windows_endpoints_apply_to_their_pools_only() {
+        use crate::model::OsType::{Linux, Windows};
+        assert!(applies_to_pool(&req("gpu"), &pool(true, Linux)));
+        assert!(!applies_to_pool(&req("gpu"), &pool(false, Linux)));
+        assert!(applies_to_pool(&req("windows"), &pool(false, Windows)));
+        assert!(!applies_to_pool(&req("windows"), &pool(false, Linux)));
+        assert!(applies_to_pool(&req("always"), &pool(false, Linux)));
+        // merged with an `always` row: needed everywhere
+        let mut r = req("gpu");
+        r.also_conditions = vec!["always".into()];
+        assert!(applies_to_pool(&r, &pool(false, Linux)));
     }
 }
