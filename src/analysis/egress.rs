@@ -504,6 +504,20 @@ fn classify(
         return;
     };
     let blocked = res.verdict == Verdict::Blocked;
+    // the node subnet prefixes, for the Terraform snippets in help texts
+    let sources = match pool
+        .subnet
+        .known()
+        .and_then(|r| ctx.model.subnet(r))
+        .and_then(|s| s.prefixes.known())
+    {
+        Some(p) if !p.is_empty() => p
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "<node subnet prefixes>".to_string(),
+    };
     let root_cause = match cause {
         Cause::FirewallDenied { firewall, .. } if blocked => {
             firewall_root_cause(ctx, pool, req, firewall, cf)
@@ -645,7 +659,7 @@ fn classify(
                 verb: "denies",
                 cause_origin: origin.or_else(|| res.cause_origin.clone()),
                 items: vec![],
-                help: firewall_help(req),
+                help: firewall_help(req, &sources),
                 per_endpoint: true,
             });
             g.items.push(item);
@@ -662,7 +676,7 @@ fn classify(
                 None => format!("firewall {firewall} (default deny: no rule allows it)"),
             },
             "denies",
-            firewall_help(req),
+            firewall_help(req, &sources),
             true,
         ),
         Cause::Peering { peering, detail } if blocked => (
@@ -756,6 +770,7 @@ fn nsg_help(req: &Requirement, deny_priority: u32, default_rule: bool) -> String
         Protocol::Tcp => "Tcp",
         Protocol::Udp => "Udp",
     };
+    let port = req.port;
     let renumber = if !default_rule && deny_priority <= 100 {
         format!(
             "\n(The deny rule already has the lowest priority number, 100: renumber it, e.g. to {}.)",
@@ -764,63 +779,65 @@ fn nsg_help(req: &Requirement, deny_priority: u32, default_rule: bool) -> String
     } else {
         String::new()
     };
-    format!(
-        "allow the flow with a rule evaluated before the deny, e.g.\n\
-resource \"azurerm_network_security_rule\" \"allow_aks_egress_{port}\" {{\n\
-  name                        = \"allow-aks-egress-{port}\"\n\
-  priority                    = {prio}\n\
-  direction                   = \"Outbound\"\n\
-  access                      = \"Allow\"\n\
-  protocol                    = \"{proto}\"\n\
-  source_address_prefix       = \"VirtualNetwork\"\n\
-  source_port_range           = \"*\"\n\
-  destination_address_prefix  = \"{dest}\"\n\
-  destination_port_range      = \"{port}\"\n\
-  resource_group_name         = <the NSG's resource group>\n\
-  network_security_group_name = <the NSG's name>\n\
-}}{renumber}",
-        port = req.port
-    )
+    let lines = [
+        "allow the flow with a rule evaluated before the deny, e.g.".to_string(),
+        format!("resource \"azurerm_network_security_rule\" \"allow_aks_egress_{port}\" {{"),
+        format!("  name                        = \"allow-aks-egress-{port}\""),
+        format!("  priority                    = {prio}"),
+        "  direction                   = \"Outbound\"".to_string(),
+        "  access                      = \"Allow\"".to_string(),
+        format!("  protocol                    = \"{proto}\""),
+        "  source_address_prefix       = \"VirtualNetwork\"".to_string(),
+        "  source_port_range           = \"*\"".to_string(),
+        format!("  destination_address_prefix  = \"{dest}\""),
+        format!("  destination_port_range      = \"{port}\""),
+        "  resource_group_name         = <the NSG's resource group>".to_string(),
+        "  network_security_group_name = <the NSG's name>".to_string(),
+        "}".to_string(),
+    ];
+    lines.join("\n") + &renumber
 }
 
-fn firewall_help(req: &Requirement) -> String {
+fn firewall_help(req: &Requirement, sources: &str) -> String {
+    let port = req.port;
     match (req.app_protocol, &req.destination) {
         (Some(app), Some(Destination::Host(h))) => {
             let proto = match app {
                 AppProto::Http => "Http",
                 AppProto::Https => "Https",
             };
-            format!(
-                "allow it in an application rule collection processed before any matching deny, e.g. in your azurerm_firewall_policy_rule_collection_group:\n\
-  application_rule_collection {{\n\
-    name     = \"aks-egress\"\n\
-    priority = 200\n\
-    action   = \"Allow\"\n\
-    rule {{\n\
-      name                  = \"aks-fqdn-tag\"\n\
-      source_addresses      = [<node subnet prefixes>]\n\
-      destination_fqdn_tags = [\"AzureKubernetesService\"]\n\
-      protocols {{\n\
-        type = \"Https\"\n\
-        port = 443\n\
-      }}\n\
-      protocols {{\n\
-        type = \"Http\"\n\
-        port = 80\n\
-      }}\n\
-    }}\n\
-    rule {{\n\
-      name              = \"{h}\"\n\
-      source_addresses  = [<node subnet prefixes>]\n\
-      destination_fqdns = [\"{h}\"]\n\
-      protocols {{\n\
-        type = \"{proto}\"\n\
-        port = {port}\n\
-      }}\n\
-    }}\n\
-  }}",
-                port = req.port
-            )
+            let lines = [
+                "allow it in an application rule collection processed before any matching deny, e.g. in your".to_string(),
+                "azurerm_firewall_policy_rule_collection_group (the FQDN tag covers the AKS core host names):".to_string(),
+                "application_rule_collection {".to_string(),
+                "  name     = \"aks-egress\"".to_string(),
+                "  priority = 200".to_string(),
+                "  action   = \"Allow\"".to_string(),
+                "  rule {".to_string(),
+                "    name                  = \"aks-fqdn-tag\"".to_string(),
+                format!("    source_addresses      = [{sources}]"),
+                "    destination_fqdn_tags = [\"AzureKubernetesService\"]".to_string(),
+                "    protocols {".to_string(),
+                "      type = \"Https\"".to_string(),
+                "      port = 443".to_string(),
+                "    }".to_string(),
+                "    protocols {".to_string(),
+                "      type = \"Http\"".to_string(),
+                "      port = 80".to_string(),
+                "    }".to_string(),
+                "  }".to_string(),
+                "  rule {".to_string(),
+                format!("    name              = \"{h}\""),
+                format!("    source_addresses  = [{sources}]"),
+                format!("    destination_fqdns = [\"{h}\"]"),
+                "    protocols {".to_string(),
+                format!("      type = \"{proto}\""),
+                format!("      port = {port}"),
+                "    }".to_string(),
+                "  }".to_string(),
+                "}".to_string(),
+            ];
+            lines.join("\n")
         }
         (_, dest) => {
             let (addr, fqdn) = match dest {
@@ -839,28 +856,28 @@ fn firewall_help(req: &Requirement) -> String {
                 Protocol::Tcp => "TCP",
                 Protocol::Udp => "UDP",
             };
-            format!(
-                "allow it in a network rule collection (non-HTTP traffic only passes network rules), e.g.\n\
-  network_rule_collection {{\n\
-    name     = \"aks-network\"\n\
-    priority = 100\n\
-    action   = \"Allow\"\n\
-    rule {{\n\
-      name                  = \"aks-{port}-{p}\"\n\
-      protocols             = [\"{proto}\"]\n\
-      source_addresses      = [<node subnet prefixes>]\n\
-      {field} = [{addr}]\n\
-      destination_ports     = [\"{port}\"]\n\
-    }}\n\
-  }}{dns}",
-                port = req.port,
-                p = proto.to_lowercase(),
-                dns = if fqdn {
-                    "\n(FQDNs in network rules need DNS proxy enabled on the firewall policy.)"
-                } else {
-                    ""
-                }
-            )
+            let mut lines = vec![
+                "allow it in a network rule collection (non-HTTP traffic only passes network rules), e.g.".to_string(),
+                "network_rule_collection {".to_string(),
+                "  name     = \"aks-network\"".to_string(),
+                "  priority = 100".to_string(),
+                "  action   = \"Allow\"".to_string(),
+                "  rule {".to_string(),
+                format!("    name                  = \"aks-{port}-{}\"", proto.to_lowercase()),
+                format!("    protocols             = [\"{proto}\"]"),
+                format!("    source_addresses      = [{sources}]"),
+                format!("    {field} = [{addr}]"),
+                format!("    destination_ports     = [\"{port}\"]"),
+                "  }".to_string(),
+                "}".to_string(),
+            ];
+            if fqdn {
+                lines.push(
+                    "(FQDNs in network rules need DNS proxy enabled on the firewall policy.)"
+                        .into(),
+                );
+            }
+            lines.join("\n")
         }
     }
 }
