@@ -80,6 +80,18 @@ pub fn cluster_requirements(ctx: &Ctx<'_>, cluster: &Cluster) -> Vec<Requirement
     requirements(ctx.catalogue, ctx.config, &facts)
 }
 
+/// A reason without its restatement of the flow ("x:443/tcp from subnet s is unknown: ...").
+fn strip_flow(reason: &str) -> &str {
+    for marker in [" is unknown: ", " is blocked: ", " cannot be decided: "] {
+        if let Some(i) = reason.find(marker) {
+            if reason[..i].contains(" from subnet ") {
+                return &reason[i + marker.len()..];
+            }
+        }
+    }
+    reason
+}
+
 /// GPU and Windows endpoints are needed by the GPU / Windows pools only.
 pub fn applies_to_pool(req: &Requirement, pool: &NodePool) -> bool {
     let conds = std::iter::once(req.condition.as_str())
@@ -722,7 +734,7 @@ fn classify(
         ),
         _ => (
             "EGR001",
-            "the path cannot be proven".to_string(),
+            format!("the path cannot be proven ({})", strip_flow(&res.reason)),
             "for",
             registry::rule("EGR001")
                 .map(|r| r.fix.clone())

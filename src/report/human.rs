@@ -100,8 +100,13 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
             .unwrap_or_default();
         let _ = write!(
             help,
-            "{}predicted failure: {}{code}: {}",
+            "{}{}: {}{code}: {}",
             if help.is_empty() { "" } else { "\n" },
+            if f.verdict == Some(crate::eval::Verdict::Unknown) {
+                "failure if the path turns out blocked"
+            } else {
+                "predicted failure"
+            },
             fail.error,
             fail.detail
         );
