@@ -2,10 +2,9 @@
 //! independently written `expected.toml` (exit code, overall verdict, the exact set of rules that
 //! fire, pinned findings, per-endpoint verdicts), and its human and JSON outputs are snapshotted.
 
-use aks_preflight::analysis::{self, CheckOptions};
-use aks_preflight::cli::args::FailOn;
-use aks_preflight::cli::commands::exit_code;
-use aks_preflight::policy::{Catalogue, Config};
+use aks_preflight::analysis;
+use aks_preflight::cli::args::{FailOn, InputArgs};
+use aks_preflight::cli::commands::{exit_code, load};
 use aks_preflight::report::{self, Report, human};
 use aks_preflight::source::SourceMap;
 use serde::Deserialize;
@@ -44,26 +43,25 @@ pub fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios")
 }
 
+/// Load and check a plan exactly as the CLI does (same loading, merging, policies).
 fn run(plan: &Path) -> (Report, SourceMap) {
-    let mut sources = SourceMap::new();
-    let text = std::fs::read_to_string(plan).unwrap();
     let name = plan
         .strip_prefix(env!("CARGO_MANIFEST_DIR"))
         .unwrap()
         .display()
         .to_string();
     let name = name.trim_start_matches('/').to_string();
-    let (_, mut model) = aks_preflight::input::load(&mut sources, &name, text)
-        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-    model.finish();
-    let catalogue = Catalogue::builtin().unwrap();
-    let report = analysis::check(
-        &model,
-        catalogue,
-        &Config::default(),
-        &CheckOptions::default(),
-    );
-    (report, sources)
+    // relative paths, so outputs and snapshots do not depend on the checkout location
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let args = InputArgs {
+        inputs: vec![name.clone()],
+        policy_dir: None,
+        config: None,
+        cloud: None,
+    };
+    let l = load(&args).unwrap_or_else(|code| panic!("{name}: exit {code}"));
+    let report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
+    (report, l.sources)
 }
 
 fn proto_matches(expected: &str, actual: &str) -> bool {

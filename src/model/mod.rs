@@ -139,13 +139,31 @@ impl Model {
     /// Merge another model into this one. Elements whose key or id already exists are replaced by
     /// `other`'s (later inputs overlay earlier ones: a plan over a live snapshot).
     pub fn merge(&mut self, other: Model) {
+        if self.is_empty() {
+            *self = other;
+            self.index = Index::default();
+            return;
+        }
         macro_rules! merge_field {
             ($($f:ident),*) => {$(
+                // Match only against what was here before this merge: two elements of one
+                // input never replace each other (a VNet's refreshed inline copy of a subnet
+                // has the same Azure id as the subnet resource itself).
+                let mut by_key: HashMap<String, usize> = HashMap::new();
+                for (i, x) in self.$f.iter().enumerate() {
+                    by_key.entry(format!("k:{}", x.meta.key)).or_insert(i);
+                    if let Some(id) = &x.meta.id {
+                        by_key.entry(format!("i:{}", id.key())).or_insert(i);
+                    }
+                }
                 for e in other.$f {
-                    if let Some(pos) = self.$f.iter().position(|x| x.meta.same_resource(&e.meta)) {
-                        self.$f[pos] = e;
-                    } else {
-                        self.$f.push(e);
+                    let hit = by_key
+                        .get(&format!("k:{}", e.meta.key))
+                        .or_else(|| e.meta.id.as_ref().and_then(|id| by_key.get(&format!("i:{}", id.key()))))
+                        .copied();
+                    match hit {
+                        Some(pos) => self.$f[pos] = e,
+                        None => self.$f.push(e),
                     }
                 }
             )*};
@@ -170,6 +188,27 @@ impl Model {
         );
         self.input_notes.extend(other.input_notes);
         self.index = Index::default();
+    }
+
+    /// No elements and no notes.
+    pub fn is_empty(&self) -> bool {
+        self.clusters.is_empty()
+            && self.vnets.is_empty()
+            && self.subnets.is_empty()
+            && self.nsgs.is_empty()
+            && self.route_tables.is_empty()
+            && self.nat_gateways.is_empty()
+            && self.public_ips.is_empty()
+            && self.public_ip_prefixes.is_empty()
+            && self.peerings.is_empty()
+            && self.firewalls.is_empty()
+            && self.firewall_policies.is_empty()
+            && self.rule_collection_groups.is_empty()
+            && self.ip_groups.is_empty()
+            && self.private_dns_zones.is_empty()
+            && self.dns_zone_links.is_empty()
+            && self.dns_resolver_inbound_endpoints.is_empty()
+            && self.input_notes.is_empty()
     }
 
     /// The VNet a subnet belongs to.
@@ -201,5 +240,50 @@ impl Model {
                 .map(|r| vnet.meta.matches(r))
                 .unwrap_or(false)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Origin;
+
+    fn subnet(key: &str, id: Option<&str>) -> Subnet {
+        let mut meta = Meta::new(key, Origin::none());
+        meta.id = id.map(ResourceId::new);
+        Subnet {
+            meta,
+            vnet: Known::Absent,
+            prefixes: Known::Absent,
+            nsg: Known::Absent,
+            route_table: Known::Absent,
+            nat_gateway: Known::Absent,
+            default_outbound_access: Known::Absent,
+            delegations: vec![],
+            private_endpoint_network_policies: Known::Absent,
+        }
+    }
+
+    /// r: a VNet's inline copy of a subnet shares the subnet resource's id; merging one input
+    /// into an empty model must keep both (regression: the copy replaced the subnet).
+    #[test]
+    fn merge_never_collapses_elements_of_one_input() {
+        let id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/n";
+        let mut one = Model::new();
+        one.subnets.push(subnet("azurerm_subnet.nodes", Some(id)));
+        one.subnets
+            .push(subnet("azurerm_virtual_network.v/subnet/n", Some(id)));
+        let mut m = Model::new();
+        m.merge(one.clone());
+        assert_eq!(m.subnets.len(), 2);
+        // a second input with the same id overlays the first match
+        let mut two = Model::new();
+        two.subnets.push(subnet("live:n", Some(&id.to_uppercase())));
+        let mut base = Model::new();
+        base.subnets.push(subnet("x", None));
+        base.merge(one);
+        base.merge(two);
+        assert_eq!(base.subnets.len(), 3);
+        assert_eq!(base.subnets[1].meta.key, "live:n");
     }
 }
