@@ -228,6 +228,8 @@ fn json_report_contract() {
         assert!(mcr.get(k).is_some(), "egress entry lacks {k}");
     }
     assert_eq!(mcr["verdict"], "blocked");
+    assert_eq!(mcr["protocol"], "tcp");
+    assert_eq!(mcr["app_protocol"], "https");
     assert_eq!(mcr["port"], 443);
     let f = v["findings"]
         .as_array()

@@ -329,7 +329,10 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                         let policy = fw.policy.known().and_then(|r| ctx.model.firewall_policy(r));
                         let mut f = Finding::new("DNS002", registry::severity("DNS002"), format!("DNS server {} of VNet {} is Azure Firewall {}, but DNS proxy is not enabled: the firewall does not answer on port 53 (node pool \"{pname}\")", s.position + 1, vnet.meta.address(), fw.meta.address()))
                             .primary(&origin, "DNS server set to the firewall here")
-                            .help("enable DNS proxy on the firewall policy:\nresource \"azurerm_firewall_policy\" \"...\" {\n  dns {\n    proxy_enabled = true\n  }\n}")
+                            .help(match policy {
+                                Some(p) => format!("enable DNS proxy on firewall policy {}:\n  dns {{\n    proxy_enabled = true\n  }}", p.meta.address()),
+                                None => format!("enable DNS proxy on firewall {} (dns_proxy_enabled = true), or on its firewall policy:\n  dns {{\n    proxy_enabled = true\n  }}", fw.meta.address()),
+                            })
                             .at_pool(caddr, &pname)
                             .failure(exit52());
                         if let Some(p) = policy {

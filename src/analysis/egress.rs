@@ -299,7 +299,14 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
             egress.push(EgressResult {
                 host: req.host.clone(),
                 port: req.port,
-                protocol: req.protocol_str().to_string(),
+                protocol: match req.protocol {
+                    Protocol::Tcp => "tcp".to_string(),
+                    Protocol::Udp => "udp".to_string(),
+                },
+                app_protocol: req.app_protocol.map(|a| match a {
+                    AppProto::Http => "http".to_string(),
+                    AppProto::Https => "https".to_string(),
+                }),
                 required: req.required,
                 verdict: res.verdict,
                 reason: res.reason.clone(),
@@ -556,7 +563,7 @@ fn classify(
                 format!("NSG rule \"{rule_name}\" (priority {priority}) of {nsg}")
             },
             "denies",
-            nsg_help(req, *priority, *default_rule),
+            nsg_help(req, nsg, *priority, *default_rule),
             false,
         ),
         Cause::RouteBlackhole {
@@ -677,16 +684,33 @@ fn classify(
             g.items.push(item);
             return;
         }
+        // An explicit Deny rule: one finding per rule, listing what it blocks.
         Cause::FirewallDenied {
             firewall,
-            rule,
+            rule: Some(r),
             detail: _,
         } if blocked => (
             "FWL001",
-            match rule {
-                Some(r) => format!("firewall {firewall} ({r})"),
-                None => format!("firewall {firewall} (default deny: no rule allows it)"),
-            },
+            format!("firewall {firewall}: Deny rule {r}"),
+            "denies",
+            format!(
+                "the Deny collection is processed before any collection that would allow these endpoints \
+                 (network rules before application rules; then rule collection group priority, then collection \
+                 priority, lower numbers first; parent policy groups first): give the Deny collection a larger \
+                 priority number than the Allow collection (priorities run 100-65000), narrow its destinations, \
+                 or exclude the node subnet ({}) from its sources",
+                sources
+            ),
+            false,
+        ),
+        // No rule allows it: one finding per missing endpoint.
+        Cause::FirewallDenied {
+            firewall,
+            rule: None,
+            ..
+        } if blocked => (
+            "FWL001",
+            format!("firewall {firewall} (default deny: no rule allows it)"),
             "denies",
             firewall_help(req, &sources),
             true,
@@ -762,7 +786,7 @@ fn classify(
     g.items.push(item);
 }
 
-fn nsg_help(req: &Requirement, deny_priority: u32, default_rule: bool) -> String {
+fn nsg_help(req: &Requirement, nsg: &str, deny_priority: u32, default_rule: bool) -> String {
     let prio = if default_rule {
         4000
     } else {
@@ -803,8 +827,14 @@ fn nsg_help(req: &Requirement, deny_priority: u32, default_rule: bool) -> String
         "  source_port_range           = \"*\"".to_string(),
         format!("  destination_address_prefix  = \"{dest}\""),
         format!("  destination_port_range      = \"{port}\""),
-        "  resource_group_name         = <the NSG's resource group>".to_string(),
-        "  network_security_group_name = <the NSG's name>".to_string(),
+        format!(
+            "  resource_group_name         = {}",
+            super::tf_ref(nsg, "resource_group_name")
+        ),
+        format!(
+            "  network_security_group_name = {}",
+            super::tf_ref(nsg, "name")
+        ),
         "}".to_string(),
     ];
     lines.join("\n") + &renumber
@@ -839,7 +869,7 @@ fn firewall_help(req: &Requirement, sources: &str) -> String {
                 "    }".to_string(),
                 "  }".to_string(),
                 "  rule {".to_string(),
-                format!("    name              = \"{h}\""),
+                format!("    name              = \"{}\"", h.replace("*.", "wildcard.").replace('*', "wildcard")),
                 format!("    source_addresses  = [{sources}]"),
                 format!("    destination_fqdns = [\"{h}\"]"),
                 "    protocols {".to_string(),

@@ -8,6 +8,7 @@ pub mod counterfactual;
 pub mod dns;
 pub mod egress;
 pub mod firewall;
+pub mod hygiene;
 pub mod outbound;
 pub mod private;
 pub mod registry;
@@ -66,6 +67,7 @@ pub fn check(
         private::check(&ctx, cluster, &mut report.findings);
         authorized::check(&ctx, cluster, &mut report.findings);
     }
+    hygiene::check(&ctx, &mut report.findings);
     firewall::check(&ctx, &firewalls_in_use(model, &ctx), &mut report.findings);
     suppress_consequences(&mut report.findings);
     report.sort();
@@ -197,5 +199,41 @@ pub fn inventory(model: &Model) -> String {
         "no network resources were read either".into()
     } else {
         format!("read: {}", parts.join(", "))
+    }
+}
+
+/// A Terraform expression for an attribute of an element, when its address is a Terraform
+/// address (`azurerm_virtual_network.hub.id`); otherwise a placeholder naming it.
+pub fn tf_ref(address: &str, attr: &str) -> String {
+    let is_tf = !address.starts_with('/')
+        && address.contains('.')
+        && !address.contains(' ')
+        && address
+            .split('.')
+            .next()
+            .is_some_and(|t| t.starts_with("azurerm_") || t == "module" || t == "data");
+    if is_tf {
+        format!("{address}.{attr}")
+    } else {
+        format!("<{attr} of {address}>")
+    }
+}
+
+#[cfg(test)]
+mod helper_tests {
+    #[test]
+    fn tf_refs() {
+        assert_eq!(
+            super::tf_ref("azurerm_virtual_network.hub", "id"),
+            "azurerm_virtual_network.hub.id"
+        );
+        assert_eq!(
+            super::tf_ref("module.net.azurerm_subnet.a[\"x\"]", "id"),
+            "module.net.azurerm_subnet.a[\"x\"].id"
+        );
+        assert_eq!(
+            super::tf_ref("/subscriptions/s/resourceGroups/g", "id"),
+            "<id of /subscriptions/s/resourceGroups/g>"
+        );
     }
 }

@@ -121,7 +121,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                             region.as_deref().unwrap_or("<region>"), node_vnet.meta.address(), i + 1))
                             .primary(zone_origin, "System zone: linked to the cluster VNet only")
                             .secondary(dns_origin, "custom DNS servers")
-                            .help("bring your own zone: create azurerm_private_dns_zone \"privatelink.<region>.azmk8s.io\", link it to the DNS server's VNet (azurerm_private_dns_zone_virtual_network_link) and set private_dns_zone_id to its id (the cluster identity needs Private DNS Zone Contributor on it); or set private_dns_zone_id = \"None\" with private_cluster_public_fqdn_enabled = true")
+                            .help(format!("bring your own zone, linked to {rvnet_name} (the cluster identity needs Private DNS Zone Contributor on it), or set private_dns_zone_id = \"None\" with private_cluster_public_fqdn_enabled = true:\nresource \"azurerm_private_dns_zone\" \"aks\" {{\n  name                = \"privatelink.{region}.azmk8s.io\"\n  resource_group_name = <resource group>\n}}\nresource \"azurerm_private_dns_zone_virtual_network_link\" \"aks_dns\" {{\n  name                  = \"link-to-dns-vnet\"\n  resource_group_name   = azurerm_private_dns_zone.aks.resource_group_name\n  private_dns_zone_name = azurerm_private_dns_zone.aks.name\n  virtual_network_id    = {vnet_id}\n}}\n# and in {caddr}: private_dns_zone_id = azurerm_private_dns_zone.aks.id", region = region.as_deref().unwrap_or("<region>"), vnet_id = super::tf_ref(&rvnet_name, "id")))
                             .at_pool(caddr, &pname)
                             .failure(exit52()),
                     );
@@ -188,7 +188,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                             Finding::new("PRV002", registry::severity("PRV002"), format!("private DNS zone {} ({zname}) of cluster {caddr} is not linked to VNet {rvnet_name}, from which DNS server {} ({display}) resolves (node pool \"{pname}\")", zone.meta.address(), i + 1))
                                 .primary(&zone.meta.origin, "zone without a link to that VNet")
                                 .secondary(zone_origin, "used by the cluster here")
-                                .help(format!("resource \"azurerm_private_dns_zone_virtual_network_link\" \"aks_dns\" {{\n  name                  = \"link-to-dns-vnet\"\n  resource_group_name   = <the zone's resource group>\n  private_dns_zone_name = \"{zname}\"\n  virtual_network_id    = <id of {rvnet_name}>\n}}"))
+                                .help(format!("resource \"azurerm_private_dns_zone_virtual_network_link\" \"aks_dns\" {{\n  name                  = \"link-to-dns-vnet\"\n  resource_group_name   = {}\n  private_dns_zone_name = \"{zname}\"\n  virtual_network_id    = {}\n}}", super::tf_ref(zone.meta.address(), "resource_group_name"), super::tf_ref(&rvnet_name, "id")))
                                 .at_pool(caddr, &pname)
                                 .failure(exit52()),
                         );

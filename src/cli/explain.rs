@@ -188,6 +188,9 @@ struct DnsTrace {
     node_pool: String,
     endpoint: &'static str,
     vnet: String,
+    /// Set when the DNS path cannot be traced (unknown subnet or VNet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unknown: Option<String>,
     servers: Vec<DnsServerTrace>,
     /// Findings about this pool's DNS (DNS001-003, PRV001/002), as `RULE: message`.
     findings: Vec<String>,
@@ -242,10 +245,32 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
             {
                 continue;
             }
-            let Some(subnet) = p.subnet.known().and_then(|r| l.model.subnet(r)) else {
-                continue;
+            let why = match &p.subnet {
+                crate::model::Known::Known(r) => match l.model.subnet(r) {
+                    Some(s) if l.model.subnet_vnet(s).is_none() => Some(format!("the VNet of subnet {} is not in the inputs", s.meta.address())),
+                    Some(_) => None,
+                    None => Some(format!("the node subnet {r} is not in the inputs")),
+                },
+                crate::model::Known::Unknown(w) => Some(format!("the node subnet is not known: {w}")),
+                crate::model::Known::Absent => Some("the node pool has no vnet_subnet_id (AKS-managed VNet with Azure-provided DNS)".to_string()),
             };
-            let Some(vnet) = l.model.subnet_vnet(subnet) else {
+            let (Some(subnet), Some(vnet), None) = (
+                p.subnet.known().and_then(|r| l.model.subnet(r)),
+                p.subnet
+                    .known()
+                    .and_then(|r| l.model.subnet(r))
+                    .and_then(|s| l.model.subnet_vnet(s)),
+                why.clone(),
+            ) else {
+                traces.push(DnsTrace {
+                    cluster: c.meta.address().to_string(),
+                    node_pool: p.display_name(),
+                    endpoint: "dns",
+                    vnet: "unknown".into(),
+                    unknown: why.or_else(|| Some("the node subnet is not known".into())),
+                    servers: vec![],
+                    findings: vec![],
+                });
                 continue;
             };
             let mut servers = vec![];
@@ -320,6 +345,7 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
                 node_pool: pname,
                 endpoint: "dns",
                 vnet: vnet.meta.address().to_string(),
+                unknown: None,
                 servers,
                 findings,
             });
@@ -327,7 +353,7 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
     }
     if traces.is_empty() {
         eprintln!(
-            "aks-preflight: no node pool with a known subnet matches (check --cluster / --pool)"
+            "aks-preflight: no node pool matches (check --cluster / --pool; the inputs must contain an AKS cluster)"
         );
         return 2;
     }
@@ -341,6 +367,10 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
                     "{} / node pool {} -> DNS (VNet {})",
                     t.cluster, t.node_pool, t.vnet
                 );
+                if let Some(u) = &t.unknown {
+                    let _ = writeln!(s, "  verdict: unknown ({u})\n");
+                    continue;
+                }
                 for sv in &t.servers {
                     let _ = writeln!(
                         s,

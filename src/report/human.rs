@@ -27,6 +27,9 @@ impl Default for Style {
     }
 }
 
+/// Secondary labels further than this from the primary label are listed, not drawn.
+const NEAR_LINES: usize = 12;
+
 /// Lines longer than this are shown as an excerpt (single-line `terraform show -json` output).
 const LONG_LINE: usize = 300;
 
@@ -122,7 +125,18 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
     }
     located.sort_by_key(|(_, l)| !l.primary);
     let main_file = located.first().map(|(loc, _)| loc.file);
+    let main_line = located.first().map(|(loc, _)| loc.line).unwrap_or(0);
     let mut other_files = vec![];
+    // Labels far from the primary one are listed as `also:` lines: miette would print every line
+    // between them.
+    located.retain(|(loc, l)| {
+        if Some(loc.file) == main_file && loc.line.abs_diff(main_line) > NEAR_LINES {
+            other_files.push((loc.clone(), *l));
+            false
+        } else {
+            true
+        }
+    });
     if let Some(file) = main_file {
         let in_file: Vec<Located> = located
             .iter()
@@ -275,7 +289,12 @@ pub fn render_table(report: &Report, style: &Style) -> String {
                 if !style.all_endpoints && e.verdict == Verdict::Reachable {
                     continue;
                 }
-                let ep = format!("{}:{}/{}", e.host, e.port, e.protocol);
+                let ep = format!(
+                    "{}:{}/{}",
+                    e.host,
+                    e.port,
+                    e.app_protocol.as_deref().unwrap_or(&e.protocol)
+                );
                 let req = if e.required { "required" } else { "optional" };
                 let _ = writeln!(
                     out,

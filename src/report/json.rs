@@ -45,6 +45,8 @@ struct JsonEgress<'a> {
     host: &'a str,
     port: u16,
     protocol: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_protocol: Option<&'a str>,
     required: bool,
     verdict: Verdict,
     reason: &'a str,
@@ -161,6 +163,7 @@ pub fn render(report: &Report, sources: &mut SourceMap) -> String {
                                 host: &e.host,
                                 port: e.port,
                                 protocol: &e.protocol,
+                                app_protocol: e.app_protocol.as_deref(),
                                 required: e.required,
                                 verdict: e.verdict,
                                 reason: &e.reason,

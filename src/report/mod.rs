@@ -37,7 +37,10 @@ pub struct PoolReport {
 pub struct EgressResult {
     pub host: String,
     pub port: u16,
+    /// Transport: `tcp` or `udp`.
     pub protocol: String,
+    /// `https` / `http` for requirements an Azure Firewall may match with application rules.
+    pub app_protocol: Option<String>,
     pub required: bool,
     pub verdict: Verdict,
     pub reason: String,

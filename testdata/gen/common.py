@@ -28,7 +28,7 @@ PUBLIC_API = f"*.hcp.{REGION}.azmk8s.io"
 RULE_IDS = {
     "NSG001", "RTE001", "RTE002", "RTE003", "RTE004", "RTE005", "NAT001", "NAT002", "NAT003",
     "EGR001", "EGR002", "FWL001", "FWL002", "FWL003", "FWL004", "PER001", "APL001", "DNS001",
-    "DNS002", "DNS003", "PRV001", "PRV002", "API001",
+    "DNS002", "DNS003", "PRV001", "PRV002", "API001", "NSG002", "RTE006", "APL002", "EGR003",
 }
 
 TAGS = {"environment": "prod", "owner": "platform-team", "workload": "aks"}
@@ -69,7 +69,8 @@ class Expect:
         assert sorted(set(self.rules)) == sorted(self.rules), (name, "duplicate rule ids")
         assert (self.exit_code == 1) == (self.verdict == "fail"), (name, "exit code vs verdict")
         if self.verdict == "pass":
-            assert not self.rules, (name, "a passing scenario fires no rule")
+            # a passing run may carry warnings whose paths are still reachable
+            assert set(self.rules) <= {"EGR003"}, (name, "a passing scenario fires no error rule")
         for f in self.findings:
             assert f.rule in self.rules, (name, f.rule)
         for e in self.egress:

@@ -171,6 +171,47 @@ def add_route_table(p: Plan, rg: Refs, sn: R, routes=None, route_refs=None, name
           subnet_route_table_association(sn, R(f"azurerm_route_table.{tf}.id")))
 
 
+def build_nsg_duplicate_priority() -> Plan:
+    p = Plan()
+    rules = inbound_rules() + [
+        nsg_rule("AllowHttpsOutbound", 200, "Outbound", "Allow", "Tcp",
+                 src="10.10.0.0/22", dst="Internet", dst_port="443"),
+        nsg_rule("AllowHttpOutbound", 200, "Outbound", "Allow", "Tcp",
+                 src="10.10.0.0/22", dst="Internet", dst_port="80"),
+    ]
+    rg, sn = spoke(p, nsg_rules=rules)
+    add_cluster(p, rg, sn, "loadBalancer", network_contributor_scope=sn)
+    return p
+
+
+NSG_DUP_README = (
+    "Same cluster and network as `lb-clean`, but two outbound rules of the node subnet's NSG "
+    "(`AllowHttpsOutbound`, `AllowHttpOutbound`) share priority 200. Azure rejects an NSG whose "
+    "rules in one direction share a priority (`SecurityRuleConflict`), so the deployment fails "
+    "before any node exists. Verdict fail, exit 1, NSG002 on the NSG. Egress is not asserted: the "
+    "NSG that would be evaluated is never created as planned."
+)
+
+
+def build_route_duplicate_prefix() -> Plan:
+    p = Plan()
+    rg, sn = spoke(p)
+    add_route_table(p, rg, sn, routes=[
+        route_item("onprem-a", "10.50.0.0/16", "VnetLocal"),
+        route_item("onprem-b", "10.50.0.0/16", "None"),
+    ])
+    add_cluster(p, rg, sn, "loadBalancer", network_contributor_scope=sn)
+    return p
+
+
+ROUTE_DUP_README = (
+    "Outbound type `loadBalancer`; the node subnet's route table has two routes for the same "
+    "address prefix 10.50.0.0/16 (`onprem-a` to `VnetLocal`, `onprem-b` to `None`). Azure rejects "
+    "the route table (`RouteConflict`: routes cannot have the same address prefix), so the "
+    "deployment fails. Verdict fail, exit 1, RTE006 on the route table. Egress is not asserted."
+)
+
+
 def build_udr_default_to_none() -> Plan:
     p = Plan()
     rg, sn = spoke(p)
@@ -799,6 +840,23 @@ def build_outbound_none_private_subnet() -> Plan:
     return p
 
 
+def build_outbound_none_default_access() -> Plan:
+    p = Plan()
+    rg, sn = spoke(p, subnet_kw={"default_outbound_access": True})
+    add_cluster(p, rg, sn, "none", network_contributor_scope=sn)
+    return p
+
+
+OUTBOUND_NONE_DEFAULT_README = (
+    "Outbound type `none` on a node subnet that keeps Azure's default outbound access "
+    "(`default_outbound_access_enabled = true`), with no NAT gateway, route table, instance "
+    "public IPs or firewall. Nodes reach the public endpoints only through implicit default "
+    "outbound access, which Azure is retiring (new subnets are private by default): it works "
+    "today, so every required endpoint is `reachable`, with an EGR003 warning. Verdict pass, "
+    "exit 0 (1 with `--fail-on warning`)."
+)
+
+
 OUTBOUND_NONE_README = (
     "Outbound type `none` (AKS sets up no egress and leaves it entirely to the user) on a node "
     "subnet created as a private subnet (`default_outbound_access_enabled = false`), with no NAT "
@@ -841,6 +899,18 @@ def scenarios() -> list[Scenario]:
                  Expect(1, "fail", ["RTE002"], [],
                         [Finding("RTE002", "azurerm_subnet.nodes", pool="system")]),
                  build_udr_no_route_table),
+        Scenario("nsg-duplicate-priority", 2,
+                 "Two outbound NSG rules with priority 200: NSG002 (Azure rejects the NSG).",
+                 NSG_DUP_README,
+                 Expect(1, "fail", ["NSG002"], [],
+                        [Finding("NSG002", "azurerm_network_security_group.nodes")]),
+                 build_nsg_duplicate_priority),
+        Scenario("route-duplicate-prefix", 2,
+                 "Two routes for 10.50.0.0/16 in one route table: RTE006 (RouteConflict).",
+                 ROUTE_DUP_README,
+                 Expect(1, "fail", ["RTE006"], [],
+                        [Finding("RTE006", "azurerm_route_table.nodes")]),
+                 build_route_duplicate_prefix),
         Scenario("udr-default-to-none", 2, "0.0.0.0/0 -> None: RTE001, everything blocked.",
                  UDR_NONE_README,
                  Expect(1, "fail", ["RTE001"], egress("system", ALL_PUBLIC, "blocked"),
@@ -910,6 +980,12 @@ def scenarios() -> list[Scenario]:
                  Expect(1, "fail", ["EGR002"], egress("system", ALL_PUBLIC, "blocked"),
                         [Finding("EGR002", "azurerm_subnet.nodes", pool="system")]),
                  build_outbound_none_private_subnet),
+        Scenario("outbound-none-default-access", 2,
+                 "Outbound type none, egress only through implicit default outbound access: EGR003 warning.",
+                 OUTBOUND_NONE_DEFAULT_README,
+                 Expect(0, "pass", ["EGR003"], egress("system", ALL_PUBLIC, "reachable"),
+                        [Finding("EGR003", "azurerm_subnet.nodes", pool="system")]),
+                 build_outbound_none_default_access),
         Scenario("deferred-data-subnet", 2,
                  "Node subnet from a data source read at apply time: EGR001, unknown.",
                  DEFERRED_README,
