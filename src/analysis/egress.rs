@@ -769,6 +769,13 @@ fn classify(
     let _ = ctx;
     let key = if per_endpoint {
         format!("{rule}|{}|{label}", key_of(cause))
+    } else if rule == "EGR001" {
+        // undecidable paths: one finding per undecidable element (the details differ per
+        // endpoint, the element does not)
+        match &res.cause_origin {
+            Some(o) => format!("{rule}|{o:?}"),
+            None => format!("{rule}|{}", key_of(cause)),
+        }
     } else {
         format!("{rule}|{}", key_of(cause))
     };
