@@ -35,8 +35,9 @@ use crate::policy::fqdn_tags::{FqdnTagCatalogue, TagCover};
 use crate::source::Origin;
 use ipnet::IpNet;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
 
 /// What the firewall does with a flow.
 #[derive(Debug, Clone)]
@@ -159,7 +160,8 @@ pub fn fqdn_network_rules_without_dns_proxy(
     if dns_proxy_enabled(model, firewall) != Known::Known(false) {
         return vec![];
     }
-    let set = gather(model, firewall);
+    let prep = prepared(model, firewall);
+    let set = prep.view(model, firewall);
     let mut out = vec![];
     for e in &set.entries {
         for rule in &e.coll.rules {
@@ -291,7 +293,8 @@ const KNOWN_NET_PROTOCOLS: &[&str] = &["TCP", "UDP", "ICMP", "Any"];
 /// value matches nothing in Azure.
 pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
     let cat = FqdnTagCatalogue::builtin();
-    let set = gather(model, firewall);
+    let prep = prepared(model, firewall);
+    let set = prep.view(model, firewall);
     let mut out = Vec::new();
     for e in &set.entries {
         for rule in &e.coll.rules {
@@ -478,8 +481,16 @@ enum Pass {
     Application,
 }
 
-/// One rule collection, with everything that decides its place in the processing order.
-struct Entry<'a> {
+/// Where a rule collection lives: the firewall's classic collections, or a rule collection
+/// group of the model (group index, collection index).
+#[derive(Debug, Clone, Copy)]
+enum CollRef {
+    Classic(usize),
+    Group(usize, usize),
+}
+
+/// One rule collection's place in the processing order (what [`Entry`] shows of it).
+struct EntryInfo {
     pass: Pass,
     /// Position of the owning policy in the inheritance chain (root = 0); classic = 0.
     depth: usize,
@@ -489,10 +500,23 @@ struct Entry<'a> {
     /// `group (priority N)` for display, `None` for classic rules.
     group_label: Option<String>,
     group_name: Option<String>,
-    coll: &'a RuleCollection,
+    coll: CollRef,
     coll_prio: Option<u32>,
     /// Set when the group's policy reference is unknown: the group may not belong here.
     membership: Option<String>,
+}
+
+/// One rule collection, with everything that decides its place in the processing order.
+struct Entry<'a> {
+    info: &'a EntryInfo,
+    coll: &'a RuleCollection,
+}
+
+impl std::ops::Deref for Entry<'_> {
+    type Target = EntryInfo;
+    fn deref(&self) -> &EntryInfo {
+        self.info
+    }
 }
 
 impl Entry<'_> {
@@ -535,9 +559,12 @@ impl Entry<'_> {
             None => coll,
         }
     }
+}
+
+impl EntryInfo {
     /// Can this collection come before `other` in processing order (unknown priorities taken
     /// at their most favourable for `self`)? Ties are ambiguous and count as "can".
-    fn can_precede(&self, other: &Entry<'_>) -> bool {
+    fn can_precede(&self, other: &EntryInfo) -> bool {
         if self.pass != other.pass {
             return self.pass < other.pass;
         }
@@ -567,31 +594,131 @@ impl Entry<'_> {
     }
 }
 
+/// A firewall's rule set, prepared once and reused for every flow: the collections in
+/// processing order, the policy chain, the cut points of the rules' sources, the DNS proxy
+/// setting, and (filled per destination) which rules can match a destination at all. Kept in
+/// the model's derived data for firewalls of a finished model (see [`Model::derived`]).
+struct Prepared {
+    entries: Vec<EntryInfo>,
+    /// Indices into `model.firewall_policies`, root first.
+    chain: Vec<usize>,
+    nat_collections: usize,
+    group_count: usize,
+    /// Why the rule set cannot be determined.
+    error: Option<String>,
+    /// Starts and ends (+1) of every source range the rules use, sorted, per family (IPv4,
+    /// IPv6): where the node subnet is split.
+    cuts: [Vec<u128>; 2],
+    dns_proxy: Known<bool>,
+    /// Per destination (everything of a flow but its source): the rules whose destination part
+    /// can match.
+    by_destination: Mutex<HashMap<String, Arc<DestMatches>>>,
+}
+
+/// The view of a [`Prepared`] rule set over the model's elements.
 struct RuleSet<'a> {
     entries: Vec<Entry<'a>>,
     chain: Vec<&'a FirewallPolicy>,
     nat_collections: usize,
     group_count: usize,
-    /// Why the rule set cannot be determined.
-    error: Option<String>,
+    error: Option<&'a str>,
 }
 
-fn gather<'a>(model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
-    let mut set = RuleSet {
+/// The firewall's prepared rule set: shared through the model's derived data when `firewall`
+/// is an element of a finished model, else prepared for this use.
+fn prepared(model: &Model, firewall: &Firewall) -> Arc<Prepared> {
+    model
+        .firewalls
+        .iter()
+        .position(|f| std::ptr::eq(f, firewall))
+        .and_then(|i| model.derived("firewall", i, || prepare(model, firewall)))
+        .unwrap_or_else(|| Arc::new(prepare(model, firewall)))
+}
+
+fn collection<'a>(
+    model: &'a Model,
+    firewall: &'a Firewall,
+    r: CollRef,
+) -> Option<&'a RuleCollection> {
+    match r {
+        CollRef::Classic(c) => firewall.collections.get(c),
+        CollRef::Group(g, c) => model.rule_collection_groups.get(g)?.collections.get(c),
+    }
+}
+
+impl Prepared {
+    fn view<'a>(&'a self, model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
+        RuleSet {
+            entries: self
+                .entries
+                .iter()
+                .filter_map(|info| {
+                    collection(model, firewall, info.coll).map(|coll| Entry { info, coll })
+                })
+                .collect(),
+            chain: self
+                .chain
+                .iter()
+                .filter_map(|&i| model.firewall_policies.get(i))
+                .collect(),
+            nat_collections: self.nat_collections,
+            group_count: self.group_count,
+            error: self.error.as_deref(),
+        }
+    }
+
+    /// The rules that can match the destination of `ctx.flow`, computed once per destination.
+    fn dest_matches(&self, ctx: &Ctx<'_>, set: &RuleSet<'_>) -> Arc<DestMatches> {
+        let f = ctx.flow;
+        let key = format!(
+            "{:?}|{:?}|{:?}|{}|{:?}",
+            f.destination, f.destination_tags, f.protocol, f.port, f.app_protocol
+        );
+        let found = self
+            .by_destination
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned());
+        if let Some(d) = found {
+            return d;
+        }
+        let d = Arc::new(dest_matches(ctx, set));
+        if let Ok(mut m) = self.by_destination.lock() {
+            m.entry(key).or_insert_with(|| d.clone());
+        }
+        d
+    }
+}
+
+fn prepare(model: &Model, firewall: &Firewall) -> Prepared {
+    let mut p = Prepared {
         entries: vec![],
         chain: vec![],
         nat_collections: 0,
         group_count: 0,
         error: None,
+        cuts: [vec![], vec![]],
+        dns_proxy: dns_proxy_enabled(model, firewall),
+        by_destination: Mutex::new(HashMap::new()),
     };
     match &firewall.policy {
         Known::Absent => {
-            for c in &firewall.collections {
-                push_collection(&mut set, c, 0, 0, Some(0), None, None, None);
+            for (ci, c) in firewall.collections.iter().enumerate() {
+                push_collection(
+                    &mut p,
+                    c,
+                    CollRef::Classic(ci),
+                    0,
+                    0,
+                    Some(0),
+                    None,
+                    None,
+                    None,
+                );
             }
         }
         Known::Unknown(why) => {
-            set.error = Some(format!(
+            p.error = Some(format!(
                 "the firewall policy of {} is unknown ({why})",
                 firewall.meta.address()
             ));
@@ -600,7 +727,7 @@ fn gather<'a>(model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
             let chain = match policy_chain(model, r) {
                 Ok(c) => c,
                 Err(e) => {
-                    set.error = Some(e);
+                    p.error = Some(e);
                     // keep the child policy's own groups for name checks
                     model.firewall_policy(r).into_iter().collect()
                 }
@@ -626,16 +753,17 @@ fn gather<'a>(model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
                     ),
                     Known::Absent => continue,
                 };
-                set.group_count += 1;
+                p.group_count += 1;
                 let gname = g.meta.display_name();
                 let glabel = match &g.priority {
                     Known::Known(p) => format!("{gname} (priority {p})"),
                     _ => format!("{gname} (priority unknown)"),
                 };
-                for c in &g.collections {
+                for (ci, c) in g.collections.iter().enumerate() {
                     push_collection(
-                        &mut set,
+                        &mut p,
                         c,
+                        CollRef::Group(gi, ci),
                         depth,
                         gi + 1,
                         g.priority.known().copied(),
@@ -645,17 +773,27 @@ fn gather<'a>(model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
                     );
                 }
             }
-            set.chain = chain;
+            p.chain = chain
+                .iter()
+                .filter_map(|q| {
+                    model
+                        .firewall_policies
+                        .iter()
+                        .position(|x| std::ptr::eq(x, *q))
+                })
+                .collect();
         }
     }
-    set.entries.sort_by_key(|e| e.sort_key());
-    set
+    p.entries.sort_by_key(|e| e.sort_key());
+    p.cuts = source_cuts(model, firewall, &p.entries);
+    p
 }
 
 #[allow(clippy::too_many_arguments)]
-fn push_collection<'a>(
-    set: &mut RuleSet<'a>,
-    c: &'a RuleCollection,
+fn push_collection(
+    p: &mut Prepared,
+    c: &RuleCollection,
+    coll: CollRef,
     depth: usize,
     group_idx: usize,
     group_prio: Option<u32>,
@@ -667,18 +805,18 @@ fn push_collection<'a>(
         RuleCollectionKind::Network => Pass::Network,
         RuleCollectionKind::Application => Pass::Application,
         RuleCollectionKind::Nat => {
-            set.nat_collections += 1;
+            p.nat_collections += 1;
             Pass::Network // kept for name checks; never evaluated for egress
         }
     };
-    set.entries.push(Entry {
+    p.entries.push(EntryInfo {
         pass,
         depth,
         group_idx,
         group_prio,
         group_label,
         group_name,
-        coll: c,
+        coll,
         coll_prio: c.priority.known().copied(),
         membership,
     });
@@ -872,10 +1010,13 @@ enum Scope {
     Unknown,
 }
 
+/// A network rule FQDN that matches the flow's host but for DNS proxy: rule name, FQDN, rule.
+type FqdnMiss = (String, String, Origin);
+
 /// Everything a rule match found besides the verdict, for notes.
 #[derive(Default)]
 struct Side {
-    fqdn_without_proxy: Vec<(String, String, Origin)>,
+    fqdn_without_proxy: Vec<FqdnMiss>,
 }
 
 fn lookup_ip_group<'a>(model: &'a Model, r: &Ref) -> Result<&'a IpGroup, String> {
@@ -1022,7 +1163,10 @@ fn dest_range_match(flow: &Flow, r: Range, net: Option<&IpNet>) -> M {
     }
 }
 
-fn network_rule_match(ctx: &Ctx<'_>, r: &NetworkRule, scope: Scope, side: &mut Side) -> M {
+/// The destination part of a network rule's match (protocol, port, destination addresses, IP
+/// groups and FQDNs): everything but the source. FQDNs that would match but for DNS proxy are
+/// pushed to `side`.
+fn network_rule_dest(ctx: &Ctx<'_>, r: &NetworkRule, side: &mut Vec<FqdnMiss>) -> M {
     let flow = ctx.flow;
     let proto = any_of(r.protocols.iter().map(|p| match (p, flow.protocol) {
         (NetProtocol::Any, _) => M::Yes,
@@ -1067,11 +1211,7 @@ fn network_rule_match(ctx: &Ctx<'_>, r: &NetworkRule, scope: Scope, side: &mut S
             Destination::Host(h) if fqdn::network_fqdn_matches(f, h) => match &ctx.dns_proxy {
                 Known::Known(true) => M::Yes,
                 Known::Known(false) | Known::Absent => {
-                    side.fqdn_without_proxy.push((
-                        rule_display(&r.name),
-                        f.clone(),
-                        r.origin.clone(),
-                    ));
+                    side.push((rule_display(&r.name), f.clone(), r.origin.clone()));
                     M::No
                 }
                 Known::Unknown(why) => M::Maybe(format!(
@@ -1085,7 +1225,7 @@ fn network_rule_match(ctx: &Ctx<'_>, r: &NetworkRule, scope: Scope, side: &mut S
         };
         dest = dest.or(fm);
     }
-    dest.and(|| source_match(ctx, &r.source_addresses, &r.source_ip_groups, scope))
+    dest
 }
 
 fn rule_display(n: &Known<String>) -> String {
@@ -1095,7 +1235,9 @@ fn rule_display(n: &Known<String>) -> String {
     }
 }
 
-fn app_rule_match(ctx: &Ctx<'_>, r: &ApplicationRule, scope: Scope) -> M {
+/// The destination part of an application rule's match (protocol, port, FQDNs, FQDN tags,
+/// URLs, addresses, web categories): everything but the source.
+fn app_rule_dest(ctx: &Ctx<'_>, r: &ApplicationRule) -> M {
     let flow = ctx.flow;
     let Some(ap) = flow.app_protocol else {
         return M::No;
@@ -1171,7 +1313,65 @@ fn app_rule_match(ctx: &Ctx<'_>, r: &ApplicationRule, scope: Scope) -> M {
             r.web_categories.join(", ")
         )));
     }
-    dest.and(|| source_match(ctx, &r.source_addresses, &r.source_ip_groups, scope))
+    dest
+}
+
+/// The source part of a rule's match, for one part of the node subnet.
+fn rule_source_match(ctx: &Ctx<'_>, rule: &FirewallRule, scope: Scope) -> M {
+    match rule {
+        FirewallRule::Application(r) => {
+            source_match(ctx, &r.source_addresses, &r.source_ip_groups, scope)
+        }
+        FirewallRule::Network(r) => {
+            source_match(ctx, &r.source_addresses, &r.source_ip_groups, scope)
+        }
+        FirewallRule::Nat(_) => M::No,
+    }
+}
+
+/// A rule whose destination part may match a destination (or that lists the destination's
+/// host as an FQDN while DNS proxy is off).
+struct Candidate {
+    /// Index in the rule set's entries.
+    entry: usize,
+    /// Index in the collection's rules.
+    rule: usize,
+    /// The destination part of the match.
+    dest: M,
+    /// FQDNs that match only with DNS proxy on.
+    side: Vec<FqdnMiss>,
+}
+
+/// The candidates for one destination, in processing order (entry, then rule): every other
+/// rule cannot match it, whatever the source.
+struct DestMatches {
+    candidates: Vec<Candidate>,
+}
+
+fn dest_matches(ctx: &Ctx<'_>, set: &RuleSet<'_>) -> DestMatches {
+    let mut candidates = vec![];
+    for (ei, e) in set.entries.iter().enumerate() {
+        if e.coll.kind == RuleCollectionKind::Nat {
+            continue;
+        }
+        for (ri, rule) in e.coll.rules.iter().enumerate() {
+            let mut side = vec![];
+            let dest = match (e.pass, rule) {
+                (Pass::Network, FirewallRule::Network(r)) => network_rule_dest(ctx, r, &mut side),
+                (Pass::Application, FirewallRule::Application(r)) => app_rule_dest(ctx, r),
+                _ => M::No,
+            };
+            if dest != M::No || !side.is_empty() {
+                candidates.push(Candidate {
+                    entry: ei,
+                    rule: ri,
+                    dest,
+                    side,
+                });
+            }
+        }
+    }
+    DestMatches { candidates }
 }
 
 // ------------------------------------------------------------------ deciding one part
@@ -1194,9 +1394,13 @@ impl Hit<'_, '_> {
     }
 }
 
+/// Does collection `e` match (or may it match) the flow from `scope`? `candidates` are the
+/// collection's rules that can match the destination, in rule order; the others cannot match.
+/// Rules are tried in order until one matches definitely.
 fn collection_hit<'e, 'a>(
     ctx: &Ctx<'_>,
     e: &'e Entry<'a>,
+    candidates: &[Candidate],
     scope: Scope,
     side: &mut Side,
 ) -> Option<Hit<'e, 'a>> {
@@ -1204,11 +1408,14 @@ fn collection_hit<'e, 'a>(
         return None;
     }
     let mut maybe: Option<Hit<'e, 'a>> = None;
-    for rule in &e.coll.rules {
-        let m = match (e.pass, rule) {
-            (Pass::Network, FirewallRule::Network(r)) => network_rule_match(ctx, r, scope, side),
-            (Pass::Application, FirewallRule::Application(r)) => app_rule_match(ctx, r, scope),
-            _ => M::No,
+    for c in candidates {
+        side.fqdn_without_proxy.extend(c.side.iter().cloned());
+        let Some(rule) = e.coll.rules.get(c.rule) else {
+            continue;
+        };
+        let m = match &c.dest {
+            M::No => continue,
+            dest => dest.clone().and(|| rule_source_match(ctx, rule, scope)),
         };
         let why = match m {
             M::No => continue,
@@ -1252,12 +1459,19 @@ struct PartDecision {
     allow: bool,
 }
 
-fn decide_part(ctx: &Ctx<'_>, set: &RuleSet<'_>, scope: Scope, side: &mut Side) -> PartDecision {
-    let hits: Vec<Hit<'_, '_>> = set
-        .entries
-        .iter()
-        .filter_map(|e| collection_hit(ctx, e, scope, side))
-        .collect();
+fn decide_part(
+    ctx: &Ctx<'_>,
+    set: &RuleSet<'_>,
+    dest: &DestMatches,
+    scope: Scope,
+    side: &mut Side,
+) -> PartDecision {
+    let mut hits: Vec<Hit<'_, '_>> = vec![];
+    for run in dest.candidates.chunk_by(|a, b| a.entry == b.entry) {
+        if let Some(e) = set.entries.get(run[0].entry) {
+            hits.extend(collection_hit(ctx, e, run, scope, side));
+        }
+    }
     // A hit can decide if it can come before every definite hit.
     let winners: Vec<&Hit<'_, '_>> = hits
         .iter()
@@ -1432,17 +1646,28 @@ fn action_code(a: FwAction) -> u8 {
 
 // ------------------------------------------------------------------ subnet partition
 
-/// Split the node subnet at every source boundary the rules use, so that each part is either
-/// entirely inside or entirely outside every rule source.
-fn partition(model: &Model, set: &RuleSet<'_>, prefixes: &[IpNet]) -> Vec<Range> {
-    let mut bounds: Vec<Range> = vec![];
-    let mut add = |a: &AddressMatch| match a {
-        AddressMatch::Prefix(n) => bounds.push(Range::of_net(n)),
-        AddressMatch::Invalid(s) => bounds.extend(Range::parse_span(s)),
-        _ => {}
+/// Every start and end (+1) of a source range the rules use (addresses and IP groups), sorted
+/// and deduplicated, IPv4 first then IPv6: where node subnets are split.
+fn source_cuts(model: &Model, firewall: &Firewall, entries: &[EntryInfo]) -> [Vec<u128>; 2] {
+    let mut cuts: [Vec<u128>; 2] = [vec![], vec![]];
+    let mut add = |a: &AddressMatch| {
+        let b = match a {
+            AddressMatch::Prefix(n) => Range::of_net(n),
+            AddressMatch::Invalid(s) => match Range::parse_span(s) {
+                Some(r) => r,
+                None => return,
+            },
+            _ => return,
+        };
+        let list = &mut cuts[usize::from(b.v6)];
+        list.push(b.lo);
+        list.extend(b.hi.checked_add(1));
     };
-    for e in &set.entries {
-        for rule in &e.coll.rules {
+    for info in entries {
+        let Some(coll) = collection(model, firewall, info.coll) else {
+            continue;
+        };
+        for rule in &coll.rules {
             let (addrs, groups) = match rule {
                 FirewallRule::Application(r) => (&r.source_addresses, &r.source_ip_groups),
                 FirewallRule::Network(r) => (&r.source_addresses, &r.source_ip_groups),
@@ -1456,21 +1681,26 @@ fn partition(model: &Model, set: &RuleSet<'_>, prefixes: &[IpNet]) -> Vec<Range>
             }
         }
     }
+    for list in &mut cuts {
+        list.sort_unstable();
+        list.dedup();
+    }
+    cuts
+}
+
+/// Split the node subnet at every source boundary the rules use (`cuts`, from
+/// [`source_cuts`]), so that each part is either entirely inside or entirely outside every rule
+/// source. A source range cuts a prefix where it starts or ends (+1) strictly inside it.
+fn partition(cuts: &[Vec<u128>; 2], prefixes: &[IpNet]) -> Vec<Range> {
     let mut parts = vec![];
     for p in prefixes {
         let whole = Range::of_net(p);
-        // cut points: starts of parts
-        let mut cuts: BTreeSet<u128> = BTreeSet::new();
-        cuts.insert(whole.lo);
-        for b in bounds.iter().filter(|b| b.overlaps(&whole)) {
-            if b.lo > whole.lo {
-                cuts.insert(b.lo);
-            }
-            if b.hi < whole.hi {
-                cuts.insert(b.hi + 1);
-            }
-        }
-        let starts: Vec<u128> = cuts.into_iter().collect();
+        let list = &cuts[usize::from(whole.v6)];
+        let from = list.partition_point(|&c| c <= whole.lo);
+        let to = list.partition_point(|&c| c <= whole.hi);
+        let starts: Vec<u128> = std::iter::once(whole.lo)
+            .chain(list[from..to].iter().copied())
+            .collect();
         for (i, lo) in starts.iter().enumerate() {
             let hi = starts.get(i + 1).map_or(whole.hi, |next| next - 1);
             parts.push(Range {
@@ -1512,7 +1742,8 @@ fn append_note(reason: &mut String, msg: &str) {
 
 /// Decide a flow that the route table sends to `firewall`.
 pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDecision {
-    let set = gather(model, firewall);
+    let prep = prepared(model, firewall);
+    let set = prep.view(model, firewall);
     if let Some(err) = &set.error {
         return FirewallDecision::unknown(
             model,
@@ -1526,9 +1757,10 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
     let ctx = Ctx {
         model,
         flow,
-        dns_proxy: dns_proxy_enabled(model, firewall),
+        dns_proxy: prep.dns_proxy.clone(),
         tags: FqdnTagCatalogue::builtin(),
     };
+    let dest = prep.dest_matches(&ctx, &set);
     let mut notes = vec![];
     if set.nat_collections > 0 {
         notes.push(FirewallNote {
@@ -1545,12 +1777,15 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
     let mut side = Side::default();
     let mut decided: Vec<(Option<Range>, PartDecision)> = vec![];
     if flow.source_prefixes.is_empty() {
-        decided.push((None, decide_part(&ctx, &set, Scope::Unknown, &mut side)));
+        decided.push((
+            None,
+            decide_part(&ctx, &set, &dest, Scope::Unknown, &mut side),
+        ));
     } else {
-        for part in partition(model, &set, &flow.source_prefixes) {
+        for part in partition(&prep.cuts, &flow.source_prefixes) {
             decided.push((
                 Some(part),
-                decide_part(&ctx, &set, Scope::Part(part), &mut side),
+                decide_part(&ctx, &set, &dest, Scope::Part(part), &mut side),
             ));
         }
     }

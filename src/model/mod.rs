@@ -13,7 +13,9 @@ pub use ids::{Ref, ResourceId};
 pub use known::Known;
 pub use types::*;
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// All network and cluster elements of one check run.
 #[derive(Debug, Default, Clone)]
@@ -37,6 +39,29 @@ pub struct Model {
     /// Notes from loaders (unresolved references, unsupported constructs, partial plans).
     pub input_notes: Vec<InputNote>,
     index: Index,
+    derived: Derived,
+}
+
+/// Data that evaluators derive from the finished model and reuse across flows (a firewall's
+/// processing order and per-destination rule matches). Built on first use after [`Model::finish`];
+/// dropped by `finish`, `merge` and `clone` (a changed copy derives its own).
+#[derive(Default)]
+struct Derived {
+    slots: Mutex<HashMap<(&'static str, usize), DerivedValue>>,
+}
+
+type DerivedValue = Arc<dyn Any + Send + Sync>;
+
+impl Clone for Derived {
+    fn clone(&self) -> Self {
+        Derived::default()
+    }
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived")
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -134,6 +159,38 @@ impl Model {
     /// still work without it, by linear scan.
     pub fn finish(&mut self) {
         self.index_all();
+        self.derived = Derived::default();
+    }
+
+    /// Data derived from element `idx` of some kind (`kind` names the slot, e.g. `"firewall"`),
+    /// built by `build` on first use and shared afterwards. `None` before [`Model::finish`] (and
+    /// after `merge`): the caller then builds it for one use. Like the lookup index, derived data
+    /// reflects the model as it was at `finish`: call `finish` again after changing elements.
+    pub fn derived<T: Any + Send + Sync>(
+        &self,
+        kind: &'static str,
+        idx: usize,
+        build: impl FnOnce() -> T,
+    ) -> Option<Arc<T>> {
+        if !self.index.built {
+            return None;
+        }
+        let key = (kind, idx);
+        let found = self
+            .derived
+            .slots
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned());
+        if let Some(v) = found.and_then(|v| v.downcast::<T>().ok()) {
+            return Some(v);
+        }
+        // built outside the lock: `build` may itself use derived data
+        let v = Arc::new(build());
+        if let Ok(mut m) = self.derived.slots.lock() {
+            m.entry(key).or_insert_with(|| v.clone());
+        }
+        Some(v)
     }
 
     /// Merge another model into this one. Elements whose key or id already exists are replaced by
@@ -170,6 +227,7 @@ impl Model {
         );
         self.input_notes.extend(other.input_notes);
         self.index = Index::default();
+        self.derived = Derived::default();
     }
 
     /// The VNet a subnet belongs to.
