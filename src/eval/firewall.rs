@@ -852,16 +852,6 @@ enum M {
 }
 
 impl M {
-    fn and(self, other: impl FnOnce() -> M) -> M {
-        match self {
-            M::No => M::No,
-            M::Yes => other(),
-            M::Maybe(r) => match other() {
-                M::No => M::No,
-                _ => M::Maybe(r),
-            },
-        }
-    }
     fn or(self, other: M) -> M {
         match (self, other) {
             (M::Yes, _) | (_, M::Yes) => M::Yes,
@@ -1025,49 +1015,67 @@ fn lookup_ip_group<'a>(model: &'a Model, r: &Ref) -> Result<&'a IpGroup, String>
         .ok_or_else(|| format!("IP group {} is not in the input", r.display()))
 }
 
-fn source_match(ctx: &Ctx<'_>, addrs: &[AddressMatch], groups: &[Ref], scope: Scope) -> M {
-    let item = |a: &AddressMatch| -> M {
-        let range = match a {
-            AddressMatch::Any => return M::Yes,
-            AddressMatch::Prefix(n) => Range::of_net(n),
-            AddressMatch::Invalid(s) => match Range::parse_span(s) {
-                Some(r) => r,
-                None => return M::No,
-            },
-            AddressMatch::Unknown(why) => {
-                return M::Maybe(format!("the source addresses are not known: {why}"));
-            }
-            // service tags and ASGs are not valid firewall sources: they match nothing
-            AddressMatch::Tag(_) | AddressMatch::Asg(_) => return M::No,
-        };
-        match scope {
-            Scope::Unknown => M::Maybe("the node subnet's address prefixes are unknown".into()),
-            Scope::Part(p) if range.contains(&p) => M::Yes,
-            Scope::Part(p) if range.overlaps(&p) => {
-                M::Maybe("the source covers part of this address range".into())
-            }
-            Scope::Part(_) => M::No,
-        }
+/// One item of a rule's source, with IP groups resolved (see [`compile_source`]).
+enum SourceItem {
+    Any,
+    Range(Range),
+    /// Undecidable whatever the node subnet (unknown addresses, missing IP group).
+    Maybe(String),
+}
+
+/// A rule's source addresses and IP groups as a list of items, in order. Service tags, ASGs
+/// and unparseable items are not valid firewall sources: they match nothing and are left out.
+fn compile_source(model: &Model, addrs: &[AddressMatch], groups: &[Ref]) -> Vec<SourceItem> {
+    let mut out = vec![];
+    let push = |a: &AddressMatch, out: &mut Vec<SourceItem>| match a {
+        AddressMatch::Any => out.push(SourceItem::Any),
+        AddressMatch::Prefix(n) => out.push(SourceItem::Range(Range::of_net(n))),
+        AddressMatch::Invalid(s) => out.extend(Range::parse_span(s).map(SourceItem::Range)),
+        AddressMatch::Unknown(why) => out.push(SourceItem::Maybe(format!(
+            "the source addresses are not known: {why}"
+        ))),
+        AddressMatch::Tag(_) | AddressMatch::Asg(_) => {}
     };
-    let mut m = any_of(addrs.iter().map(item));
+    for a in addrs {
+        push(a, &mut out);
+    }
     for g in groups {
-        if m == M::Yes {
-            break;
-        }
-        let gm = match lookup_ip_group(ctx.model, g) {
-            Err(e) => M::Maybe(e),
+        match lookup_ip_group(model, g) {
+            Err(e) => out.push(SourceItem::Maybe(e)),
             Ok(grp) => match &grp.cidrs {
-                Known::Known(list) => any_of(list.iter().map(item)),
-                Known::Unknown(why) => M::Maybe(format!(
+                Known::Known(list) => list.iter().for_each(|a| push(a, &mut out)),
+                Known::Unknown(why) => out.push(SourceItem::Maybe(format!(
                     "the addresses of IP group {} are unknown ({why})",
                     grp.meta.address()
-                )),
-                Known::Absent => M::No,
+                ))),
+                Known::Absent => {}
             },
-        };
-        m = m.or(gm);
+        }
     }
-    m
+    out
+}
+
+/// Does a rule's source (compiled by [`compile_source`]) match the part `scope` of the node
+/// subnet? Any item that matches decides; otherwise the first undecidable item gives the
+/// reason.
+fn source_match(items: &[SourceItem], scope: Scope) -> M {
+    let mut maybe: Option<&str> = None;
+    for it in items {
+        let why = match (it, scope) {
+            (SourceItem::Any, _) => return M::Yes,
+            (SourceItem::Maybe(r), _) => r.as_str(),
+            (SourceItem::Range(_), Scope::Unknown) => {
+                "the node subnet's address prefixes are unknown"
+            }
+            (SourceItem::Range(r), Scope::Part(p)) if r.contains(&p) => return M::Yes,
+            (SourceItem::Range(r), Scope::Part(p)) if r.overlaps(&p) => {
+                "the source covers part of this address range"
+            }
+            (SourceItem::Range(_), Scope::Part(_)) => continue,
+        };
+        maybe.get_or_insert(why);
+    }
+    maybe.map_or(M::No, |r| M::Maybe(r.to_string()))
 }
 
 /// Is the flow's destination in service tag `tag` (a network-rule destination)?
@@ -1316,16 +1324,14 @@ fn app_rule_dest(ctx: &Ctx<'_>, r: &ApplicationRule) -> M {
     dest
 }
 
-/// The source part of a rule's match, for one part of the node subnet.
-fn rule_source_match(ctx: &Ctx<'_>, rule: &FirewallRule, scope: Scope) -> M {
+/// A rule's source, compiled.
+fn rule_source(model: &Model, rule: &FirewallRule) -> Vec<SourceItem> {
     match rule {
         FirewallRule::Application(r) => {
-            source_match(ctx, &r.source_addresses, &r.source_ip_groups, scope)
+            compile_source(model, &r.source_addresses, &r.source_ip_groups)
         }
-        FirewallRule::Network(r) => {
-            source_match(ctx, &r.source_addresses, &r.source_ip_groups, scope)
-        }
-        FirewallRule::Nat(_) => M::No,
+        FirewallRule::Network(r) => compile_source(model, &r.source_addresses, &r.source_ip_groups),
+        FirewallRule::Nat(_) => vec![],
     }
 }
 
@@ -1338,6 +1344,8 @@ struct Candidate {
     rule: usize,
     /// The destination part of the match.
     dest: M,
+    /// The rule's source (empty when `dest` is `No`: not needed).
+    source: Vec<SourceItem>,
     /// FQDNs that match only with DNS proxy on.
     side: Vec<FqdnMiss>,
 }
@@ -1362,10 +1370,16 @@ fn dest_matches(ctx: &Ctx<'_>, set: &RuleSet<'_>) -> DestMatches {
                 _ => M::No,
             };
             if dest != M::No || !side.is_empty() {
+                let source = if dest == M::No {
+                    vec![]
+                } else {
+                    rule_source(ctx.model, rule)
+                };
                 candidates.push(Candidate {
                     entry: ei,
                     rule: ri,
                     dest,
+                    source,
                     side,
                 });
             }
@@ -1398,7 +1412,6 @@ impl Hit<'_, '_> {
 /// collection's rules that can match the destination, in rule order; the others cannot match.
 /// Rules are tried in order until one matches definitely.
 fn collection_hit<'e, 'a>(
-    ctx: &Ctx<'_>,
     e: &'e Entry<'a>,
     candidates: &[Candidate],
     scope: Scope,
@@ -1413,9 +1426,14 @@ fn collection_hit<'e, 'a>(
         let Some(rule) = e.coll.rules.get(c.rule) else {
             continue;
         };
+        // `dest.and(source)`, cloning the destination's reason only when it is the result
         let m = match &c.dest {
             M::No => continue,
-            dest => dest.clone().and(|| rule_source_match(ctx, rule, scope)),
+            M::Yes => source_match(&c.source, scope),
+            M::Maybe(r) => match source_match(&c.source, scope) {
+                M::No => M::No,
+                _ => M::Maybe(r.clone()),
+            },
         };
         let why = match m {
             M::No => continue,
@@ -1460,7 +1478,6 @@ struct PartDecision {
 }
 
 fn decide_part(
-    ctx: &Ctx<'_>,
     set: &RuleSet<'_>,
     dest: &DestMatches,
     scope: Scope,
@@ -1469,7 +1486,7 @@ fn decide_part(
     let mut hits: Vec<Hit<'_, '_>> = vec![];
     for run in dest.candidates.chunk_by(|a, b| a.entry == b.entry) {
         if let Some(e) = set.entries.get(run[0].entry) {
-            hits.extend(collection_hit(ctx, e, run, scope, side));
+            hits.extend(collection_hit(e, run, scope, side));
         }
     }
     // A hit can decide if it can come before every definite hit.
@@ -1777,15 +1794,12 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
     let mut side = Side::default();
     let mut decided: Vec<(Option<Range>, PartDecision)> = vec![];
     if flow.source_prefixes.is_empty() {
-        decided.push((
-            None,
-            decide_part(&ctx, &set, &dest, Scope::Unknown, &mut side),
-        ));
+        decided.push((None, decide_part(&set, &dest, Scope::Unknown, &mut side)));
     } else {
         for part in partition(&prep.cuts, &flow.source_prefixes) {
             decided.push((
                 Some(part),
-                decide_part(&ctx, &set, &dest, Scope::Part(part), &mut side),
+                decide_part(&set, &dest, Scope::Part(part), &mut side),
             ));
         }
     }

@@ -109,18 +109,17 @@ macro_rules! lookups {
             $(
                 /// Resolve a reference to an element of this kind (`None`: not in the model).
                 pub fn $fn(&self, r: &Ref) -> Option<&$ty> {
-                    let k = match r {
-                        Ref::Key(k) => k.clone(),
-                        Ref::Id(id) => id.key(),
-                    };
                     if self.index.built {
-                        match self.index.by_key.get(&k) {
+                        let k = r.lookup_key();
+                        match self.index.by_key.get(&*k) {
                             Some((Kind::$kind, i)) => return self.$field.get(*i),
                             _ => {}
                         }
                         // keys may also be ids in lower case
-                        if let Some((Kind::$kind, i)) = self.index.by_key.get(&k.to_ascii_lowercase()) {
-                            return self.$field.get(*i);
+                        if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                            if let Some((Kind::$kind, i)) = self.index.by_key.get(&k.to_ascii_lowercase()) {
+                                return self.$field.get(*i);
+                            }
                         }
                         return None;
                     }
