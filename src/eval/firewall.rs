@@ -298,7 +298,13 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
     let mut out = Vec::new();
     for e in &set.entries {
         for rule in &e.coll.rules {
-            let rname = e.rule_path(rule_name(rule));
+            // `group/collection/rule`, built only for a rule that has an unknown name
+            let rname_cell = std::cell::OnceCell::new();
+            let rname = || {
+                rname_cell
+                    .get_or_init(|| e.rule_path(rule_name(rule)))
+                    .clone()
+            };
             match rule {
                 FirewallRule::Application(a) => {
                     for t in &a.fqdn_tags {
@@ -321,7 +327,7 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
                             value: t.clone(),
                             closest,
                             origin: a.origin.clone(),
-                            rule: rname.clone(),
+                            rule: rname(),
                         });
                     }
                     for p in &a.protocols {
@@ -331,7 +337,7 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
                                 value: text.clone(),
                                 closest: closest_name(text, KNOWN_APP_PROTOCOLS),
                                 origin: a.origin.clone(),
-                                rule: rname.clone(),
+                                rule: rname(),
                             });
                         }
                     }
@@ -354,7 +360,7 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
                                     value: t.clone(),
                                     closest: Some(format!("{c}{suffix}")),
                                     origin: n.origin.clone(),
-                                    rule: rname.clone(),
+                                    rule: rname(),
                                 });
                             }
                         }
@@ -369,7 +375,12 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
     out
 }
 
-fn push_net_protocols(out: &mut Vec<UnknownName>, ps: &[NetProtocol], origin: &Origin, rule: &str) {
+fn push_net_protocols(
+    out: &mut Vec<UnknownName>,
+    ps: &[NetProtocol],
+    origin: &Origin,
+    rule: &dyn Fn() -> String,
+) {
     for p in ps {
         if let NetProtocol::Other(text) = p {
             out.push(UnknownName {
@@ -377,7 +388,7 @@ fn push_net_protocols(out: &mut Vec<UnknownName>, ps: &[NetProtocol], origin: &O
                 value: text.clone(),
                 closest: closest_name(text, KNOWN_NET_PROTOCOLS),
                 origin: origin.clone(),
-                rule: rule.to_string(),
+                rule: rule(),
             });
         }
     }
@@ -627,10 +638,7 @@ struct RuleSet<'a> {
 /// The firewall's prepared rule set: shared through the model's derived data when `firewall`
 /// is an element of a finished model, else prepared for this use.
 fn prepared(model: &Model, firewall: &Firewall) -> Arc<Prepared> {
-    model
-        .firewalls
-        .iter()
-        .position(|f| std::ptr::eq(f, firewall))
+    crate::model::element_index(&model.firewalls, firewall)
         .and_then(|i| model.derived("firewall", i, || prepare(model, firewall)))
         .unwrap_or_else(|| Arc::new(prepare(model, firewall)))
 }
@@ -972,11 +980,15 @@ fn is_nonpublic_prefix(n: &IpNet) -> bool {
         "fe80::/10",
         "::1/128",
     ];
+    static RANGES: std::sync::LazyLock<Vec<Range>> = std::sync::LazyLock::new(|| {
+        BLOCKS
+            .iter()
+            .filter_map(|b| b.parse::<IpNet>().ok())
+            .map(|b| Range::of_net(&b))
+            .collect()
+    });
     let r = Range::of_net(n);
-    BLOCKS
-        .iter()
-        .filter_map(|b| b.parse::<IpNet>().ok())
-        .any(|b| Range::of_net(&b).contains(&r))
+    RANGES.iter().any(|b| b.contains(&r))
 }
 
 fn is_everything(n: &IpNet) -> bool {
@@ -1394,17 +1406,19 @@ fn dest_matches(ctx: &Ctx<'_>, set: &RuleSet<'_>) -> DestMatches {
 struct Hit<'e, 'a> {
     entry: &'e Entry<'a>,
     definite: bool,
-    rule_name: String,
-    rule_origin: Origin,
+    rule: &'a FirewallRule,
     maybe_reason: Option<String>,
 }
 
 impl Hit<'_, '_> {
     fn path(&self) -> String {
-        self.entry.rule_path(self.rule_name.clone())
+        self.entry.rule_path(rule_name(self.rule))
     }
     fn describe(&self) -> String {
-        self.entry.describe(&self.rule_name)
+        self.entry.describe(&rule_name(self.rule))
+    }
+    fn rule_origin(&self) -> Origin {
+        rule_origin(self.rule).clone()
     }
 }
 
@@ -1442,8 +1456,7 @@ fn collection_hit<'e, 'a>(
                     return Some(Hit {
                         entry: e,
                         definite: true,
-                        rule_name: rule_name(rule),
-                        rule_origin: rule_origin(rule).clone(),
+                        rule,
                         maybe_reason: None,
                     });
                 }
@@ -1455,8 +1468,7 @@ fn collection_hit<'e, 'a>(
             maybe = Some(Hit {
                 entry: e,
                 definite: false,
-                rule_name: rule_name(rule),
-                rule_origin: rule_origin(rule).clone(),
+                rule,
                 maybe_reason: Some(why),
             });
         }
@@ -1490,11 +1502,13 @@ fn decide_part(
         }
     }
     // A hit can decide if it can come before every definite hit.
+    let definite: Vec<&Hit<'_, '_>> = hits.iter().filter(|y| y.definite).collect();
     let winners: Vec<&Hit<'_, '_>> = hits
         .iter()
         .filter(|x| {
-            hits.iter()
-                .all(|y| std::ptr::eq(*x, y) || !y.definite || x.entry.can_precede(y.entry))
+            definite
+                .iter()
+                .all(|y| std::ptr::eq(*x, *y) || x.entry.can_precede(y.entry))
         })
         .collect();
     let default_possible = !hits.iter().any(|h| h.definite);
@@ -1533,14 +1547,10 @@ fn decide_part(
             return PartDecision {
                 verdict,
                 decider: h.path(),
-                hop: Hop::new(
-                    HopKind::FirewallRule,
-                    h.describe(),
-                    Some(h.rule_origin.clone()),
-                )
-                .with_verdict(verdict),
+                hop: Hop::new(HopKind::FirewallRule, h.describe(), Some(h.rule_origin()))
+                    .with_verdict(verdict),
                 reason,
-                rule_origin: Some(h.rule_origin.clone()),
+                rule_origin: Some(h.rule_origin()),
                 rule: Some(h.path()),
                 allow,
             };
@@ -1624,10 +1634,10 @@ fn decide_part(
             Hop::new(
                 HopKind::FirewallRule,
                 format!("{} (undecidable)", h.describe()),
-                Some(h.rule_origin.clone()),
+                Some(h.rule_origin()),
             )
             .with_verdict(Verdict::Unknown),
-            Some(h.rule_origin.clone()),
+            Some(h.rule_origin()),
             Some(h.path()),
             format!("undecidable {}", h.path()),
         ),

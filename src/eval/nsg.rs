@@ -318,8 +318,12 @@ pub struct NsgContext {
 
 impl NsgContext {
     pub fn for_subnet(model: &Model, subnet: &Subnet, location: Option<&str>) -> NsgContext {
+        // the tag depends on the subnet only: built once per subnet of a finished model
+        let vnet_tag = crate::model::element_index(&model.subnets, subnet)
+            .and_then(|i| model.derived("vnet_tag", i, || VnetTag::for_subnet(model, subnet)))
+            .map_or_else(|| VnetTag::for_subnet(model, subnet), |t| (*t).clone());
         NsgContext {
-            vnet_tag: VnetTag::for_subnet(model, subnet),
+            vnet_tag,
             location: location.map(str::to_string),
         }
     }

@@ -149,6 +149,18 @@ lookups! {
     dns_resolver_inbound_endpoint, dns_resolver_inbound_endpoints, DnsResolverInboundEndpoint, DnsResolverInboundEndpoint;
 }
 
+/// The position of `item` in `items` when it is one of the slice's elements (the same object,
+/// not an equal one); constant time.
+pub fn element_index<T>(items: &[T], item: &T) -> Option<usize> {
+    let size = std::mem::size_of::<T>();
+    if size == 0 {
+        return None;
+    }
+    let offset = (item as *const T as usize).wrapping_sub(items.as_ptr() as usize);
+    let i = offset / size;
+    (offset % size == 0 && items.get(i).is_some_and(|x| std::ptr::eq(x, item))).then_some(i)
+}
+
 impl Model {
     pub fn new() -> Self {
         Self::default()
