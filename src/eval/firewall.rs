@@ -161,9 +161,9 @@ pub fn fqdn_network_rules_without_dns_proxy(
         return vec![];
     }
     let prep = prepared(model, firewall);
-    let set = prep.view(model, firewall);
+    let entries = prep.view(model, firewall);
     let mut out = vec![];
-    for e in &set.entries {
+    for e in &entries {
         for rule in &e.coll.rules {
             if let FirewallRule::Network(n) = rule {
                 if n.destination_fqdns.is_empty() {
@@ -294,9 +294,9 @@ const KNOWN_NET_PROTOCOLS: &[&str] = &["TCP", "UDP", "ICMP", "Any"];
 pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
     let cat = FqdnTagCatalogue::builtin();
     let prep = prepared(model, firewall);
-    let set = prep.view(model, firewall);
+    let entries = prep.view(model, firewall);
     let mut out = Vec::new();
-    for e in &set.entries {
+    for e in &entries {
         for rule in &e.coll.rules {
             // `group/collection/rule`, built only for a rule that has an unknown name
             let rname_cell = std::cell::OnceCell::new();
@@ -626,15 +626,6 @@ struct Prepared {
     by_destination: Mutex<HashMap<String, Arc<DestMatches>>>,
 }
 
-/// The view of a [`Prepared`] rule set over the model's elements.
-struct RuleSet<'a> {
-    entries: Vec<Entry<'a>>,
-    chain: Vec<&'a FirewallPolicy>,
-    nat_collections: usize,
-    group_count: usize,
-    error: Option<&'a str>,
-}
-
 /// The firewall's prepared rule set: shared through the model's derived data when `firewall`
 /// is an element of a finished model, else prepared for this use.
 fn prepared(model: &Model, firewall: &Firewall) -> Arc<Prepared> {
@@ -655,28 +646,18 @@ fn collection<'a>(
 }
 
 impl Prepared {
-    fn view<'a>(&'a self, model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
-        RuleSet {
-            entries: self
-                .entries
-                .iter()
-                .filter_map(|info| {
-                    collection(model, firewall, info.coll).map(|coll| Entry { info, coll })
-                })
-                .collect(),
-            chain: self
-                .chain
-                .iter()
-                .filter_map(|&i| model.firewall_policies.get(i))
-                .collect(),
-            nat_collections: self.nat_collections,
-            group_count: self.group_count,
-            error: self.error.as_deref(),
-        }
+    /// The collections in processing order, over the model's elements.
+    fn view<'a>(&'a self, model: &'a Model, firewall: &'a Firewall) -> Vec<Entry<'a>> {
+        self.entries
+            .iter()
+            .filter_map(|info| {
+                collection(model, firewall, info.coll).map(|coll| Entry { info, coll })
+            })
+            .collect()
     }
 
     /// The rules that can match the destination of `ctx.flow`, computed once per destination.
-    fn dest_matches(&self, ctx: &Ctx<'_>, set: &RuleSet<'_>) -> Arc<DestMatches> {
+    fn dest_matches(&self, ctx: &Ctx<'_>, firewall: &Firewall) -> Arc<DestMatches> {
         let f = ctx.flow;
         let key = format!(
             "{:?}|{:?}|{:?}|{}|{:?}",
@@ -690,7 +671,7 @@ impl Prepared {
         if let Some(d) = found {
             return d;
         }
-        let d = Arc::new(dest_matches(ctx, set));
+        let d = Arc::new(dest_matches(ctx, self, firewall));
         if let Ok(mut m) = self.by_destination.lock() {
             m.entry(key).or_insert_with(|| d.clone());
         }
@@ -1368,15 +1349,18 @@ struct DestMatches {
     candidates: Vec<Candidate>,
 }
 
-fn dest_matches(ctx: &Ctx<'_>, set: &RuleSet<'_>) -> DestMatches {
+fn dest_matches(ctx: &Ctx<'_>, prep: &Prepared, firewall: &Firewall) -> DestMatches {
     let mut candidates = vec![];
-    for (ei, e) in set.entries.iter().enumerate() {
-        if e.coll.kind == RuleCollectionKind::Nat {
+    for (ei, info) in prep.entries.iter().enumerate() {
+        let Some(coll) = collection(ctx.model, firewall, info.coll) else {
+            continue;
+        };
+        if coll.kind == RuleCollectionKind::Nat {
             continue;
         }
-        for (ri, rule) in e.coll.rules.iter().enumerate() {
+        for (ri, rule) in coll.rules.iter().enumerate() {
             let mut side = vec![];
-            let dest = match (e.pass, rule) {
+            let dest = match (info.pass, rule) {
                 (Pass::Network, FirewallRule::Network(r)) => network_rule_dest(ctx, r, &mut side),
                 (Pass::Application, FirewallRule::Application(r)) => app_rule_dest(ctx, r),
                 _ => M::No,
@@ -1489,17 +1473,12 @@ struct PartDecision {
     allow: bool,
 }
 
-fn decide_part(
-    set: &RuleSet<'_>,
-    dest: &DestMatches,
-    scope: Scope,
-    side: &mut Side,
-) -> PartDecision {
+/// Decide one part of the node subnet. `runs`: the collections that have candidates for the
+/// flow's destination, in processing order, with their candidates.
+fn decide_part(runs: &[(Entry<'_>, &[Candidate])], scope: Scope, side: &mut Side) -> PartDecision {
     let mut hits: Vec<Hit<'_, '_>> = vec![];
-    for run in dest.candidates.chunk_by(|a, b| a.entry == b.entry) {
-        if let Some(e) = set.entries.get(run[0].entry) {
-            hits.extend(collection_hit(e, run, scope, side));
-        }
+    for (e, run) in runs {
+        hits.extend(collection_hit(e, run, scope, side));
     }
     // A hit can decide if it can come before every definite hit.
     let definite: Vec<&Hit<'_, '_>> = hits.iter().filter(|y| y.definite).collect();
@@ -1770,8 +1749,7 @@ fn append_note(reason: &mut String, msg: &str) {
 /// Decide a flow that the route table sends to `firewall`.
 pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDecision {
     let prep = prepared(model, firewall);
-    let set = prep.view(model, firewall);
-    if let Some(err) = &set.error {
+    if let Some(err) = &prep.error {
         return FirewallDecision::unknown(
             model,
             firewall,
@@ -1787,14 +1765,29 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         dns_proxy: prep.dns_proxy.clone(),
         tags: FqdnTagCatalogue::builtin(),
     };
-    let dest = prep.dest_matches(&ctx, &set);
+    let dest = prep.dest_matches(&ctx, firewall);
+    // the collections that may match the destination, with their candidate rules
+    let runs: Vec<(Entry<'_>, &[Candidate])> = dest
+        .candidates
+        .chunk_by(|a, b| a.entry == b.entry)
+        .filter_map(|run| {
+            let info = prep.entries.get(run[0].entry)?;
+            let coll = collection(model, firewall, info.coll)?;
+            Some((Entry { info, coll }, run))
+        })
+        .collect();
+    let chain: Vec<&FirewallPolicy> = prep
+        .chain
+        .iter()
+        .filter_map(|&i| model.firewall_policies.get(i))
+        .collect();
     let mut notes = vec![];
-    if set.nat_collections > 0 {
+    if prep.nat_collections > 0 {
         notes.push(FirewallNote {
             kind: FirewallNoteKind::DnatNotApplied,
             message: format!(
                 "{} DNAT rule collection(s) apply to inbound traffic only; not evaluated for this egress flow",
-                set.nat_collections
+                prep.nat_collections
             ),
             origin: None,
         });
@@ -1804,13 +1797,10 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
     let mut side = Side::default();
     let mut decided: Vec<(Option<Range>, PartDecision)> = vec![];
     if flow.source_prefixes.is_empty() {
-        decided.push((None, decide_part(&set, &dest, Scope::Unknown, &mut side)));
+        decided.push((None, decide_part(&runs, Scope::Unknown, &mut side)));
     } else {
         for part in partition(&prep.cuts, &flow.source_prefixes) {
-            decided.push((
-                Some(part),
-                decide_part(&set, &dest, Scope::Part(part), &mut side),
-            ));
+            decided.push((Some(part), decide_part(&runs, Scope::Part(part), &mut side)));
         }
     }
 
@@ -1901,7 +1891,7 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         }
     }
 
-    if firewall.policy.is_known() && set.group_count == 0 && verdict == Verdict::Blocked {
+    if firewall.policy.is_known() && prep.group_count == 0 && verdict == Verdict::Blocked {
         reason.push_str(" (the firewall policy has no rule collection groups in the input)");
     }
 
@@ -1913,10 +1903,10 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         }
         let msg = format!(
             "network rule {rname} lists {f}, but DNS proxy is not enabled on {}: FQDNs in network rules match nothing without it",
-            if set.chain.is_empty() {
+            if chain.is_empty() {
                 firewall.meta.address().to_string()
             } else {
-                set.chain
+                chain
                     .last()
                     .map(|p| p.meta.address().to_string())
                     .unwrap_or_default()
@@ -1934,10 +1924,10 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
 
     // Threat intelligence.
     let ti_deny = |m: &Known<String>| m.known().is_some_and(|s| s.eq_ignore_ascii_case("deny"));
-    let ti_origin = if set.chain.is_empty() {
+    let ti_origin = if chain.is_empty() {
         ti_deny(&firewall.threat_intel_mode).then(|| firewall.meta.origin.clone())
     } else {
-        set.chain
+        chain
             .iter()
             .find(|p| ti_deny(&p.threat_intel_mode))
             .map(|p| p.meta.origin.clone())
