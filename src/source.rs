@@ -82,11 +82,8 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(name: String, text: String) -> Self {
         let mut line_starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i + 1);
-            }
-        }
+        // match_indices searches with memchr: fast on 100 MB single-line plans
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
             name,
             text: Arc::new(text),

@@ -149,6 +149,56 @@ lookups! {
     dns_resolver_inbound_endpoint, dns_resolver_inbound_endpoints, DnsResolverInboundEndpoint, DnsResolverInboundEndpoint;
 }
 
+/// Add `items` to `list`; an item replaces the first element of `list` that is the same
+/// resource (same key, or same resource ID: [`Meta::same_resource`]), in order. Positions are
+/// found through hash maps (by key, by lower-cased ID), not by scanning `list` per item.
+fn merge_list<T>(list: &mut Vec<T>, items: Vec<T>, meta: impl Fn(&T) -> &Meta) {
+    use std::collections::BTreeSet;
+    type Positions = HashMap<String, BTreeSet<usize>>;
+    fn add(by_key: &mut Positions, by_id: &mut Positions, m: &Meta, i: usize) {
+        by_key.entry(m.key.clone()).or_default().insert(i);
+        if let Some(id) = &m.id {
+            by_id.entry(id.key()).or_default().insert(i);
+        }
+    }
+    fn remove(by_key: &mut Positions, by_id: &mut Positions, m: &Meta, i: usize) {
+        if let Some(s) = by_key.get_mut(&m.key) {
+            s.remove(&i);
+        }
+        if let Some(s) = m.id.as_ref().and_then(|id| by_id.get_mut(&id.key())) {
+            s.remove(&i);
+        }
+    }
+    let mut by_key = Positions::new();
+    let mut by_id = Positions::new();
+    for (i, e) in list.iter().enumerate() {
+        add(&mut by_key, &mut by_id, meta(e), i);
+    }
+    for e in items {
+        let m = meta(&e);
+        let same_key = by_key.get(&m.key).and_then(|s| s.first().copied());
+        let same_id =
+            m.id.as_ref()
+                .and_then(|id| by_id.get(&id.key()))
+                .and_then(|s| s.first().copied());
+        let pos = match (same_key, same_id) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match pos.filter(|&p| p < list.len()) {
+            Some(p) => {
+                remove(&mut by_key, &mut by_id, meta(&list[p]), p);
+                add(&mut by_key, &mut by_id, m, p);
+                list[p] = e;
+            }
+            None => {
+                add(&mut by_key, &mut by_id, m, list.len());
+                list.push(e);
+            }
+        }
+    }
+}
+
 /// The position of `item` in `items` when it is one of the slice's elements (the same object,
 /// not an equal one); constant time.
 pub fn element_index<T>(items: &[T], item: &T) -> Option<usize> {
@@ -209,13 +259,7 @@ impl Model {
     pub fn merge(&mut self, other: Model) {
         macro_rules! merge_field {
             ($($f:ident),*) => {$(
-                for e in other.$f {
-                    if let Some(pos) = self.$f.iter().position(|x| x.meta.same_resource(&e.meta)) {
-                        self.$f[pos] = e;
-                    } else {
-                        self.$f.push(e);
-                    }
-                }
+                merge_list(&mut self.$f, other.$f, |e| &e.meta);
             )*};
         }
         merge_field!(
@@ -270,5 +314,92 @@ impl Model {
                 .map(|r| vnet.meta.matches(r))
                 .unwrap_or(false)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Origin;
+
+    fn pip(key: &str, id: Option<&str>, ip: &str) -> PublicIp {
+        let mut meta = Meta::new(key, Origin::none());
+        meta.id = id.map(ResourceId::new);
+        PublicIp {
+            meta,
+            ip: Known::Known(ip.parse().unwrap()),
+            prefix: Known::Absent,
+        }
+    }
+
+    fn ips(m: &Model) -> Vec<(String, String)> {
+        m.public_ips
+            .iter()
+            .map(|p| (p.meta.key.clone(), p.ip.known().unwrap().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn merge_replaces_the_same_resource_by_key_or_id() {
+        let id =
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/publicIPAddresses/a";
+        let mut base = Model::new();
+        base.public_ips.push(pip("live-a", Some(id), "1.1.1.1"));
+        base.public_ips
+            .push(pip("azurerm_public_ip.b", None, "2.2.2.2"));
+        base.finish();
+        let mut plan = Model::new();
+        // same id in other case: replaces live-a in place
+        plan.public_ips.push(pip(
+            "azurerm_public_ip.a",
+            Some(&id.to_uppercase()),
+            "3.3.3.3",
+        ));
+        // same key: replaces b
+        plan.public_ips
+            .push(pip("azurerm_public_ip.b", None, "4.4.4.4"));
+        // new, then the same key again within the same input: the later one wins
+        plan.public_ips
+            .push(pip("azurerm_public_ip.c", None, "5.5.5.5"));
+        plan.public_ips
+            .push(pip("azurerm_public_ip.c", None, "6.6.6.6"));
+        base.merge(plan);
+        assert_eq!(
+            ips(&base),
+            vec![
+                ("azurerm_public_ip.a".into(), "3.3.3.3".into()),
+                ("azurerm_public_ip.b".into(), "4.4.4.4".into()),
+                ("azurerm_public_ip.c".into(), "6.6.6.6".into()),
+            ]
+        );
+        // a replaced element no longer answers to its old key
+        let mut more = Model::new();
+        more.public_ips.push(pip("live-a", None, "7.7.7.7"));
+        base.merge(more);
+        assert_eq!(ips(&base).len(), 4);
+        assert_eq!(ips(&base)[3], ("live-a".into(), "7.7.7.7".into()));
+        base.finish();
+        assert!(base.public_ip(&Ref::id(id)).is_some());
+    }
+
+    #[test]
+    fn derived_data_is_shared_until_finish() {
+        let mut m = Model::new();
+        assert!(m.derived("x", 0, || 1u32).is_none(), "not before finish");
+        m.finish();
+        let a = m.derived("x", 0, || 1u32).unwrap();
+        let b = m.derived("x", 0, || 2u32).unwrap();
+        assert_eq!((*a, *b), (1, 1));
+        assert!(m.clone().derived("x", 0, || 3u32).is_some_and(|v| *v == 3));
+        m.finish();
+        assert_eq!(*m.derived("x", 0, || 4u32).unwrap(), 4);
+    }
+
+    #[test]
+    fn element_index_is_by_identity() {
+        let v = vec![1u64, 2, 3];
+        let other = 2u64;
+        assert_eq!(element_index(&v, &v[2]), Some(2));
+        assert_eq!(element_index(&v, &other), None);
     }
 }
