@@ -54,23 +54,7 @@ pub fn load(
                 .collect(),
         );
     }
-    let loaded = load_kind(kind, &root, file);
-    drop_in_background(root, text.len());
-    Ok(loaded)
-}
-
-/// Free a parsed document. For a large plan that takes about as long as a quarter of loading
-/// it (millions of small allocations): it is done on another thread so that the check starts
-/// at once. Small documents are freed here.
-fn drop_in_background(root: Value, text_len: usize) {
-    const LARGE: usize = 8 << 20;
-    if text_len < LARGE {
-        return;
-    }
-    // if no thread can be started, the closure (and the document) is dropped here
-    let _ = std::thread::Builder::new()
-        .name("free-input".into())
-        .spawn(move || drop(root));
+    Ok(load_kind(kind, &root, file))
 }
 
 fn load_kind(kind: DocKind, root: &Value, file: FileId) -> (InputKind, Model) {
