@@ -7,6 +7,20 @@ use crate::eval::firewall as fw;
 use crate::model::{
     AddressMatch, AppProtocol, FirewallRule, Known, Model, NetProtocol, RuleCollection,
 };
+use std::sync::Arc;
+
+/// `build(model)` (one of the counterfactuals below), built once per finished model and shared
+/// by every cluster's analysis (a copy of a large estate, and its firewalls' prepared rule sets,
+/// are built once); built for this one use when the model is not finished.
+pub fn shared(
+    model: &Model,
+    kind: &'static str,
+    build: fn(&Model) -> Option<Model>,
+) -> Arc<Option<Model>> {
+    model
+        .derived(kind, 0, || build(model))
+        .unwrap_or_else(|| Arc::new(build(model)))
+}
 
 /// The model with every unknown FQDN tag, protocol and service tag in firewall rules replaced by
 /// its closest known name (when there is one). `None` when nothing would change.

@@ -408,8 +408,8 @@ fn key_of(c: &Cause) -> String {
 /// Lazily built counterfactual models (see [`super::counterfactual`]).
 #[derive(Default)]
 struct Counterfactuals {
-    names: Option<Option<crate::model::Model>>,
-    proxy: Option<Option<crate::model::Model>>,
+    names: Option<std::sync::Arc<Option<crate::model::Model>>>,
+    proxy: Option<std::sync::Arc<Option<crate::model::Model>>>,
 }
 
 /// Why a firewall denies a flow, when the denial has a more specific root cause than "no rule
@@ -444,10 +444,14 @@ fn firewall_root_cause(
             .map(|f| crate::eval::firewall::evaluate(m, f, &flow).verdict == Verdict::Reachable)
             .unwrap_or(false)
     };
-    let names = cf
-        .names
-        .get_or_insert_with(|| super::counterfactual::with_names_corrected(ctx.model));
-    if names.as_ref().is_some_and(allowed_in) {
+    let names = cf.names.get_or_insert_with(|| {
+        super::counterfactual::shared(
+            ctx.model,
+            "names_corrected",
+            super::counterfactual::with_names_corrected,
+        )
+    });
+    if Option::as_ref(names).is_some_and(allowed_in) {
         let wrong: Vec<_> = crate::eval::firewall::unknown_names(ctx.model, fwall)
             .into_iter()
             .filter(|n| n.closest.is_some())
@@ -466,10 +470,14 @@ fn firewall_root_cause(
             .join("; ");
         return Some(("FWL003", wrong.first().map(|n| n.origin.clone()), text));
     }
-    let proxy = cf
-        .proxy
-        .get_or_insert_with(|| super::counterfactual::with_dns_proxy(ctx.model));
-    if proxy.as_ref().is_some_and(allowed_in) {
+    let proxy = cf.proxy.get_or_insert_with(|| {
+        super::counterfactual::shared(
+            ctx.model,
+            "dns_proxy_on",
+            super::counterfactual::with_dns_proxy,
+        )
+    });
+    if Option::as_ref(proxy).is_some_and(allowed_in) {
         let note = d.notes.iter().find(|n| {
             n.kind == crate::eval::firewall::FirewallNoteKind::FqdnNetworkRuleWithoutDnsProxy
         });

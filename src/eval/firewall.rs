@@ -35,8 +35,9 @@ use crate::policy::fqdn_tags::{FqdnTagCatalogue, TagCover};
 use crate::source::Origin;
 use ipnet::IpNet;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
 
 /// What the firewall does with a flow.
 #[derive(Debug, Clone)]
@@ -159,9 +160,10 @@ pub fn fqdn_network_rules_without_dns_proxy(
     if dns_proxy_enabled(model, firewall) != Known::Known(false) {
         return vec![];
     }
-    let set = gather(model, firewall);
+    let prep = prepared(model, firewall);
+    let entries = prep.view(model, firewall);
     let mut out = vec![];
-    for e in &set.entries {
+    for e in &entries {
         for rule in &e.coll.rules {
             if let FirewallRule::Network(n) = rule {
                 if n.destination_fqdns.is_empty() {
@@ -291,11 +293,18 @@ const KNOWN_NET_PROTOCOLS: &[&str] = &["TCP", "UDP", "ICMP", "Any"];
 /// value matches nothing in Azure.
 pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
     let cat = FqdnTagCatalogue::builtin();
-    let set = gather(model, firewall);
+    let prep = prepared(model, firewall);
+    let entries = prep.view(model, firewall);
     let mut out = Vec::new();
-    for e in &set.entries {
+    for e in &entries {
         for rule in &e.coll.rules {
-            let rname = e.rule_path(rule_name(rule));
+            // `group/collection/rule`, built only for a rule that has an unknown name
+            let rname_cell = std::cell::OnceCell::new();
+            let rname = || {
+                rname_cell
+                    .get_or_init(|| e.rule_path(rule_name(rule)))
+                    .clone()
+            };
             match rule {
                 FirewallRule::Application(a) => {
                     for t in &a.fqdn_tags {
@@ -318,7 +327,7 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
                             value: t.clone(),
                             closest,
                             origin: a.origin.clone(),
-                            rule: rname.clone(),
+                            rule: rname(),
                         });
                     }
                     for p in &a.protocols {
@@ -328,7 +337,7 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
                                 value: text.clone(),
                                 closest: closest_name(text, KNOWN_APP_PROTOCOLS),
                                 origin: a.origin.clone(),
-                                rule: rname.clone(),
+                                rule: rname(),
                             });
                         }
                     }
@@ -351,7 +360,7 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
                                     value: t.clone(),
                                     closest: Some(format!("{c}{suffix}")),
                                     origin: n.origin.clone(),
-                                    rule: rname.clone(),
+                                    rule: rname(),
                                 });
                             }
                         }
@@ -366,7 +375,12 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
     out
 }
 
-fn push_net_protocols(out: &mut Vec<UnknownName>, ps: &[NetProtocol], origin: &Origin, rule: &str) {
+fn push_net_protocols(
+    out: &mut Vec<UnknownName>,
+    ps: &[NetProtocol],
+    origin: &Origin,
+    rule: &dyn Fn() -> String,
+) {
     for p in ps {
         if let NetProtocol::Other(text) = p {
             out.push(UnknownName {
@@ -374,7 +388,7 @@ fn push_net_protocols(out: &mut Vec<UnknownName>, ps: &[NetProtocol], origin: &O
                 value: text.clone(),
                 closest: closest_name(text, KNOWN_NET_PROTOCOLS),
                 origin: origin.clone(),
-                rule: rule.to_string(),
+                rule: rule(),
             });
         }
     }
@@ -478,8 +492,16 @@ enum Pass {
     Application,
 }
 
-/// One rule collection, with everything that decides its place in the processing order.
-struct Entry<'a> {
+/// Where a rule collection lives: the firewall's classic collections, or a rule collection
+/// group of the model (group index, collection index).
+#[derive(Debug, Clone, Copy)]
+enum CollRef {
+    Classic(usize),
+    Group(usize, usize),
+}
+
+/// One rule collection's place in the processing order (what [`Entry`] shows of it).
+struct EntryInfo {
     pass: Pass,
     /// Position of the owning policy in the inheritance chain (root = 0); classic = 0.
     depth: usize,
@@ -489,10 +511,23 @@ struct Entry<'a> {
     /// `group (priority N)` for display, `None` for classic rules.
     group_label: Option<String>,
     group_name: Option<String>,
-    coll: &'a RuleCollection,
+    coll: CollRef,
     coll_prio: Option<u32>,
     /// Set when the group's policy reference is unknown: the group may not belong here.
     membership: Option<String>,
+}
+
+/// One rule collection, with everything that decides its place in the processing order.
+struct Entry<'a> {
+    info: &'a EntryInfo,
+    coll: &'a RuleCollection,
+}
+
+impl std::ops::Deref for Entry<'_> {
+    type Target = EntryInfo;
+    fn deref(&self) -> &EntryInfo {
+        self.info
+    }
 }
 
 impl Entry<'_> {
@@ -535,9 +570,12 @@ impl Entry<'_> {
             None => coll,
         }
     }
+}
+
+impl EntryInfo {
     /// Can this collection come before `other` in processing order (unknown priorities taken
     /// at their most favourable for `self`)? Ties are ambiguous and count as "can".
-    fn can_precede(&self, other: &Entry<'_>) -> bool {
+    fn can_precede(&self, other: &EntryInfo) -> bool {
         if self.pass != other.pass {
             return self.pass < other.pass;
         }
@@ -567,31 +605,109 @@ impl Entry<'_> {
     }
 }
 
-struct RuleSet<'a> {
-    entries: Vec<Entry<'a>>,
-    chain: Vec<&'a FirewallPolicy>,
+/// A firewall's rule set, prepared once and reused for every flow: the collections in
+/// processing order, the policy chain, the cut points of the rules' sources, the DNS proxy
+/// setting, and (filled per destination) which rules can match a destination at all. Kept in
+/// the model's derived data for firewalls of a finished model (see [`Model::derived`]).
+struct Prepared {
+    entries: Vec<EntryInfo>,
+    /// Indices into `model.firewall_policies`, root first.
+    chain: Vec<usize>,
     nat_collections: usize,
     group_count: usize,
     /// Why the rule set cannot be determined.
     error: Option<String>,
+    /// Starts and ends (+1) of every source range the rules use, sorted, per family (IPv4,
+    /// IPv6): where the node subnet is split.
+    cuts: [Vec<u128>; 2],
+    dns_proxy: Known<bool>,
+    /// Per destination (everything of a flow but its source): the rules whose destination part
+    /// can match.
+    by_destination: Mutex<HashMap<String, Arc<DestMatches>>>,
 }
 
-fn gather<'a>(model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
-    let mut set = RuleSet {
+/// The firewall's prepared rule set: shared through the model's derived data when `firewall`
+/// is an element of a finished model, else prepared for this use.
+fn prepared(model: &Model, firewall: &Firewall) -> Arc<Prepared> {
+    crate::model::element_index(&model.firewalls, firewall)
+        .and_then(|i| model.derived("firewall", i, || prepare(model, firewall)))
+        .unwrap_or_else(|| Arc::new(prepare(model, firewall)))
+}
+
+fn collection<'a>(
+    model: &'a Model,
+    firewall: &'a Firewall,
+    r: CollRef,
+) -> Option<&'a RuleCollection> {
+    match r {
+        CollRef::Classic(c) => firewall.collections.get(c),
+        CollRef::Group(g, c) => model.rule_collection_groups.get(g)?.collections.get(c),
+    }
+}
+
+impl Prepared {
+    /// The collections in processing order, over the model's elements.
+    fn view<'a>(&'a self, model: &'a Model, firewall: &'a Firewall) -> Vec<Entry<'a>> {
+        self.entries
+            .iter()
+            .filter_map(|info| {
+                collection(model, firewall, info.coll).map(|coll| Entry { info, coll })
+            })
+            .collect()
+    }
+
+    /// The rules that can match the destination of `ctx.flow`, computed once per destination.
+    fn dest_matches(&self, ctx: &Ctx<'_>, firewall: &Firewall) -> Arc<DestMatches> {
+        let f = ctx.flow;
+        let key = format!(
+            "{:?}|{:?}|{:?}|{}|{:?}",
+            f.destination, f.destination_tags, f.protocol, f.port, f.app_protocol
+        );
+        let found = self
+            .by_destination
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned());
+        if let Some(d) = found {
+            return d;
+        }
+        let d = Arc::new(dest_matches(ctx, self, firewall));
+        if let Ok(mut m) = self.by_destination.lock() {
+            m.entry(key).or_insert_with(|| d.clone());
+        }
+        d
+    }
+}
+
+fn prepare(model: &Model, firewall: &Firewall) -> Prepared {
+    let mut p = Prepared {
         entries: vec![],
         chain: vec![],
         nat_collections: 0,
         group_count: 0,
         error: None,
+        cuts: [vec![], vec![]],
+        dns_proxy: dns_proxy_enabled(model, firewall),
+        by_destination: Mutex::new(HashMap::new()),
     };
     match &firewall.policy {
         Known::Absent => {
-            for c in &firewall.collections {
-                push_collection(&mut set, c, 0, 0, Some(0), None, None, None);
+            for (ci, c) in firewall.collections.iter().enumerate() {
+                push_collection(
+                    &mut p,
+                    c,
+                    CollRef::Classic(ci),
+                    0,
+                    0,
+                    Some(0),
+                    None,
+                    None,
+                    None,
+                );
             }
         }
         Known::Unknown(why) => {
-            set.error = Some(format!(
+            p.error = Some(format!(
                 "the firewall policy of {} is unknown ({why})",
                 firewall.meta.address()
             ));
@@ -600,7 +716,7 @@ fn gather<'a>(model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
             let chain = match policy_chain(model, r) {
                 Ok(c) => c,
                 Err(e) => {
-                    set.error = Some(e);
+                    p.error = Some(e);
                     // keep the child policy's own groups for name checks
                     model.firewall_policy(r).into_iter().collect()
                 }
@@ -626,16 +742,17 @@ fn gather<'a>(model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
                     ),
                     Known::Absent => continue,
                 };
-                set.group_count += 1;
+                p.group_count += 1;
                 let gname = g.meta.display_name();
                 let glabel = match &g.priority {
                     Known::Known(p) => format!("{gname} (priority {p})"),
                     _ => format!("{gname} (priority unknown)"),
                 };
-                for c in &g.collections {
+                for (ci, c) in g.collections.iter().enumerate() {
                     push_collection(
-                        &mut set,
+                        &mut p,
                         c,
+                        CollRef::Group(gi, ci),
                         depth,
                         gi + 1,
                         g.priority.known().copied(),
@@ -645,17 +762,27 @@ fn gather<'a>(model: &'a Model, firewall: &'a Firewall) -> RuleSet<'a> {
                     );
                 }
             }
-            set.chain = chain;
+            p.chain = chain
+                .iter()
+                .filter_map(|q| {
+                    model
+                        .firewall_policies
+                        .iter()
+                        .position(|x| std::ptr::eq(x, *q))
+                })
+                .collect();
         }
     }
-    set.entries.sort_by_key(|e| e.sort_key());
-    set
+    p.entries.sort_by_key(|e| e.sort_key());
+    p.cuts = source_cuts(model, firewall, &p.entries);
+    p
 }
 
 #[allow(clippy::too_many_arguments)]
-fn push_collection<'a>(
-    set: &mut RuleSet<'a>,
-    c: &'a RuleCollection,
+fn push_collection(
+    p: &mut Prepared,
+    c: &RuleCollection,
+    coll: CollRef,
     depth: usize,
     group_idx: usize,
     group_prio: Option<u32>,
@@ -667,18 +794,18 @@ fn push_collection<'a>(
         RuleCollectionKind::Network => Pass::Network,
         RuleCollectionKind::Application => Pass::Application,
         RuleCollectionKind::Nat => {
-            set.nat_collections += 1;
+            p.nat_collections += 1;
             Pass::Network // kept for name checks; never evaluated for egress
         }
     };
-    set.entries.push(Entry {
+    p.entries.push(EntryInfo {
         pass,
         depth,
         group_idx,
         group_prio,
         group_label,
         group_name,
-        coll: c,
+        coll,
         coll_prio: c.priority.known().copied(),
         membership,
     });
@@ -714,16 +841,6 @@ enum M {
 }
 
 impl M {
-    fn and(self, other: impl FnOnce() -> M) -> M {
-        match self {
-            M::No => M::No,
-            M::Yes => other(),
-            M::Maybe(r) => match other() {
-                M::No => M::No,
-                _ => M::Maybe(r),
-            },
-        }
-    }
     fn or(self, other: M) -> M {
         match (self, other) {
             (M::Yes, _) | (_, M::Yes) => M::Yes,
@@ -844,11 +961,15 @@ fn is_nonpublic_prefix(n: &IpNet) -> bool {
         "fe80::/10",
         "::1/128",
     ];
+    static RANGES: std::sync::LazyLock<Vec<Range>> = std::sync::LazyLock::new(|| {
+        BLOCKS
+            .iter()
+            .filter_map(|b| b.parse::<IpNet>().ok())
+            .map(|b| Range::of_net(&b))
+            .collect()
+    });
     let r = Range::of_net(n);
-    BLOCKS
-        .iter()
-        .filter_map(|b| b.parse::<IpNet>().ok())
-        .any(|b| Range::of_net(&b).contains(&r))
+    RANGES.iter().any(|b| b.contains(&r))
 }
 
 fn is_everything(n: &IpNet) -> bool {
@@ -872,10 +993,13 @@ enum Scope {
     Unknown,
 }
 
+/// A network rule FQDN that matches the flow's host but for DNS proxy: rule name, FQDN, rule.
+type FqdnMiss = (String, String, Origin);
+
 /// Everything a rule match found besides the verdict, for notes.
 #[derive(Default)]
 struct Side {
-    fqdn_without_proxy: Vec<(String, String, Origin)>,
+    fqdn_without_proxy: Vec<FqdnMiss>,
 }
 
 fn lookup_ip_group<'a>(model: &'a Model, r: &Ref) -> Result<&'a IpGroup, String> {
@@ -884,49 +1008,67 @@ fn lookup_ip_group<'a>(model: &'a Model, r: &Ref) -> Result<&'a IpGroup, String>
         .ok_or_else(|| format!("IP group {} is not in the input", r.display()))
 }
 
-fn source_match(ctx: &Ctx<'_>, addrs: &[AddressMatch], groups: &[Ref], scope: Scope) -> M {
-    let item = |a: &AddressMatch| -> M {
-        let range = match a {
-            AddressMatch::Any => return M::Yes,
-            AddressMatch::Prefix(n) => Range::of_net(n),
-            AddressMatch::Invalid(s) => match Range::parse_span(s) {
-                Some(r) => r,
-                None => return M::No,
-            },
-            AddressMatch::Unknown(why) => {
-                return M::Maybe(format!("the source addresses are not known: {why}"));
-            }
-            // service tags and ASGs are not valid firewall sources: they match nothing
-            AddressMatch::Tag(_) | AddressMatch::Asg(_) => return M::No,
-        };
-        match scope {
-            Scope::Unknown => M::Maybe("the node subnet's address prefixes are unknown".into()),
-            Scope::Part(p) if range.contains(&p) => M::Yes,
-            Scope::Part(p) if range.overlaps(&p) => {
-                M::Maybe("the source covers part of this address range".into())
-            }
-            Scope::Part(_) => M::No,
-        }
+/// One item of a rule's source, with IP groups resolved (see [`compile_source`]).
+enum SourceItem {
+    Any,
+    Range(Range),
+    /// Undecidable whatever the node subnet (unknown addresses, missing IP group).
+    Maybe(String),
+}
+
+/// A rule's source addresses and IP groups as a list of items, in order. Service tags, ASGs
+/// and unparseable items are not valid firewall sources: they match nothing and are left out.
+fn compile_source(model: &Model, addrs: &[AddressMatch], groups: &[Ref]) -> Vec<SourceItem> {
+    let mut out = vec![];
+    let push = |a: &AddressMatch, out: &mut Vec<SourceItem>| match a {
+        AddressMatch::Any => out.push(SourceItem::Any),
+        AddressMatch::Prefix(n) => out.push(SourceItem::Range(Range::of_net(n))),
+        AddressMatch::Invalid(s) => out.extend(Range::parse_span(s).map(SourceItem::Range)),
+        AddressMatch::Unknown(why) => out.push(SourceItem::Maybe(format!(
+            "the source addresses are not known: {why}"
+        ))),
+        AddressMatch::Tag(_) | AddressMatch::Asg(_) => {}
     };
-    let mut m = any_of(addrs.iter().map(item));
+    for a in addrs {
+        push(a, &mut out);
+    }
     for g in groups {
-        if m == M::Yes {
-            break;
-        }
-        let gm = match lookup_ip_group(ctx.model, g) {
-            Err(e) => M::Maybe(e),
+        match lookup_ip_group(model, g) {
+            Err(e) => out.push(SourceItem::Maybe(e)),
             Ok(grp) => match &grp.cidrs {
-                Known::Known(list) => any_of(list.iter().map(item)),
-                Known::Unknown(why) => M::Maybe(format!(
+                Known::Known(list) => list.iter().for_each(|a| push(a, &mut out)),
+                Known::Unknown(why) => out.push(SourceItem::Maybe(format!(
                     "the addresses of IP group {} are unknown ({why})",
                     grp.meta.address()
-                )),
-                Known::Absent => M::No,
+                ))),
+                Known::Absent => {}
             },
-        };
-        m = m.or(gm);
+        }
     }
-    m
+    out
+}
+
+/// Does a rule's source (compiled by [`compile_source`]) match the part `scope` of the node
+/// subnet? Any item that matches decides; otherwise the first undecidable item gives the
+/// reason.
+fn source_match(items: &[SourceItem], scope: Scope) -> M {
+    let mut maybe: Option<&str> = None;
+    for it in items {
+        let why = match (it, scope) {
+            (SourceItem::Any, _) => return M::Yes,
+            (SourceItem::Maybe(r), _) => r.as_str(),
+            (SourceItem::Range(_), Scope::Unknown) => {
+                "the node subnet's address prefixes are unknown"
+            }
+            (SourceItem::Range(r), Scope::Part(p)) if r.contains(&p) => return M::Yes,
+            (SourceItem::Range(r), Scope::Part(p)) if r.overlaps(&p) => {
+                "the source covers part of this address range"
+            }
+            (SourceItem::Range(_), Scope::Part(_)) => continue,
+        };
+        maybe.get_or_insert(why);
+    }
+    maybe.map_or(M::No, |r| M::Maybe(r.to_string()))
 }
 
 /// Is the flow's destination in service tag `tag` (a network-rule destination)?
@@ -1022,7 +1164,10 @@ fn dest_range_match(flow: &Flow, r: Range, net: Option<&IpNet>) -> M {
     }
 }
 
-fn network_rule_match(ctx: &Ctx<'_>, r: &NetworkRule, scope: Scope, side: &mut Side) -> M {
+/// The destination part of a network rule's match (protocol, port, destination addresses, IP
+/// groups and FQDNs): everything but the source. FQDNs that would match but for DNS proxy are
+/// pushed to `side`.
+fn network_rule_dest(ctx: &Ctx<'_>, r: &NetworkRule, side: &mut Vec<FqdnMiss>) -> M {
     let flow = ctx.flow;
     let proto = any_of(r.protocols.iter().map(|p| match (p, flow.protocol) {
         (NetProtocol::Any, _) => M::Yes,
@@ -1067,11 +1212,7 @@ fn network_rule_match(ctx: &Ctx<'_>, r: &NetworkRule, scope: Scope, side: &mut S
             Destination::Host(h) if fqdn::network_fqdn_matches(f, h) => match &ctx.dns_proxy {
                 Known::Known(true) => M::Yes,
                 Known::Known(false) | Known::Absent => {
-                    side.fqdn_without_proxy.push((
-                        rule_display(&r.name),
-                        f.clone(),
-                        r.origin.clone(),
-                    ));
+                    side.push((rule_display(&r.name), f.clone(), r.origin.clone()));
                     M::No
                 }
                 Known::Unknown(why) => M::Maybe(format!(
@@ -1085,7 +1226,7 @@ fn network_rule_match(ctx: &Ctx<'_>, r: &NetworkRule, scope: Scope, side: &mut S
         };
         dest = dest.or(fm);
     }
-    dest.and(|| source_match(ctx, &r.source_addresses, &r.source_ip_groups, scope))
+    dest
 }
 
 fn rule_display(n: &Known<String>) -> String {
@@ -1095,7 +1236,9 @@ fn rule_display(n: &Known<String>) -> String {
     }
 }
 
-fn app_rule_match(ctx: &Ctx<'_>, r: &ApplicationRule, scope: Scope) -> M {
+/// The destination part of an application rule's match (protocol, port, FQDNs, FQDN tags,
+/// URLs, addresses, web categories): everything but the source.
+fn app_rule_dest(ctx: &Ctx<'_>, r: &ApplicationRule) -> M {
     let flow = ctx.flow;
     let Some(ap) = flow.app_protocol else {
         return M::No;
@@ -1171,7 +1314,74 @@ fn app_rule_match(ctx: &Ctx<'_>, r: &ApplicationRule, scope: Scope) -> M {
             r.web_categories.join(", ")
         )));
     }
-    dest.and(|| source_match(ctx, &r.source_addresses, &r.source_ip_groups, scope))
+    dest
+}
+
+/// A rule's source, compiled.
+fn rule_source(model: &Model, rule: &FirewallRule) -> Vec<SourceItem> {
+    match rule {
+        FirewallRule::Application(r) => {
+            compile_source(model, &r.source_addresses, &r.source_ip_groups)
+        }
+        FirewallRule::Network(r) => compile_source(model, &r.source_addresses, &r.source_ip_groups),
+        FirewallRule::Nat(_) => vec![],
+    }
+}
+
+/// A rule whose destination part may match a destination (or that lists the destination's
+/// host as an FQDN while DNS proxy is off).
+struct Candidate {
+    /// Index in the rule set's entries.
+    entry: usize,
+    /// Index in the collection's rules.
+    rule: usize,
+    /// The destination part of the match.
+    dest: M,
+    /// The rule's source (empty when `dest` is `No`: not needed).
+    source: Vec<SourceItem>,
+    /// FQDNs that match only with DNS proxy on.
+    side: Vec<FqdnMiss>,
+}
+
+/// The candidates for one destination, in processing order (entry, then rule): every other
+/// rule cannot match it, whatever the source.
+struct DestMatches {
+    candidates: Vec<Candidate>,
+}
+
+fn dest_matches(ctx: &Ctx<'_>, prep: &Prepared, firewall: &Firewall) -> DestMatches {
+    let mut candidates = vec![];
+    for (ei, info) in prep.entries.iter().enumerate() {
+        let Some(coll) = collection(ctx.model, firewall, info.coll) else {
+            continue;
+        };
+        if coll.kind == RuleCollectionKind::Nat {
+            continue;
+        }
+        for (ri, rule) in coll.rules.iter().enumerate() {
+            let mut side = vec![];
+            let dest = match (info.pass, rule) {
+                (Pass::Network, FirewallRule::Network(r)) => network_rule_dest(ctx, r, &mut side),
+                (Pass::Application, FirewallRule::Application(r)) => app_rule_dest(ctx, r),
+                _ => M::No,
+            };
+            if dest != M::No || !side.is_empty() {
+                let source = if dest == M::No {
+                    vec![]
+                } else {
+                    rule_source(ctx.model, rule)
+                };
+                candidates.push(Candidate {
+                    entry: ei,
+                    rule: ri,
+                    dest,
+                    source,
+                    side,
+                });
+            }
+        }
+    }
+    DestMatches { candidates }
 }
 
 // ------------------------------------------------------------------ deciding one part
@@ -1180,23 +1390,28 @@ fn app_rule_match(ctx: &Ctx<'_>, r: &ApplicationRule, scope: Scope) -> M {
 struct Hit<'e, 'a> {
     entry: &'e Entry<'a>,
     definite: bool,
-    rule_name: String,
-    rule_origin: Origin,
+    rule: &'a FirewallRule,
     maybe_reason: Option<String>,
 }
 
 impl Hit<'_, '_> {
     fn path(&self) -> String {
-        self.entry.rule_path(self.rule_name.clone())
+        self.entry.rule_path(rule_name(self.rule))
     }
     fn describe(&self) -> String {
-        self.entry.describe(&self.rule_name)
+        self.entry.describe(&rule_name(self.rule))
+    }
+    fn rule_origin(&self) -> Origin {
+        rule_origin(self.rule).clone()
     }
 }
 
+/// Does collection `e` match (or may it match) the flow from `scope`? `candidates` are the
+/// collection's rules that can match the destination, in rule order; the others cannot match.
+/// Rules are tried in order until one matches definitely.
 fn collection_hit<'e, 'a>(
-    ctx: &Ctx<'_>,
     e: &'e Entry<'a>,
+    candidates: &[Candidate],
     scope: Scope,
     side: &mut Side,
 ) -> Option<Hit<'e, 'a>> {
@@ -1204,11 +1419,19 @@ fn collection_hit<'e, 'a>(
         return None;
     }
     let mut maybe: Option<Hit<'e, 'a>> = None;
-    for rule in &e.coll.rules {
-        let m = match (e.pass, rule) {
-            (Pass::Network, FirewallRule::Network(r)) => network_rule_match(ctx, r, scope, side),
-            (Pass::Application, FirewallRule::Application(r)) => app_rule_match(ctx, r, scope),
-            _ => M::No,
+    for c in candidates {
+        side.fqdn_without_proxy.extend(c.side.iter().cloned());
+        let Some(rule) = e.coll.rules.get(c.rule) else {
+            continue;
+        };
+        // `dest.and(source)`, cloning the destination's reason only when it is the result
+        let m = match &c.dest {
+            M::No => continue,
+            M::Yes => source_match(&c.source, scope),
+            M::Maybe(r) => match source_match(&c.source, scope) {
+                M::No => M::No,
+                _ => M::Maybe(r.clone()),
+            },
         };
         let why = match m {
             M::No => continue,
@@ -1217,8 +1440,7 @@ fn collection_hit<'e, 'a>(
                     return Some(Hit {
                         entry: e,
                         definite: true,
-                        rule_name: rule_name(rule),
-                        rule_origin: rule_origin(rule).clone(),
+                        rule,
                         maybe_reason: None,
                     });
                 }
@@ -1230,8 +1452,7 @@ fn collection_hit<'e, 'a>(
             maybe = Some(Hit {
                 entry: e,
                 definite: false,
-                rule_name: rule_name(rule),
-                rule_origin: rule_origin(rule).clone(),
+                rule,
                 maybe_reason: Some(why),
             });
         }
@@ -1252,18 +1473,21 @@ struct PartDecision {
     allow: bool,
 }
 
-fn decide_part(ctx: &Ctx<'_>, set: &RuleSet<'_>, scope: Scope, side: &mut Side) -> PartDecision {
-    let hits: Vec<Hit<'_, '_>> = set
-        .entries
-        .iter()
-        .filter_map(|e| collection_hit(ctx, e, scope, side))
-        .collect();
+/// Decide one part of the node subnet. `runs`: the collections that have candidates for the
+/// flow's destination, in processing order, with their candidates.
+fn decide_part(runs: &[(Entry<'_>, &[Candidate])], scope: Scope, side: &mut Side) -> PartDecision {
+    let mut hits: Vec<Hit<'_, '_>> = vec![];
+    for (e, run) in runs {
+        hits.extend(collection_hit(e, run, scope, side));
+    }
     // A hit can decide if it can come before every definite hit.
+    let definite: Vec<&Hit<'_, '_>> = hits.iter().filter(|y| y.definite).collect();
     let winners: Vec<&Hit<'_, '_>> = hits
         .iter()
         .filter(|x| {
-            hits.iter()
-                .all(|y| std::ptr::eq(*x, y) || !y.definite || x.entry.can_precede(y.entry))
+            definite
+                .iter()
+                .all(|y| std::ptr::eq(*x, *y) || x.entry.can_precede(y.entry))
         })
         .collect();
     let default_possible = !hits.iter().any(|h| h.definite);
@@ -1302,14 +1526,10 @@ fn decide_part(ctx: &Ctx<'_>, set: &RuleSet<'_>, scope: Scope, side: &mut Side) 
             return PartDecision {
                 verdict,
                 decider: h.path(),
-                hop: Hop::new(
-                    HopKind::FirewallRule,
-                    h.describe(),
-                    Some(h.rule_origin.clone()),
-                )
-                .with_verdict(verdict),
+                hop: Hop::new(HopKind::FirewallRule, h.describe(), Some(h.rule_origin()))
+                    .with_verdict(verdict),
                 reason,
-                rule_origin: Some(h.rule_origin.clone()),
+                rule_origin: Some(h.rule_origin()),
                 rule: Some(h.path()),
                 allow,
             };
@@ -1393,10 +1613,10 @@ fn decide_part(ctx: &Ctx<'_>, set: &RuleSet<'_>, scope: Scope, side: &mut Side) 
             Hop::new(
                 HopKind::FirewallRule,
                 format!("{} (undecidable)", h.describe()),
-                Some(h.rule_origin.clone()),
+                Some(h.rule_origin()),
             )
             .with_verdict(Verdict::Unknown),
-            Some(h.rule_origin.clone()),
+            Some(h.rule_origin()),
             Some(h.path()),
             format!("undecidable {}", h.path()),
         ),
@@ -1432,17 +1652,28 @@ fn action_code(a: FwAction) -> u8 {
 
 // ------------------------------------------------------------------ subnet partition
 
-/// Split the node subnet at every source boundary the rules use, so that each part is either
-/// entirely inside or entirely outside every rule source.
-fn partition(model: &Model, set: &RuleSet<'_>, prefixes: &[IpNet]) -> Vec<Range> {
-    let mut bounds: Vec<Range> = vec![];
-    let mut add = |a: &AddressMatch| match a {
-        AddressMatch::Prefix(n) => bounds.push(Range::of_net(n)),
-        AddressMatch::Invalid(s) => bounds.extend(Range::parse_span(s)),
-        _ => {}
+/// Every start and end (+1) of a source range the rules use (addresses and IP groups), sorted
+/// and deduplicated, IPv4 first then IPv6: where node subnets are split.
+fn source_cuts(model: &Model, firewall: &Firewall, entries: &[EntryInfo]) -> [Vec<u128>; 2] {
+    let mut cuts: [Vec<u128>; 2] = [vec![], vec![]];
+    let mut add = |a: &AddressMatch| {
+        let b = match a {
+            AddressMatch::Prefix(n) => Range::of_net(n),
+            AddressMatch::Invalid(s) => match Range::parse_span(s) {
+                Some(r) => r,
+                None => return,
+            },
+            _ => return,
+        };
+        let list = &mut cuts[usize::from(b.v6)];
+        list.push(b.lo);
+        list.extend(b.hi.checked_add(1));
     };
-    for e in &set.entries {
-        for rule in &e.coll.rules {
+    for info in entries {
+        let Some(coll) = collection(model, firewall, info.coll) else {
+            continue;
+        };
+        for rule in &coll.rules {
             let (addrs, groups) = match rule {
                 FirewallRule::Application(r) => (&r.source_addresses, &r.source_ip_groups),
                 FirewallRule::Network(r) => (&r.source_addresses, &r.source_ip_groups),
@@ -1456,21 +1687,26 @@ fn partition(model: &Model, set: &RuleSet<'_>, prefixes: &[IpNet]) -> Vec<Range>
             }
         }
     }
+    for list in &mut cuts {
+        list.sort_unstable();
+        list.dedup();
+    }
+    cuts
+}
+
+/// Split the node subnet at every source boundary the rules use (`cuts`, from
+/// [`source_cuts`]), so that each part is either entirely inside or entirely outside every rule
+/// source. A source range cuts a prefix where it starts or ends (+1) strictly inside it.
+fn partition(cuts: &[Vec<u128>; 2], prefixes: &[IpNet]) -> Vec<Range> {
     let mut parts = vec![];
     for p in prefixes {
         let whole = Range::of_net(p);
-        // cut points: starts of parts
-        let mut cuts: BTreeSet<u128> = BTreeSet::new();
-        cuts.insert(whole.lo);
-        for b in bounds.iter().filter(|b| b.overlaps(&whole)) {
-            if b.lo > whole.lo {
-                cuts.insert(b.lo);
-            }
-            if b.hi < whole.hi {
-                cuts.insert(b.hi + 1);
-            }
-        }
-        let starts: Vec<u128> = cuts.into_iter().collect();
+        let list = &cuts[usize::from(whole.v6)];
+        let from = list.partition_point(|&c| c <= whole.lo);
+        let to = list.partition_point(|&c| c <= whole.hi);
+        let starts: Vec<u128> = std::iter::once(whole.lo)
+            .chain(list[from..to].iter().copied())
+            .collect();
         for (i, lo) in starts.iter().enumerate() {
             let hi = starts.get(i + 1).map_or(whole.hi, |next| next - 1);
             parts.push(Range {
@@ -1512,8 +1748,8 @@ fn append_note(reason: &mut String, msg: &str) {
 
 /// Decide a flow that the route table sends to `firewall`.
 pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDecision {
-    let set = gather(model, firewall);
-    if let Some(err) = &set.error {
+    let prep = prepared(model, firewall);
+    if let Some(err) = &prep.error {
         return FirewallDecision::unknown(
             model,
             firewall,
@@ -1526,16 +1762,32 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
     let ctx = Ctx {
         model,
         flow,
-        dns_proxy: dns_proxy_enabled(model, firewall),
+        dns_proxy: prep.dns_proxy.clone(),
         tags: FqdnTagCatalogue::builtin(),
     };
+    let dest = prep.dest_matches(&ctx, firewall);
+    // the collections that may match the destination, with their candidate rules
+    let runs: Vec<(Entry<'_>, &[Candidate])> = dest
+        .candidates
+        .chunk_by(|a, b| a.entry == b.entry)
+        .filter_map(|run| {
+            let info = prep.entries.get(run[0].entry)?;
+            let coll = collection(model, firewall, info.coll)?;
+            Some((Entry { info, coll }, run))
+        })
+        .collect();
+    let chain: Vec<&FirewallPolicy> = prep
+        .chain
+        .iter()
+        .filter_map(|&i| model.firewall_policies.get(i))
+        .collect();
     let mut notes = vec![];
-    if set.nat_collections > 0 {
+    if prep.nat_collections > 0 {
         notes.push(FirewallNote {
             kind: FirewallNoteKind::DnatNotApplied,
             message: format!(
                 "{} DNAT rule collection(s) apply to inbound traffic only; not evaluated for this egress flow",
-                set.nat_collections
+                prep.nat_collections
             ),
             origin: None,
         });
@@ -1545,13 +1797,10 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
     let mut side = Side::default();
     let mut decided: Vec<(Option<Range>, PartDecision)> = vec![];
     if flow.source_prefixes.is_empty() {
-        decided.push((None, decide_part(&ctx, &set, Scope::Unknown, &mut side)));
+        decided.push((None, decide_part(&runs, Scope::Unknown, &mut side)));
     } else {
-        for part in partition(model, &set, &flow.source_prefixes) {
-            decided.push((
-                Some(part),
-                decide_part(&ctx, &set, Scope::Part(part), &mut side),
-            ));
+        for part in partition(&prep.cuts, &flow.source_prefixes) {
+            decided.push((Some(part), decide_part(&runs, Scope::Part(part), &mut side)));
         }
     }
 
@@ -1642,7 +1891,7 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         }
     }
 
-    if firewall.policy.is_known() && set.group_count == 0 && verdict == Verdict::Blocked {
+    if firewall.policy.is_known() && prep.group_count == 0 && verdict == Verdict::Blocked {
         reason.push_str(" (the firewall policy has no rule collection groups in the input)");
     }
 
@@ -1654,10 +1903,10 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         }
         let msg = format!(
             "network rule {rname} lists {f}, but DNS proxy is not enabled on {}: FQDNs in network rules match nothing without it",
-            if set.chain.is_empty() {
+            if chain.is_empty() {
                 firewall.meta.address().to_string()
             } else {
-                set.chain
+                chain
                     .last()
                     .map(|p| p.meta.address().to_string())
                     .unwrap_or_default()
@@ -1675,10 +1924,10 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
 
     // Threat intelligence.
     let ti_deny = |m: &Known<String>| m.known().is_some_and(|s| s.eq_ignore_ascii_case("deny"));
-    let ti_origin = if set.chain.is_empty() {
+    let ti_origin = if chain.is_empty() {
         ti_deny(&firewall.threat_intel_mode).then(|| firewall.meta.origin.clone())
     } else {
-        set.chain
+        chain
             .iter()
             .find(|p| ti_deny(&p.threat_intel_mode))
             .map(|p| p.meta.origin.clone())

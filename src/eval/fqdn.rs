@@ -25,11 +25,22 @@
 //! label. Rules written by users never contain them (Azure rejects `<`), so supporting them here
 //! costs nothing.
 
+use std::borrow::Cow;
+
 /// Lower-case, trimmed, without a trailing dot.
 pub fn normalize(name: &str) -> String {
+    norm(name).into_owned()
+}
+
+/// [`normalize`], borrowing when the name is already normalized (the common case).
+fn norm(name: &str) -> Cow<'_, str> {
     let t = name.trim();
     let t = t.strip_suffix('.').unwrap_or(t);
-    t.to_ascii_lowercase()
+    if t.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(t.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(t)
+    }
 }
 
 /// Is `name` a wildcard (`*` or `*.`/`*` prefix)?
@@ -39,7 +50,7 @@ pub fn is_wildcard(name: &str) -> bool {
 
 /// Is `pattern` a valid application-rule FQDN pattern (wildcard only as the first character)?
 pub fn is_valid_pattern(pattern: &str) -> bool {
-    let p = normalize(pattern);
+    let p = norm(pattern);
     if p.is_empty() {
         return false;
     }
@@ -57,24 +68,33 @@ fn label_eq(pattern: &str, host: &str) -> bool {
     is_placeholder(pattern) || pattern == host
 }
 
-/// Does the label sequence `pat` (reversed: TLD first) prefix-match `host` (reversed)?
-fn suffix_labels_match(pat: &[&str], host: &[&str]) -> bool {
-    pat.len() <= host.len() && pat.iter().zip(host).all(|(p, h)| label_eq(p, h))
+/// Number of dot-separated labels.
+fn label_count(name: &str) -> usize {
+    name.bytes().filter(|&b| b == b'.').count() + 1
+}
+
+/// Are the labels of `pat` the last labels of `host` (compared from the TLD on)?
+fn suffix_labels_match(pat: &str, host: &str) -> bool {
+    label_count(pat) <= label_count(host)
+        && pat
+            .rsplit('.')
+            .zip(host.rsplit('.'))
+            .all(|(p, h)| label_eq(p, h))
 }
 
 /// Does the application-rule pattern `pattern` match `host` (a name, or a wildcard requirement
 /// `*.suffix` that must be covered entirely)? Case-insensitive. An invalid pattern (a star that
 /// is not the first character) matches nothing, as Azure would reject it.
 pub fn pattern_matches(pattern: &str, host: &str) -> bool {
-    let p = normalize(pattern);
-    let h = normalize(host);
+    let p = norm(pattern);
+    let h = norm(host);
     if p.is_empty() || h.is_empty() || !is_valid_pattern(&p) {
         return false;
     }
     if p == "*" {
         return true;
     }
-    // The host as (wildcard?, labels reversed).
+    // The host as (wildcard?, the name without its wildcard label).
     let (host_wild, host_rest) = match h.strip_prefix("*.") {
         Some(rest) => (true, rest),
         None if h == "*" => return false, // only `*` covers "any name"
@@ -85,24 +105,22 @@ pub fn pattern_matches(pattern: &str, host: &str) -> bool {
                 .strip_prefix('*')
                 .is_some_and(|ps| !ps.starts_with('.') && h[1..].ends_with(ps));
         }
-        None => (false, h.as_str()),
+        None => (false, &*h),
     };
-    let host_labels: Vec<&str> = host_rest.split('.').rev().collect();
 
     if let Some(p_rest) = p.strip_prefix("*.") {
         // every name strictly below p_rest
-        let pat_labels: Vec<&str> = p_rest.split('.').rev().collect();
         if host_wild {
             // names below host_rest are all below p_rest iff host_rest is p_rest or below it
-            suffix_labels_match(&pat_labels, &host_labels)
+            suffix_labels_match(p_rest, host_rest)
         } else {
-            host_labels.len() > pat_labels.len() && suffix_labels_match(&pat_labels, &host_labels)
+            label_count(host_rest) > label_count(p_rest) && suffix_labels_match(p_rest, host_rest)
         }
     } else if let Some(p_suffix) = p.strip_prefix('*') {
         // plain string suffix
         if host_wild {
             // every `x.host_rest` ends with p_suffix iff `.host_rest` does
-            format!(".{host_rest}").ends_with(p_suffix)
+            host_rest.ends_with(p_suffix) || p_suffix.strip_prefix('.') == Some(host_rest)
         } else {
             host_rest.ends_with(p_suffix)
         }
@@ -110,16 +128,15 @@ pub fn pattern_matches(pattern: &str, host: &str) -> bool {
         if host_wild {
             return false;
         }
-        let pat_labels: Vec<&str> = p.split('.').rev().collect();
-        pat_labels.len() == host_labels.len() && suffix_labels_match(&pat_labels, &host_labels)
+        label_count(&p) == label_count(host_rest) && suffix_labels_match(&p, host_rest)
     }
 }
 
 /// Network-rule FQDN match: exact, case-insensitive; no wildcard support (a wildcard entry matches
 /// nothing), and a wildcard requirement host is never covered by a single name.
 pub fn network_fqdn_matches(fqdn: &str, host: &str) -> bool {
-    let f = normalize(fqdn);
-    let h = normalize(host);
+    let f = norm(fqdn);
+    let h = norm(host);
     !f.is_empty() && !f.contains('*') && !h.contains('*') && f == h
 }
 

@@ -318,8 +318,12 @@ pub struct NsgContext {
 
 impl NsgContext {
     pub fn for_subnet(model: &Model, subnet: &Subnet, location: Option<&str>) -> NsgContext {
+        // the tag depends on the subnet only: built once per subnet of a finished model
+        let vnet_tag = crate::model::element_index(&model.subnets, subnet)
+            .and_then(|i| model.derived("vnet_tag", i, || VnetTag::for_subnet(model, subnet)))
+            .map_or_else(|| VnetTag::for_subnet(model, subnet), |t| (*t).clone());
         NsgContext {
-            vnet_tag: VnetTag::for_subnet(model, subnet),
+            vnet_tag,
             location: location.map(str::to_string),
         }
     }
@@ -937,7 +941,7 @@ pub fn evaluate(nsg: &Nsg, direction: Direction, flow: &Flow, ctx: &NsgContext) 
     let platform = direction == Direction::Outbound
         && matches!(&flow.destination, Destination::Ip(ip) if servicetags::is_platform_ip(ip));
 
-    let mut placed: Vec<(u32, RuleInfo, &SecurityRule)> = Vec::new();
+    let mut placed: Vec<(u32, &SecurityRule)> = Vec::new();
     let mut unplaced: Vec<(RuleInfo, &SecurityRule)> = Vec::new();
     for r in custom {
         if let Known::Known(d) = r.direction
@@ -949,17 +953,18 @@ pub fn evaluate(nsg: &Nsg, direction: Direction, flow: &Flow, ctx: &NsgContext) 
             continue;
         }
         match r.priority {
-            Known::Known(p) => placed.push((p, info(nsg, r, false), r)),
+            Known::Known(p) => placed.push((p, r)),
             _ => unplaced.push((info(nsg, r, false), r)),
         }
     }
-    placed.sort_by_key(|(p, _, _)| *p);
+    placed.sort_by_key(|(p, _)| *p);
     let defaults = default_rules(direction, &nsg.meta.origin);
-    let mut order: Vec<(RuleInfo, &SecurityRule)> =
-        placed.into_iter().map(|(_, i, r)| (i, r)).collect();
+    // (rule, default rule?); the rule's RuleInfo is made only when a rule matches
+    let mut order: Vec<(&SecurityRule, bool)> =
+        placed.into_iter().map(|(_, r)| (r, false)).collect();
     if !platform {
         for d in &defaults {
-            order.push((info(nsg, d, true), d));
+            order.push((d, true));
         }
     }
 
@@ -983,8 +988,12 @@ pub fn evaluate(nsg: &Nsg, direction: Direction, flow: &Flow, ctx: &NsgContext) 
         }
     }
 
-    for (ri, r) in &order {
+    for &(r, default_rule) in &order {
         let m = match_rule(r, direction, ctx, flow, &remaining);
+        if matches!(m, RuleMatch::No) {
+            continue;
+        }
+        let ri = &info(nsg, r, default_rule);
         let access = r.access.known().copied();
         match (m, access) {
             (RuleMatch::No, _) => {}

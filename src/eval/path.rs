@@ -429,14 +429,7 @@ fn firewall_vnet(model: &Model, fw: &Firewall) -> Result<Ref, String> {
 }
 
 fn find_peering<'a>(model: &'a Model, local: &Ref, remote: &Ref) -> Option<&'a Peering> {
-    model.peerings.iter().find(|p| {
-        p.local_vnet
-            .known()
-            .is_some_and(|l| routing::refs_same_vnet(model, l, local))
-            && p.remote_vnet
-                .known()
-                .is_some_and(|r| routing::refs_same_vnet(model, r, remote))
-    })
+    routing::find_peering(model, local, remote, None)
 }
 
 /// Check that spoke <-> hub peering carries traffic to an appliance in the hub and its return.

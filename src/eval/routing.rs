@@ -67,20 +67,76 @@ pub fn ref_is_vnet(model: &Model, r: &Ref, vnet: &VirtualNetwork) -> bool {
             .is_some_and(|v| v.meta.same_resource(&vnet.meta))
 }
 
+/// The VNets (indices into `model.vnets`) that each peering's local and remote references
+/// resolve to, computed once per finished model: [`refs_same_vnet`] against many peerings
+/// without resolving their references again.
+fn peering_vnets(model: &Model) -> std::sync::Arc<Vec<[Option<usize>; 2]>> {
+    let build = || -> Vec<[Option<usize>; 2]> {
+        let index =
+            |r: &Known<Ref>| crate::model::element_index(&model.vnets, model.vnet(r.known()?)?);
+        model
+            .peerings
+            .iter()
+            .map(|p| [index(&p.local_vnet), index(&p.remote_vnet)])
+            .collect()
+    };
+    match model.derived("peering_vnets", 0, build) {
+        Some(t) if t.len() == model.peerings.len() => t,
+        _ => std::sync::Arc::new(build()),
+    }
+}
+
+/// [`refs_same_vnet`] with both sides already resolved (`a_vnet`: index of `a`'s VNet).
+fn resolved_same_vnet(
+    model: &Model,
+    a: &Ref,
+    a_vnet: Option<usize>,
+    b: &Ref,
+    b_vnet: Option<&VirtualNetwork>,
+) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a_vnet.and_then(|i| model.vnets.get(i)), b_vnet) {
+        (Some(x), Some(y)) => x.meta.same_resource(&y.meta),
+        (Some(x), None) => x.meta.matches(b),
+        (None, Some(y)) => y.meta.matches(a),
+        (None, None) => false,
+    }
+}
+
+/// The first peering (in input order) whose local VNet is `local` and remote VNet is
+/// `remote`, skipping `except`.
+pub fn find_peering<'a>(
+    model: &'a Model,
+    local: &Ref,
+    remote: &Ref,
+    except: Option<&Peering>,
+) -> Option<&'a Peering> {
+    let table = peering_vnets(model);
+    let (lv, rv) = (model.vnet(local), model.vnet(remote));
+    model
+        .peerings
+        .iter()
+        .zip(table.iter())
+        .find(|(p, [pl, pr])| {
+            !except.is_some_and(|e| p.meta.same_resource(&e.meta))
+                && p.local_vnet
+                    .known()
+                    .is_some_and(|x| resolved_same_vnet(model, x, *pl, local, lv))
+                && p.remote_vnet
+                    .known()
+                    .is_some_and(|x| resolved_same_vnet(model, x, *pr, remote, rv))
+        })
+        .map(|(p, _)| p)
+}
+
 /// The peering from `local`'s remote VNet back to its local VNet.
 pub fn reverse_peering<'a>(model: &'a Model, local: &Peering) -> Option<&'a Peering> {
     let (Some(lv), Some(rv)) = (local.local_vnet.known(), local.remote_vnet.known()) else {
         return None;
     };
-    model.peerings.iter().find(|p| {
-        !p.meta.same_resource(&local.meta)
-            && p.local_vnet
-                .known()
-                .is_some_and(|x| refs_same_vnet(model, x, rv))
-            && p.remote_vnet
-                .known()
-                .is_some_and(|x| refs_same_vnet(model, x, lv))
-    })
+    find_peering(model, rv, lv, Some(local))
 }
 
 fn side_status(p: &Peering) -> Option<LinkStatus> {
@@ -758,9 +814,15 @@ pub fn choose_route(
     flow: &Flow,
     location: Option<&str>,
 ) -> RouteDecision {
-    match effective_routes(model, subnet) {
-        Ok(er) => choose_from(&er, flow, location),
-        Err(e) => RouteDecision::undecided(e.reason, e.origin, e.route_table),
+    // the effective routes depend on the subnet only: built once per subnet of a finished model
+    let er = crate::model::element_index(&model.subnets, subnet)
+        .and_then(|i| model.derived("effective_routes", i, || effective_routes(model, subnet)))
+        .unwrap_or_else(|| std::sync::Arc::new(effective_routes(model, subnet)));
+    match &*er {
+        Ok(er) => choose_from(er, flow, location),
+        Err(e) => {
+            RouteDecision::undecided(e.reason.clone(), e.origin.clone(), e.route_table.clone())
+        }
     }
 }
 

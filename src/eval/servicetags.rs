@@ -35,26 +35,29 @@ pub fn is_public_ip(ip: &IpAddr) -> bool {
 }
 
 /// Blocks that contain no public address (see [`is_public_ip`]).
-fn non_public_blocks() -> Vec<IpNet> {
-    [
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "224.0.0.0/4",
-        "255.255.255.255/32",
-        "::/128",
-        "::1/128",
-        "fc00::/7",
-        "fe80::/10",
-        "ff00::/8",
-    ]
-    .iter()
-    .filter_map(|s| s.parse().ok())
-    .collect()
+fn non_public_blocks() -> &'static [IpNet] {
+    static BLOCKS: std::sync::LazyLock<Vec<IpNet>> = std::sync::LazyLock::new(|| {
+        [
+            "0.0.0.0/8",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "224.0.0.0/4",
+            "255.255.255.255/32",
+            "::/128",
+            "::1/128",
+            "fc00::/7",
+            "fe80::/10",
+            "ff00::/8",
+        ]
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+    });
+    &BLOCKS
 }
 
 /// True when every address of `net` is non-public (inside a private, shared, loopback,

@@ -81,6 +81,17 @@ impl Ref {
             Ref::Id(id) => id.to_string(),
         }
     }
+    /// The key the model's index is looked up by: the key as written, or the lower-cased ID
+    /// (borrowed when it has no upper-case letters).
+    pub(crate) fn lookup_key(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Ref::Key(k) => std::borrow::Cow::Borrowed(k.as_str()),
+            Ref::Id(id) if !id.as_str().bytes().any(|b| b.is_ascii_uppercase()) => {
+                std::borrow::Cow::Borrowed(id.as_str())
+            }
+            Ref::Id(id) => std::borrow::Cow::Owned(id.key()),
+        }
+    }
 }
 
 impl fmt::Display for Ref {
