@@ -311,10 +311,17 @@ pub fn render_table(report: &Report, style: &Style) -> String {
 /// Full human report: findings, the table, and a summary line.
 pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String {
     let mut out = String::new();
+    // every location shown (labels and the findings' paths) resolved in one pass over each
+    // file: a single-line plan of tens of MB is parsed once, not once per finding
     let origins: Vec<_> = report
         .findings
         .iter()
-        .flat_map(|f| f.labels.iter().map(|l| &l.origin))
+        .flat_map(|f| {
+            f.labels
+                .iter()
+                .map(|l| &l.origin)
+                .chain(f.path.iter().filter_map(|h| h.origin.as_ref()))
+        })
         .collect();
     sources.prepare_labels(origins);
     for f in &report.findings {
