@@ -25,7 +25,7 @@
 //! managed-disk status storage, Azure diagnostics) is not modelled: AKS endpoints are not in it.
 //!
 //! Cost: a policy may hold tens of thousands of rules and a check sends thousands of flows
-//! through it. The rule set is prepared once per firewall of a finished model ([`Prepared`],
+//! through it. The rule set is prepared once per firewall of a finished model (`Prepared`,
 //! kept in [`Model::derived`]): processing order, policy chain, the cut points of every rule
 //! source, the DNS proxy setting. For each destination (a flow without its source) the rules
 //! whose destination part can match are found once (usually a handful); a flow then tests only
