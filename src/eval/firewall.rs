@@ -23,6 +23,14 @@
 //!
 //! The firewall's built-in infrastructure rule collection (platform image repository storage,
 //! managed-disk status storage, Azure diagnostics) is not modelled: AKS endpoints are not in it.
+//!
+//! Cost: a policy may hold tens of thousands of rules and a check sends thousands of flows
+//! through it. The rule set is prepared once per firewall of a finished model (`Prepared`,
+//! kept in [`Model::derived`]): processing order, policy chain, the cut points of every rule
+//! source, the DNS proxy setting. For each destination (a flow without its source) the rules
+//! whose destination part can match are found once (usually a handful); a flow then tests only
+//! those rules' sources, per part of the node subnet. Rules skipped this way match nothing for
+//! the destination whatever the source, so the decisions are those of a full scan.
 
 use super::flow::AppProto;
 use super::fqdn;
@@ -3314,5 +3322,118 @@ mod tests {
         assert_eq!(Range::of_net(&all6).cidrs(), vec![all6]);
         assert!(Range::parse_span("10.0.0.9-10.0.0.1").is_none());
         assert!(Range::parse_span("10.0.0.1-::1").is_none());
+    }
+
+    /// A firewall of a finished model keeps its prepared rule set and per-destination matches
+    /// across flows; the decisions are the ones an unprepared evaluation makes, whatever the
+    /// order of the flows (destinations, ports, protocols and sources that differ must not share
+    /// a cached answer).
+    #[test]
+    fn prepared_rule_sets_decide_like_fresh_ones() {
+        let mut partial = app_rule("contoso", &["10.240.0.0/17"], &["*.contoso.com"], &[]);
+        partial.protocols.truncate(1); // Http 80 only
+        let mut grouped = app_rule("mcr", &[], &["mcr.microsoft.com"], &[]);
+        grouped.source_ip_groups = vec![Ref::key("azurerm_ip_group.nodes")];
+        let mut fqdn = net_rule(
+            "sql",
+            &[NetProtocol::Tcp],
+            &["*"],
+            &[],
+            &["x.contoso.com"],
+            &["443"],
+        );
+        fqdn.destination_ip_groups = vec![Ref::key("azurerm_ip_group.dst")];
+        let colls = vec![
+            net_coll(
+                "net",
+                100,
+                FwAction::Allow,
+                vec![
+                    FirewallRule::Network(fqdn),
+                    net("tunnel", NetProtocol::Udp, &["AzureCloud"], &["1194"]),
+                    net("db", NetProtocol::Tcp, &["10.1.0.0/16"], &["1433"]),
+                ],
+            ),
+            app_coll(
+                "deny-wu",
+                150,
+                FwAction::Deny,
+                vec![FirewallRule::Application(app_rule(
+                    "wu",
+                    &["10.241.0.0/24"],
+                    &[],
+                    &["WindowsUpdate"],
+                ))],
+            ),
+            app_coll(
+                "allow",
+                200,
+                FwAction::Allow,
+                vec![
+                    FirewallRule::Application(partial),
+                    FirewallRule::Application(grouped),
+                ],
+            ),
+        ];
+        let (mut m, fw) = policy_model(colls);
+        m.ip_groups.push(IpGroup {
+            meta: meta("azurerm_ip_group.nodes"),
+            cidrs: Known::Known(addrs(&["10.240.0.0/16"])),
+        });
+        m.ip_groups.push(IpGroup {
+            meta: meta("azurerm_ip_group.dst"),
+            cidrs: Known::Known(addrs(&["10.9.0.0/16"])),
+        });
+        m.finish();
+        let with_source = |mut f: Flow, src: &[&str]| {
+            f.source_prefixes = src.iter().map(|s| s.parse().unwrap()).collect();
+            f
+        };
+        let mut http = https("a.contoso.com");
+        http.port = 80;
+        http.app_protocol = Some(AppProto::Http);
+        let mut flows = vec![];
+        for src in [&[NODES][..], &["10.241.0.0/24"], &[]] {
+            for f in [
+                https("mcr.microsoft.com"),
+                https("x.contoso.com"),
+                https("a.contoso.com"),
+                http.clone(),
+                https("*.data.mcr.microsoft.com"),
+                tcp(Destination::Ip("10.1.2.3".parse().unwrap()), 1433, &[]),
+                tcp(Destination::Ip("10.1.2.3".parse().unwrap()), 1434, &[]),
+                tcp(Destination::Ip("10.9.0.9".parse().unwrap()), 443, &[]),
+                udp(Destination::Tag("AzureCloud.westeurope".into()), 1194),
+                tcp(Destination::Tag("AzureCloud.westeurope".into()), 1194, &[]),
+            ] {
+                flows.push(with_source(f, src));
+            }
+        }
+        let fresh: Vec<String> = flows
+            .iter()
+            .map(|f| format!("{:?}", evaluate(&m, &fw, f)))
+            .collect();
+        // the model's own firewall: prepared once, reused (twice over, in two orders)
+        let prepared = &m.firewalls[0];
+        for order in [false, true] {
+            for i in 0..flows.len() {
+                let i = if order { flows.len() - 1 - i } else { i };
+                assert_eq!(
+                    format!("{:?}", evaluate(&m, prepared, &flows[i])),
+                    fresh[i],
+                    "flow {}",
+                    flows[i].describe()
+                );
+            }
+        }
+        // the decisions are not all alike (the cache could not hide behind one answer)
+        assert!(fresh.iter().any(|d| d.contains("Reachable")), "{fresh:?}");
+        assert!(fresh.iter().any(|d| d.contains("Blocked")), "{fresh:?}");
+        assert!(fresh.iter().any(|d| d.contains("Unknown")), "{fresh:?}");
+        assert!(fresh.iter().any(|d| d.contains("DNS proxy")), "{fresh:?}");
+        assert!(
+            fresh.iter().any(|d| d.contains("PartialSourceCoverage")),
+            "{fresh:?}"
+        );
     }
 }
