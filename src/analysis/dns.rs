@@ -370,7 +370,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
             let dns003 = |extra: &str| {
                 Finding::new("DNS003", registry::severity("DNS003"), format!("DNS server {} ({}) of VNet {} is not Azure DNS, an Azure Firewall or a DNS Private Resolver: whether it resolves public names and the cluster's private zone cannot be verified{extra} (node pool \"{pname}\")", s.position + 1, s.display, vnet.meta.address()))
                     .primary(&origin, "custom DNS server")
-                    .help(format!("{}\n[[dns_server]]\nip = \"{}\"\nforwards_to_azure_dns = true\nvnet = \"<resource id or Terraform address of the VNet the server runs in>\"", registry::rule("DNS003").map(|r| r.fix.as_str()).unwrap_or_default(), s.probe_ip.map(|i| i.to_string()).unwrap_or_else(|| "<ip>".into())))
+                    .help(format!("{}\n[[dns_server]]\nip = \"{}\"\nforwards_to_azure_dns = true\nvnet = \"<resource id or Terraform address of the VNet the server runs in>\"", registry::fix("DNS003"), s.probe_ip.map(|i| i.to_string()).unwrap_or_else(|| "<ip>".into())))
                     .at_pool(caddr, &pname)
             };
             let Some((udp, tcp)) = reach(ctx, cluster, pool, subnet, s) else {
@@ -431,11 +431,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     }
                     let mut f = Finding::new("DNS001", sev, msg)
                         .primary(&origin, format!("DNS server {}", s.position + 1))
-                        .help(
-                            registry::rule("DNS001")
-                                .map(|r| r.fix.clone())
-                                .unwrap_or_default(),
-                        )
+                        .help(registry::fix("DNS001"))
                         .at_pool(caddr, &pname)
                         .failure(exit52())
                         .path(bad.verdict, bad.hops.clone());

@@ -518,9 +518,7 @@ fn classify(
                 verb: "reaching",
                 cause_origin: Some(pool.subnet_origin.clone()),
                 items: vec![],
-                help: registry::rule("EGR003")
-                    .map(|r| r.fix.clone())
-                    .unwrap_or_default(),
+                help: registry::fix("EGR003"),
                 per_endpoint: false,
             });
             g.items.push(item);
@@ -586,9 +584,7 @@ fn classify(
                 format!("route \"{route_name}\" of {route_table} (next hop None) drops traffic to")
             },
             "",
-            registry::rule("RTE001")
-                .map(|r| r.fix.clone())
-                .unwrap_or_default(),
+            registry::fix("RTE001"),
             false,
         ),
         Cause::GatewayNextHop {
@@ -605,9 +601,7 @@ fn classify(
                 ),
             },
             "",
-            registry::rule("RTE005")
-                .map(|r| r.fix.clone())
-                .unwrap_or_default(),
+            registry::fix("RTE005"),
             false,
         ),
         Cause::UnknownAppliance {
@@ -621,9 +615,7 @@ fn classify(
                 ctx.config.name
             ),
             "",
-            registry::rule("APL002")
-                .map(|r| r.fix.clone())
-                .unwrap_or_default(),
+            registry::fix("APL002"),
             false,
         ),
         Cause::UnknownAppliance {
@@ -638,9 +630,7 @@ fn classify(
             "its rules are unknown for",
             format!(
                 "{}\nExample attestation (aks-preflight.toml):\n[[appliance]]\nip = \"{next_hop}\"\nname = \"hub-nva\"\nallows = [\"*:443/tcp\", \"*:80/tcp\", \"*:123/udp\"]",
-                registry::rule("APL001")
-                    .map(|r| r.fix.as_str())
-                    .unwrap_or_default()
+                registry::fix("APL001")
             ),
             false,
         ),
@@ -661,9 +651,7 @@ fn classify(
                     verb: "",
                     cause_origin: origin.or_else(|| res.cause_origin.clone()),
                     items: vec![],
-                    help: registry::rule("FWL002")
-                        .map(|r| r.fix.clone())
-                        .unwrap_or_default(),
+                    help: registry::fix("FWL002"),
                     per_endpoint: false,
                 });
                 g.items.push(item);
@@ -730,9 +718,7 @@ fn classify(
                 None => format!("VNet peering on the path ({detail})"),
             },
             "blocks",
-            registry::rule("PER001")
-                .map(|r| r.fix.clone())
-                .unwrap_or_default(),
+            registry::fix("PER001"),
             false,
         ),
         Cause::NoInternetEgress { subnet, detail } if blocked => {
@@ -749,9 +735,7 @@ fn classify(
                 "EGR002",
                 format!("subnet {subnet} has no outbound method ({detail}):"),
                 "no egress for",
-                registry::rule("EGR002")
-                    .map(|r| r.fix.clone())
-                    .unwrap_or_default(),
+                registry::fix("EGR002"),
                 false,
             )
         }
@@ -759,18 +743,14 @@ fn classify(
             "EGR002",
             format!("the path is blocked ({})", res.reason),
             "for",
-            registry::rule("EGR002")
-                .map(|r| r.fix.clone())
-                .unwrap_or_default(),
+            registry::fix("EGR002"),
             false,
         ),
         _ => (
             "EGR001",
             format!("the path cannot be proven ({})", strip_flow(&res.reason)),
             "for",
-            registry::rule("EGR001")
-                .map(|r| r.fix.clone())
-                .unwrap_or_default(),
+            registry::fix("EGR001"),
             false,
         ),
     };

@@ -26,11 +26,7 @@ pub fn check(ctx: &Ctx<'_>, used: &[String], out: &mut Vec<Finding>) {
                 registry::severity("FWL004"),
                 format!("firewall {}: {}", firewall.meta.address(), note.message),
             )
-            .help(
-                registry::rule("FWL004")
-                    .map(|r| r.fix.clone())
-                    .unwrap_or_default(),
-            );
+            .help(registry::fix("FWL004"));
             if let Some(o) = &note.origin {
                 f = f.primary(o, "destination_fqdns in a network rule");
             }
@@ -59,7 +55,7 @@ fn names(ctx: &Ctx<'_>, firewall: &Firewall, out: &mut Vec<Finding>) {
             .primary(&n.origin, format!("unknown {kind}"))
             .help(match &n.closest {
                 Some(c) => format!("replace \"{}\" with \"{c}\"", n.value),
-                None => registry::rule("FWL003").map(|r| r.fix.clone()).unwrap_or_default(),
+                None => registry::fix("FWL003"),
             }),
         );
     }

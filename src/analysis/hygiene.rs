@@ -44,11 +44,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     names.join(", ")
                 ),
             )
-            .help(
-                registry::rule("NSG002")
-                    .map(|r| r.fix.clone())
-                    .unwrap_or_default(),
-            );
+            .help(registry::fix("NSG002"));
             for (i, (n, o)) in d.rules.iter().enumerate() {
                 f = if i == 0 {
                     f.primary(o, format!("priority {} ({n})", d.priority))
@@ -90,7 +86,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                         )
                         .primary(&r.origin, format!("duplicate of route \"{}\"", a.display_name()))
                         .secondary(&a.origin, "first route with this prefix")
-                        .help(registry::rule("RTE006").map(|r| r.fix.clone()).unwrap_or_default()),
+                        .help(registry::fix("RTE006")),
                     );
                 }
                 None => seen.push((key, i)),

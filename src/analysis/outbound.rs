@@ -12,12 +12,6 @@ fn exit50() -> Option<PredictedFailure> {
     })
 }
 
-fn fix(id: &str) -> String {
-    registry::rule(id)
-        .map(|r| r.fix.clone())
-        .unwrap_or_default()
-}
-
 /// Check the outbound type of `cluster` against its node subnets.
 pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
     let Known::Known(ot) = &cluster.outbound_type else {
@@ -40,7 +34,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     Finding::new("RTE002", registry::severity("RTE002"), format!("outbound type userDefinedRouting but node pool \"{pname}\" has no vnet_subnet_id: userDefinedRouting needs your own subnet with a route table"))
                         .primary(ot_origin, "outbound type set here")
                         .secondary(&pool.origin, "node pool without vnet_subnet_id")
-                        .help(fix("RTE002"))
+                        .help(registry::fix("RTE002"))
                         .at_pool(caddr, &pname)
                         .failure(exit50()),
                 ),
@@ -54,7 +48,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                             Finding::new("NAT001", registry::severity("NAT001"), format!("outbound type userAssignedNATGateway but subnet {sub_label} of node pool \"{pname}\" has no NAT gateway"))
                                 .primary(&s.meta.origin, "subnet without a NAT gateway association")
                                 .secondary(ot_origin, "outbound type set here")
-                                .help(fix("NAT001"))
+                                .help(registry::fix("NAT001"))
                                 .at_pool(caddr, &pname)
                                 .failure(exit50()),
                         );
@@ -67,7 +61,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                         Finding::new("NAT002", registry::severity("NAT002"), format!("outbound type {} is only supported with an AKS-managed VNet, but node pool \"{pname}\" sets a subnet ({sub_label})", ot.as_str()))
                             .primary(&pool.subnet_origin, "custom subnet set here")
                             .secondary(ot_origin, "outbound type set here")
-                            .help(fix("NAT002"))
+                            .help(registry::fix("NAT002"))
                             .at_pool(caddr, &pname),
                     );
                 }
@@ -86,7 +80,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                         Finding::new("NAT003", registry::severity("NAT003"), format!("NAT gateway {} on subnet {sub_label} (node pool \"{pname}\") has no public IP or public IP prefix", nat.meta.address()))
                             .primary(&nat.meta.origin, "NAT gateway without public addresses")
                             .secondary(s.meta.origin_of("nat_gateway"), "associated with the node subnet here")
-                            .help(fix("NAT003"))
+                            .help(registry::fix("NAT003"))
                             .at_pool(caddr, &pname)
                             .failure(exit50()),
                     );
@@ -111,7 +105,7 @@ fn check_udr_subnet(
             Finding::new("RTE002", registry::severity("RTE002"), format!("outbound type userDefinedRouting but subnet {sub} of node pool \"{pname}\" has no route table"))
                 .primary(&s.meta.origin, "subnet without a route table association")
                 .secondary(ot_origin, "outbound type set here")
-                .help(fix("RTE002"))
+                .help(registry::fix("RTE002"))
                 .at_pool(caddr, pname)
                 .failure(exit50()),
         ),
@@ -137,7 +131,7 @@ fn check_udr_subnet(
                             .primary(&rt.meta.origin, "route table without a default route")
                             .secondary(s.meta.origin_of("route_table"), "associated with the node subnet here")
                             .secondary(ot_origin, "outbound type set here")
-                            .help(format!("{}\nroute {{\n  name                   = \"default-to-firewall\"\n  address_prefix         = \"0.0.0.0/0\"\n  next_hop_type          = \"VirtualAppliance\"\n  next_hop_in_ip_address = azurerm_firewall.<name>.ip_configuration[0].private_ip_address\n}}", fix("RTE003")))
+                            .help(format!("{}\nroute {{\n  name                   = \"default-to-firewall\"\n  address_prefix         = \"0.0.0.0/0\"\n  next_hop_type          = \"VirtualAppliance\"\n  next_hop_in_ip_address = azurerm_firewall.<name>.ip_configuration[0].private_ip_address\n}}", registry::fix("RTE003")))
                             .at_pool(caddr, pname)
                             .failure(exit50()),
                     );
@@ -148,7 +142,7 @@ fn check_udr_subnet(
                             Finding::new("RTE004", registry::severity("RTE004"), format!("outbound type userDefinedRouting but the default route \"{}\" of {} (subnet {sub}, node pool \"{pname}\") has next hop Internet", route.display_name(), rt.meta.address()))
                                 .primary(&route.origin, "next hop Internet")
                                 .secondary(ot_origin, "outbound type set here")
-                                .help(fix("RTE004"))
+                                .help(registry::fix("RTE004"))
                                 .at_pool(caddr, pname)
                                 .failure(Some(PredictedFailure {
                                     error: "RouteTableInvalidNextHop".into(),

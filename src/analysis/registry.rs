@@ -54,6 +54,11 @@ pub fn rule(id_or_name: &str) -> Option<&'static RuleMeta> {
         .find(|r| r.id.eq_ignore_ascii_case(id_or_name) || r.name.eq_ignore_ascii_case(id_or_name))
 }
 
+/// A rule's fix text (empty for an unregistered ID, which the tests forbid).
+pub fn fix(id: &str) -> String {
+    rule(id).map(|r| r.fix.clone()).unwrap_or_default()
+}
+
 /// Default severity of a rule (warning for an unregistered ID, which the tests forbid).
 pub fn severity(id: &str) -> Severity {
     rule(id)
