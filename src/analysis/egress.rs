@@ -80,18 +80,6 @@ pub fn cluster_requirements(ctx: &Ctx<'_>, cluster: &Cluster) -> Vec<Requirement
     requirements(ctx.catalogue, ctx.config, &facts)
 }
 
-/// A reason without its restatement of the flow ("x:443/tcp from subnet s is unknown: ...").
-fn strip_flow(reason: &str) -> &str {
-    for marker in [" is unknown: ", " is blocked: ", " cannot be decided: "] {
-        if let Some(i) = reason.find(marker) {
-            if reason[..i].contains(" from subnet ") {
-                return &reason[i + marker.len()..];
-            }
-        }
-    }
-    reason
-}
-
 /// GPU and Windows endpoints are needed by the GPU / Windows pools only.
 pub fn applies_to_pool(req: &Requirement, pool: &NodePool) -> bool {
     let conds = std::iter::once(req.condition.as_str())
@@ -748,7 +736,10 @@ fn classify(
         ),
         _ => (
             "EGR001",
-            format!("the path cannot be proven ({})", strip_flow(&res.reason)),
+            format!(
+                "the path cannot be proven ({})",
+                crate::eval::path::reason_without_flow(&res.reason)
+            ),
             "for",
             registry::fix("EGR001"),
             false,

@@ -1073,6 +1073,24 @@ fn through_firewall(
 }
 
 /// Evaluate the flow from the node pool's subnet: NSG (outbound), route, next hop.
+/// A path reason without its restatement of the flow ("x:443/tcp from subnet s is blocked:
+/// ..."), for places that already show the flow (report tables, grouped findings).
+pub fn reason_without_flow(reason: &str) -> &str {
+    for marker in [
+        " is reachable: ",
+        " is blocked: ",
+        " is unknown: ",
+        " cannot be decided: ",
+    ] {
+        if let Some(i) = reason.find(marker) {
+            if reason[..i].contains(" from subnet ") {
+                return &reason[i + marker.len()..];
+            }
+        }
+    }
+    reason
+}
+
 pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> PathResult {
     let subnet = ctx.subnet;
     let saddr = subnet.meta.address().to_string();

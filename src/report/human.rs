@@ -254,19 +254,6 @@ pub fn render_path(hops: &[Hop], sources: &mut SourceMap, indent: &str) -> Strin
     out
 }
 
-/// The table's reason: the path evaluator's sentence without its restatement of the flow
-/// ("x:443/tcp from subnet s is reachable: ...").
-fn short_reason(reason: &str) -> &str {
-    for marker in [" is reachable: ", " is blocked: ", " is unknown: "] {
-        if let Some(i) = reason.find(marker) {
-            if reason[..i].contains(" from subnet ") {
-                return &reason[i + marker.len()..];
-            }
-        }
-    }
-    reason
-}
-
 /// The per-node-pool egress table.
 pub fn render_table(report: &Report, style: &Style) -> String {
     let mut out = String::new();
@@ -300,7 +287,7 @@ pub fn render_table(report: &Report, style: &Style) -> String {
                     out,
                     "    {} {ep:<width$} {req:<8}  {}",
                     verdict_text(style, e.verdict),
-                    short_reason(&e.reason)
+                    crate::eval::path::reason_without_flow(&e.reason)
                 );
             }
         }
