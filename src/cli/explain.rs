@@ -83,6 +83,20 @@ struct JsonTrace {
     path: Vec<crate::eval::Hop>,
 }
 
+/// `--cluster` (address or name) selects this cluster, or is not given.
+fn cluster_selected(a: &ExplainArgs, c: &crate::model::Cluster) -> bool {
+    a.cluster
+        .as_ref()
+        .is_none_or(|sel| c.meta.address() == sel || c.meta.name.known() == Some(sel))
+}
+
+/// `--pool` (name) selects this node pool, or is not given.
+fn pool_selected(a: &ExplainArgs, p: &crate::model::NodePool) -> bool {
+    a.pool
+        .as_deref()
+        .is_none_or(|sel| p.name.known().map(|n| n.as_str()) == Some(sel))
+}
+
 pub fn run(a: ExplainArgs) -> i32 {
     let mut l = match load(&a.input) {
         Ok(l) => l,
@@ -106,10 +120,8 @@ pub fn run(a: ExplainArgs) -> i32 {
     };
     let mut traces = vec![];
     for c in &l.model.clusters {
-        if let Some(sel) = &a.cluster {
-            if c.meta.address() != sel && c.meta.name.known() != Some(sel) {
-                continue;
-            }
+        if !cluster_selected(&a, c) {
+            continue;
         }
         let reqs = egress::cluster_requirements(&ctx, c);
         let req = reqs
@@ -118,10 +130,7 @@ pub fn run(a: ExplainArgs) -> i32 {
             .cloned()
             .unwrap_or_else(|| adhoc(&host, port, proto));
         for p in &c.node_pools {
-            if a.pool
-                .as_deref()
-                .is_some_and(|sel| p.name.known().map(|n| n.as_str()) != Some(sel))
-            {
+            if !pool_selected(&a, p) {
                 continue;
             }
             let res = egress::evaluate_pool(&ctx, c, p, &req);
@@ -233,16 +242,11 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
     let mut traces = vec![];
     let mut failed = false;
     for c in &l.model.clusters {
-        if let Some(sel) = &a.cluster {
-            if c.meta.address() != sel && c.meta.name.known() != Some(sel) {
-                continue;
-            }
+        if !cluster_selected(a, c) {
+            continue;
         }
         for p in &c.node_pools {
-            if a.pool
-                .as_deref()
-                .is_some_and(|sel| p.name.known().map(|n| n.as_str()) != Some(sel))
-            {
+            if !pool_selected(a, p) {
                 continue;
             }
             let why = match &p.subnet {

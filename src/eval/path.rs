@@ -1072,7 +1072,6 @@ fn through_firewall(
     }
 }
 
-/// Evaluate the flow from the node pool's subnet: NSG (outbound), route, next hop.
 /// A path reason without its restatement of the flow ("x:443/tcp from subnet s is blocked:
 /// ..."), for places that already show the flow (report tables, grouped findings).
 pub fn reason_without_flow(reason: &str) -> &str {
@@ -1091,6 +1090,7 @@ pub fn reason_without_flow(reason: &str) -> &str {
     reason
 }
 
+/// Evaluate the flow from the node pool's subnet: NSG (outbound), route, next hop.
 pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> PathResult {
     let subnet = ctx.subnet;
     let saddr = subnet.meta.address().to_string();
