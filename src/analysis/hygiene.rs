@@ -12,20 +12,15 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let model = ctx.model;
     let mut nsgs = vec![];
     let mut tables = vec![];
-    for c in &model.clusters {
-        for p in &c.node_pools {
-            let Some(s) = p.subnet.known().and_then(|r| model.subnet(r)) else {
-                continue;
-            };
-            if let Some(n) = s.nsg.known().and_then(|r| model.nsg(r)) {
-                if !nsgs.contains(&n.meta.key) {
-                    nsgs.push(n.meta.key.clone());
-                }
+    for s in super::node_subnets(model) {
+        if let Some(n) = s.nsg.known().and_then(|r| model.nsg(r)) {
+            if !nsgs.contains(&n.meta.key) {
+                nsgs.push(n.meta.key.clone());
             }
-            if let Some(t) = s.route_table.known().and_then(|r| model.route_table(r)) {
-                if !tables.contains(&t.meta.key) {
-                    tables.push(t.meta.key.clone());
-                }
+        }
+        if let Some(t) = s.route_table.known().and_then(|r| model.route_table(r)) {
+            if !tables.contains(&t.meta.key) {
+                tables.push(t.meta.key.clone());
             }
         }
     }

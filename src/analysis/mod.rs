@@ -68,7 +68,7 @@ pub fn check(
         authorized::check(&ctx, cluster, &mut report.findings);
     }
     hygiene::check(&ctx, &mut report.findings);
-    firewall::check(&ctx, &firewalls_in_use(model, &ctx), &mut report.findings);
+    firewall::check(&ctx, &firewalls_in_use(model), &mut report.findings);
     suppress_consequences(&mut report.findings);
     report.sort();
     report
@@ -76,7 +76,7 @@ pub fn check(
 
 /// Keys of the firewalls some node pool depends on: a next hop of a node subnet's route table,
 /// or a DNS server of a node VNet.
-pub fn firewalls_in_use(model: &Model, ctx: &Ctx<'_>) -> Vec<String> {
+pub fn firewalls_in_use(model: &Model) -> Vec<String> {
     use crate::model::{IpSymbol, Known};
     let mut used = vec![];
     let mut add = |fw: Option<&crate::model::Firewall>| {
@@ -96,27 +96,31 @@ pub fn firewalls_in_use(model: &Model, ctx: &Ctx<'_>) -> Vec<String> {
             _ => None,
         }
     };
-    for c in &model.clusters {
-        for p in &c.node_pools {
-            let Some(s) = p.subnet.known().and_then(|r| model.subnet(r)) else {
-                continue;
-            };
-            if let Some(rt) = s.route_table.known().and_then(|r| model.route_table(r)) {
-                for route in rt.routes.known().into_iter().flatten() {
-                    if let Some(v) = &route.next_hop_ip {
-                        add(by_value(v));
-                    }
-                }
-            }
-            if let Some(v) = model.subnet_vnet(s) {
-                for d in v.dns_servers.known().into_iter().flatten() {
-                    add(by_value(d));
+    for s in node_subnets(model) {
+        if let Some(rt) = s.route_table.known().and_then(|r| model.route_table(r)) {
+            for route in rt.routes.known().into_iter().flatten() {
+                if let Some(v) = &route.next_hop_ip {
+                    add(by_value(v));
                 }
             }
         }
+        if let Some(v) = model.subnet_vnet(s) {
+            for d in v.dns_servers.known().into_iter().flatten() {
+                add(by_value(d));
+            }
+        }
     }
-    let _ = ctx;
     used
+}
+
+/// The resolved subnets of every node pool of every cluster (a subnet shared by pools comes
+/// once per pool).
+pub fn node_subnets(model: &Model) -> impl Iterator<Item = &crate::model::Subnet> {
+    model
+        .clusters
+        .iter()
+        .flat_map(|c| &c.node_pools)
+        .filter_map(|p| p.subnet.known().and_then(|r| model.subnet(r)))
 }
 
 /// One root cause, one finding: when an outbound-type finding already explains a pool's egress
