@@ -487,6 +487,28 @@ fn match_source_ports(p: &Known<Vec<PortRange>>) -> Tri {
     }
 }
 
+/// Service tags used as UDR address prefixes are part of the VirtualNetwork tag: the first one
+/// that contains (or may contain) the destination decides.
+fn route_tag_match(ctx: &NsgContext, flow: &Flow) -> Option<Tri> {
+    for t in &ctx.vnet_tag.route_tags {
+        match servicetags::relation(
+            t,
+            &flow.destination,
+            &flow.destination_tags,
+            ctx.location.as_deref(),
+        ) {
+            TagRelation::Contains => return Some(Tri::Yes),
+            TagRelation::Maybe(why) => {
+                return Some(Tri::Maybe(format!(
+                    "VirtualNetwork includes the UDR prefix {t}: {why}"
+                )));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn match_vnet_tag_dest(ctx: &NsgContext, flow: &Flow) -> Tri {
     let tag = &ctx.vnet_tag;
     let dest = &flow.destination;
@@ -496,21 +518,8 @@ fn match_vnet_tag_dest(ctx: &NsgContext, flow: &Flow) -> Tri {
             if tag.prefixes.iter().any(|n| n.contains(ip)) {
                 return Tri::Yes;
             }
-            for t in &tag.route_tags {
-                match servicetags::relation(
-                    t,
-                    dest,
-                    &flow.destination_tags,
-                    ctx.location.as_deref(),
-                ) {
-                    TagRelation::Contains => return Tri::Yes,
-                    TagRelation::Maybe(why) => {
-                        return Tri::Maybe(format!(
-                            "VirtualNetwork includes the UDR prefix {t}: {why}"
-                        ));
-                    }
-                    _ => {}
-                }
+            if let Some(m) = route_tag_match(ctx, flow) {
+                return m;
             }
             for u in &tag.uncertain {
                 let hit = match &u.prefixes {
@@ -534,21 +543,8 @@ fn match_vnet_tag_dest(ctx: &NsgContext, flow: &Flow) -> Tri {
             {
                 return Tri::Yes;
             }
-            for t in &tag.route_tags {
-                match servicetags::relation(
-                    t,
-                    dest,
-                    &flow.destination_tags,
-                    ctx.location.as_deref(),
-                ) {
-                    TagRelation::Contains => return Tri::Yes,
-                    TagRelation::Maybe(why) => {
-                        return Tri::Maybe(format!(
-                            "VirtualNetwork includes the UDR prefix {t}: {why}"
-                        ));
-                    }
-                    _ => {}
-                }
+            if let Some(m) = route_tag_match(ctx, flow) {
+                return m;
             }
             if let Some(n) = tag
                 .prefixes
