@@ -55,9 +55,7 @@ fn run(plan: &Path) -> (Report, SourceMap) {
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
     let args = InputArgs {
         inputs: vec![name.clone()],
-        policy_dir: None,
-        config: None,
-        cloud: None,
+        ..Default::default()
     };
     let l = load(&args).unwrap_or_else(|code| panic!("{name}: exit {code}"));
     let report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);

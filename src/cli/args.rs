@@ -22,7 +22,7 @@ pub enum Command {
     Rules(RulesArgs),
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
     /// Input files: `terraform show -json` output of a plan or of state (`-` reads stdin).
     #[arg(required = true, value_name = "INPUT")]

@@ -2,6 +2,7 @@
 //! never decide policy; they do not fail on partial input (unknowns become `Known::Unknown` plus an
 //! input note), only on input that cannot be read at all (exit 2 with a located error).
 
+pub mod arm;
 pub mod sensitive;
 pub mod terraform;
 

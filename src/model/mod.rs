@@ -38,6 +38,9 @@ pub struct Model {
     pub dns_resolver_inbound_endpoints: Vec<DnsResolverInboundEndpoint>,
     /// Notes from loaders (unresolved references, unsupported constructs, partial plans).
     pub input_notes: Vec<InputNote>,
+    /// Waivers written in the inputs themselves (inline source comments); config-file waivers
+    /// are added by the CLI. Applied to the report, never seen by analyses.
+    pub waivers: Vec<Waiver>,
     index: Index,
     derived: Derived,
 }
@@ -298,6 +301,7 @@ impl Model {
             dns_resolver_inbound_endpoints
         );
         self.input_notes.extend(other.input_notes);
+        self.waivers.extend(other.waivers);
         self.index = Index::default();
         self.derived = Derived::default();
     }
@@ -321,6 +325,7 @@ impl Model {
             && self.dns_zone_links.is_empty()
             && self.dns_resolver_inbound_endpoints.is_empty()
             && self.input_notes.is_empty()
+            && self.waivers.is_empty()
     }
 
     /// The VNet a subnet belongs to.

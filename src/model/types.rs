@@ -736,3 +736,50 @@ pub struct InputNote {
     pub message: String,
     pub origin: Origin,
 }
+
+// ---------------------------------------------------------------- waivers
+
+/// A calendar date (`expires = 2027-03-31`), compared as (year, month, day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Date {
+    pub year: i32,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// Which findings a waiver applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WaiverScope {
+    /// Findings that match these attributes (a `[[waiver]]` entry of the config file). `None`
+    /// matches anything; `resource` is a resource address or Azure id and may hold `*` globs.
+    Match {
+        resource: Option<String>,
+        endpoint: Option<String>,
+        node_pool: Option<String>,
+    },
+    /// Findings located inside this span of a source file (an inline comment above or on a block
+    /// or attribute of a `.tf` file): the origin's `loc` is the block's or attribute's span.
+    Located { at: Origin },
+}
+
+/// An accepted finding: the rules it waives, where, why and until when. Waivers are input data
+/// (config files, source comments); they are applied to a report after the analyses ran, so an
+/// analysis never sees them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiver {
+    /// Rule ids (`NSG001`); never empty.
+    pub rules: Vec<String>,
+    pub scope: WaiverScope,
+    /// Mandatory justification.
+    pub reason: String,
+    pub expires: Option<Date>,
+    /// Where the waiver is written (the TOML entry or the comment).
+    pub origin: Origin,
+}
