@@ -6,7 +6,7 @@ use crate::policy::catalogue::Catalogue;
 use crate::policy::config::Config;
 use crate::report::{self, Severity, human};
 use crate::source::SourceMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 
 /// Everything loaded from the command line.
 pub struct Loaded {
@@ -35,36 +35,13 @@ fn print_error(e: &Error) {
     eprint!("{s}");
 }
 
-fn read_input(path: &str) -> Result<(String, String), Error> {
-    if path == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Error::Io {
-                path: "<stdin>".into(),
-                message: e.to_string(),
-            })?;
-        return Ok(("<stdin>".into(), s));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
-        path: path.into(),
-        message: format!("not UTF-8 text (invalid byte at offset {}): is this a binary plan file? Use `terraform show -json tfplan > plan.json`", e.utf8_error().valid_up_to()),
-    })?;
-    Ok((path.to_string(), text))
-}
-
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let mut sources = SourceMap::new();
     let mut model = Model::new();
     let mut failed = false;
     for path in &args.inputs {
-        let res =
-            read_input(path).and_then(|(name, text)| crate::input::load(&mut sources, &name, text));
+        let res = crate::input::load_path(&mut sources, path);
         match res {
             Ok((_, m)) => model.merge(m),
             Err(e) => {

@@ -14,13 +14,119 @@ use std::ops::Range;
 use std::sync::Arc;
 use terraform::DocKind;
 
-/// The kinds of input we recognise.
+/// The kinds of input we recognise. Each kind has one reader; [`load_path`] dispatches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
     /// `terraform show -json <planfile>`.
     TerraformPlan,
     /// `terraform show -json` of state, or a raw `terraform.tfstate` (version 4).
     TerraformState,
+    /// Terraform configuration: a `.tf` file or a directory holding a root module.
+    TerraformHcl,
+    /// A Terraform variables file (`.tfvars`, `.tfvars.json`): an input of an HCL check, not a
+    /// check input by itself.
+    TerraformVars,
+    /// Bicep source (`.bicep`, `.bicepparam`): must be compiled to an ARM template first.
+    Bicep,
+    /// An ARM deployment template (`$schema` …/deploymentTemplate.json).
+    ArmTemplate,
+    /// An ARM deployment parameters file (`$schema` …/deploymentParameters.json).
+    ArmParameters,
+    /// `az deployment … what-if --output json`.
+    WhatIf,
+    /// ARM resources: REST GET/list responses, `az … show/list -o json` output, snapshots.
+    ArmResources,
+}
+
+impl InputKind {
+    /// What the kind is, in a few words, for messages.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            InputKind::TerraformPlan => "a Terraform plan (JSON)",
+            InputKind::TerraformState => "Terraform state (JSON)",
+            InputKind::TerraformHcl => "Terraform configuration (HCL)",
+            InputKind::TerraformVars => "a Terraform variables file",
+            InputKind::Bicep => "Bicep source",
+            InputKind::ArmTemplate => "an ARM template",
+            InputKind::ArmParameters => "an ARM parameters file",
+            InputKind::WhatIf => "what-if output",
+            InputKind::ArmResources => "Azure resources (ARM REST or az CLI JSON)",
+        }
+    }
+}
+
+/// The kind an input path announces before its content is read: a directory or a file
+/// extension that is not JSON. `None`: decided from the content.
+pub fn kind_from_path(path: &std::path::Path) -> Option<InputKind> {
+    if path.is_dir() {
+        return Some(InputKind::TerraformHcl);
+    }
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    if name.ends_with(".tf") {
+        Some(InputKind::TerraformHcl)
+    } else if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
+        Some(InputKind::TerraformVars)
+    } else if name.ends_with(".bicep") || name.ends_with(".bicepparam") {
+        Some(InputKind::Bicep)
+    } else {
+        None
+    }
+}
+
+/// Read and load one input path (`-` is stdin): a file of any recognised kind, or a directory.
+/// The text is added to `sources`; every origin in the model points into it.
+pub fn load_path(sources: &mut SourceMap, path: &str) -> Result<(InputKind, Model), Error> {
+    if path != "-" {
+        if let Some(kind) = kind_from_path(std::path::Path::new(path)) {
+            return Err(not_read_yet(path, kind));
+        }
+    }
+    let (name, text) = read_text(path)?;
+    load(sources, &name, text)
+}
+
+/// A recognised kind this build has no reader for.
+fn not_read_yet(path: &str, kind: InputKind) -> Error {
+    let help = match kind {
+        InputKind::TerraformHcl | InputKind::TerraformVars => {
+            "HCL is not read yet; run `terraform plan -out tfplan && terraform show -json tfplan > plan.json` and check plan.json"
+        }
+        InputKind::Bicep => {
+            "compile it first: `az bicep build --file main.bicep` (or `bicep build main.bicep`) writes main.json"
+        }
+        _ => RECIPE,
+    };
+    Error::Unsupported {
+        message: format!(
+            "{path} is {}, which aks-preflight does not read",
+            kind.describe()
+        ),
+        help: Some(help.to_string()),
+    }
+}
+
+/// The text of a file (or of stdin for `-`), with the name to show for it.
+pub fn read_text(path: &str) -> Result<(String, String), Error> {
+    use std::io::Read;
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::Io {
+                path: "<stdin>".into(),
+                message: e.to_string(),
+            })?;
+        return Ok(("<stdin>".into(), s));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
+        path: path.into(),
+        message: format!("not UTF-8 text (invalid byte at offset {}): is this a binary plan file? Use `terraform show -json tfplan > plan.json`", e.utf8_error().valid_up_to()),
+    })?;
+    Ok((path.to_string(), text))
 }
 
 const RECIPE: &str = "aks-preflight reads the JSON form of a Terraform plan. Produce it with:\n  \
