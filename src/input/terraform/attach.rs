@@ -216,34 +216,13 @@ fn placeholder_cluster(model: &mut Model, key: String, r: Option<&Ref>, origin: 
         return i;
     }
     let reason = format!("cluster {key} is not in this input");
-    fn why<T>(r: &str) -> Known<T> {
-        Known::Unknown(r.to_string())
-    }
     let mut meta = Meta::new(key.clone(), origin.clone());
     meta.id = match r {
         Some(Ref::Id(id)) => Some(id.clone()),
         _ => None,
     };
     meta.lifecycle = Lifecycle::Existing;
-    meta.name = why(&reason);
-    model.clusters.push(Cluster {
-        meta,
-        dns_prefix: why(&reason),
-        outbound_type: why(&reason),
-        network_plugin: why(&reason),
-        network_plugin_mode: why(&reason),
-        private_cluster: why(&reason),
-        private_dns_zone: why(&reason),
-        private_cluster_public_fqdn: why(&reason),
-        authorized_ip_ranges: why(&reason),
-        apiserver_vnet_integration: why(&reason),
-        apiserver_subnet: why(&reason),
-        lb_outbound_ips: vec![],
-        lb_outbound_ip_prefixes: vec![],
-        bootstrap_artifact_source: why(&reason),
-        http_proxy: why(&reason),
-        features: vec![],
-        node_pools: vec![],
-    });
+    meta.name = Known::Unknown(reason.clone());
+    model.clusters.push(Cluster::unknown(meta, &reason));
     model.clusters.len() - 1
 }
