@@ -39,6 +39,16 @@ pub struct Meta {
     /// analyses can point at the exact attribute without knowing the input format.
     #[serde(skip)]
     pub fields: BTreeMap<&'static str, Origin>,
+    /// Other keys this element answers to: the keys of the data sources (references to existing
+    /// resources) that this existing resource stands for in a layered model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Fields that the input itself changes on an element standing for an existing resource
+    /// (a plan's association or separate rule attached to a data source). When the element is
+    /// replaced by the existing resource it reads ([`super::Model::layered`]), these fields keep
+    /// the input's values.
+    #[serde(skip)]
+    pub planned_fields: Vec<&'static str>,
 }
 
 impl Meta {
@@ -55,6 +65,13 @@ impl Meta {
     }
     pub fn set_field_origin(&mut self, field: &'static str, origin: Origin) {
         self.fields.insert(field, origin);
+    }
+    /// Record that the input changes `field` of this element, when it stands for an existing
+    /// resource (lifecycle `Read`); see [`Meta::planned_fields`].
+    pub fn mark_planned(&mut self, field: &'static str) {
+        if self.lifecycle == Lifecycle::Read && !self.planned_fields.contains(&field) {
+            self.planned_fields.push(field);
+        }
     }
     /// The address shown to users: the Terraform address / ARM id / name.
     pub fn address(&self) -> &str {
@@ -74,6 +91,7 @@ impl Meta {
                         .id
                         .as_ref()
                         .is_some_and(|id| id.as_str().eq_ignore_ascii_case(k))
+                    || self.aliases.iter().any(|a| a == k)
             }
             Ref::Id(id) => {
                 self.id.as_ref() == Some(id) || self.key.eq_ignore_ascii_case(id.as_str())
