@@ -17,7 +17,27 @@ pub struct Loaded {
     pub options: CheckOptions,
 }
 
-fn print_error(e: &Error) {
+/// Read every input: the sources, what exists (ARM and az files, snapshots), what is planned
+/// (plans, state), and whether any input failed (its error is printed).
+pub fn load_inputs(inputs: &[String]) -> (SourceMap, Model, Model, bool) {
+    let mut sources = SourceMap::new();
+    let mut existing = Model::new();
+    let mut planned = Model::new();
+    let mut failed = false;
+    for path in inputs {
+        match crate::input::load_path(&mut sources, path) {
+            Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
+            Ok((_, m)) => planned.merge(m),
+            Err(e) => {
+                print_error(&e);
+                failed = true;
+            }
+        }
+    }
+    (sources, existing, planned, failed)
+}
+
+pub(crate) fn print_error(e: &Error) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let theme = if color {
         miette::GraphicalTheme::unicode()
@@ -37,22 +57,7 @@ fn print_error(e: &Error) {
 
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
-    let mut sources = SourceMap::new();
-    // what exists (ARM and az files, snapshots) under what is planned (plans, state)
-    let mut existing = Model::new();
-    let mut planned = Model::new();
-    let mut failed = false;
-    for path in &args.inputs {
-        let res = crate::input::load_path(&mut sources, path);
-        match res {
-            Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
-            Ok((_, m)) => planned.merge(m),
-            Err(e) => {
-                print_error(&e);
-                failed = true;
-            }
-        }
-    }
+    let (mut sources, mut existing, planned, mut failed) = load_inputs(&args.inputs);
     let catalogue = match &args.policy_dir {
         Some(dir) => Catalogue::load_dir(dir),
         None => Catalogue::builtin().cloned(),
@@ -78,6 +83,18 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     };
     if failed {
         return Err(2);
+    }
+    if args.live.live {
+        let cloud = args.cloud.map(|c| super::live::cloud_of(Some(c)));
+        let cloud = cloud.or(config.cloud.as_ref().map(|c| c.value));
+        let read = super::live::read(
+            &args.live,
+            cloud.unwrap_or_default(),
+            &planned,
+            &existing,
+            &mut sources,
+        )?;
+        existing.merge(read.model);
     }
     let mut model = Model::layered(existing, planned);
     model.finish();
@@ -114,6 +131,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Requirements(a) => requirements(a),
         Command::Explain(a) => super::explain::run(a),
         Command::Rules(a) => rules(a),
+        Command::Snapshot(a) => super::snapshot::run(a),
     }
 }
 

@@ -3,6 +3,8 @@
 pub mod args;
 pub mod commands;
 mod explain;
+pub mod live;
+mod snapshot;
 
 pub use args::{Cli, Command};
 
