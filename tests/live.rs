@@ -266,6 +266,28 @@ fn live_args<'a>(plan: &'a str, endpoint: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// `snapshot PLAN --live` from the fake ARM, then `check PLAN SNAPSHOT` offline: the report
+/// and the snapshot.
+fn snapshot_then_check(az: &StubAz, plan: &str, uri: &str) -> (Value, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("estate.json").display().to_string();
+    let args = [
+        "snapshot",
+        plan,
+        "--live",
+        "--arm-endpoint",
+        uri,
+        "-o",
+        &snap,
+    ];
+    let out = run(az, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(!text.contains(TOKEN), "the token was written");
+    let offline = json(&run(az, &["check", plan, &snap, "--format", "json"]));
+    (offline, serde_json::from_str(&text).unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn live_reads_give_the_all_in_one_verdicts() {
     let az = StubAz::new();
@@ -456,22 +478,7 @@ async fn a_forbidden_policy_is_unknown_with_a_finding_and_survives_the_round_tri
     assert_eq!(strict.status.code(), Some(1));
 
     // live -> snapshot -> offline check: identical findings
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("estate.json").display().to_string();
-    let out = run(
-        &az,
-        &[
-            "snapshot",
-            &plan,
-            "--live",
-            "--arm-endpoint",
-            &uri,
-            "-o",
-            &snap,
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let offline = json(&run(&az, &["check", &plan, &snap, "--format", "json"]));
+    let (offline, _) = snapshot_then_check(&az, &plan, &uri);
     assert_eq!(findings(&offline), f);
     assert_eq!(verdicts(&offline), v);
 }
@@ -488,27 +495,11 @@ async fn round_trip_gives_identical_findings() {
         let uri = server.uri();
         let plan = format!("testdata/scenarios/{name}/plan.json");
         let live = json(&run(&az, &live_args(&plan, &uri)));
-        let dir = tempfile::tempdir().unwrap();
-        let snap = dir.path().join("estate.json").display().to_string();
-        let out = run(
-            &az,
-            &[
-                "snapshot",
-                &plan,
-                "--live",
-                "--arm-endpoint",
-                &uri,
-                "-o",
-                &snap,
-            ],
-        );
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let (offline, s) = snapshot_then_check(&az, &plan, &uri);
         drop(server);
-        let offline = json(&run(&az, &["check", &plan, &snap, "--format", "json"]));
         assert_eq!(findings(&offline), findings(&live), "{name}");
         assert_eq!(verdicts(&offline), verdicts(&live), "{name}");
         // the snapshot holds the hub in REST shape
-        let s: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
         assert_eq!(s["snapshot"]["format"], "aks-preflight/snapshot/v1");
         let ids: BTreeSet<String> = s["value"]
             .as_array()

@@ -6,38 +6,9 @@ use crate::input::azure::credential::CredentialKind;
 use crate::input::azure::{self, LiveOptions, LiveRead, Scope};
 use crate::model::{Cloud, Model};
 use crate::source::SourceMap;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::io::IsTerminal;
 use std::time::Duration;
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum CredentialArg {
-    /// The first credential whose environment is present (see the README).
-    Auto,
-    /// A service principal from AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET.
-    Env,
-    /// Workload identity (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID).
-    WorkloadIdentity,
-    /// GitHub Actions OIDC (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN, AZURE_CLIENT_ID, AZURE_TENANT_ID).
-    GithubOidc,
-    /// The Azure CLI's login (az account get-access-token).
-    AzureCli,
-    /// The managed identity of the machine (AZURE_CLIENT_ID: a user-assigned one).
-    ManagedIdentity,
-}
-
-impl CredentialArg {
-    fn kind(self) -> CredentialKind {
-        match self {
-            CredentialArg::Auto => CredentialKind::Auto,
-            CredentialArg::Env => CredentialKind::Env,
-            CredentialArg::WorkloadIdentity => CredentialKind::WorkloadIdentity,
-            CredentialArg::GithubOidc => CredentialKind::GithubOidc,
-            CredentialArg::AzureCli => CredentialKind::AzureCli,
-            CredentialArg::ManagedIdentity => CredentialKind::ManagedIdentity,
-        }
-    }
-}
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct LiveArgs {
@@ -47,7 +18,7 @@ pub struct LiveArgs {
     pub live: bool,
     /// Credential for --live (default: auto).
     #[arg(long, value_enum, value_name = "KIND")]
-    pub credential: Option<CredentialArg>,
+    pub credential: Option<CredentialKind>,
     /// Azure Resource Manager endpoint for --live (default: the cloud's). Plain http only on
     /// 127.0.0.1, ::1 or localhost.
     #[arg(long, value_name = "URL")]
@@ -65,7 +36,7 @@ impl LiveArgs {
         LiveOptions {
             endpoint: self.arm_endpoint.clone(),
             cloud,
-            credential: self.credential.map(CredentialArg::kind).unwrap_or_default(),
+            credential: self.credential.unwrap_or_default(),
             timeout: Duration::from_secs(self.timeout.unwrap_or(30).max(1)),
             progress: !self.quiet && std::io::stderr().is_terminal(),
             ..LiveOptions::default()

@@ -34,14 +34,20 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 /// Which credential to use (`--credential`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum CredentialKind {
+    /// The first credential whose environment is present (see the README).
     #[default]
     Auto,
+    /// A service principal from AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET.
     Env,
+    /// Workload identity (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID).
     WorkloadIdentity,
+    /// GitHub Actions OIDC (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN, AZURE_CLIENT_ID, AZURE_TENANT_ID).
     GithubOidc,
+    /// The Azure CLI's login (az account get-access-token).
     AzureCli,
+    /// The managed identity of the machine (AZURE_CLIENT_ID: a user-assigned one).
     ManagedIdentity,
 }
 
