@@ -19,6 +19,12 @@ pub struct Loaded {
 
 fn print_error(e: &Error) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    eprint!("{}", render_error(e, color));
+}
+
+/// An error as the CLI prints it on stderr: a miette diagnostic (excerpts are short and
+/// redacted, see [`crate::excerpt`]).
+pub fn render_error(e: &Error, color: bool) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
     } else {
@@ -32,7 +38,7 @@ fn print_error(e: &Error) {
     if !s.ends_with('\n') {
         s.push('\n');
     }
-    eprint!("{s}");
+    s
 }
 
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.

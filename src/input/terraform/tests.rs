@@ -55,13 +55,15 @@ fn err_parts(e: &Error) -> (String, Option<(usize, usize)>, String, String) {
     match e {
         Error::Input {
             message,
-            span,
+            location,
             label,
             help,
             ..
         } => (
             message.clone(),
-            span.map(|s| (s.offset(), s.len())),
+            location
+                .as_ref()
+                .map(|l| (l.span.start, l.span.end - l.span.start)),
             label.clone(),
             help.clone().unwrap_or_default(),
         ),
