@@ -319,6 +319,63 @@ pub fn render(report: &Report, sources: &mut SourceMap, limit: Option<usize>) ->
 mod tests {
     use super::*;
 
+    use crate::report::{ClusterReport, EgressResult};
+
+    fn pool(i: usize, verdict: Verdict) -> PoolReport {
+        PoolReport {
+            name: format!("pool{i:03}"),
+            subnet: Some(format!("azurerm_subnet.s{i}")),
+            egress: [
+                "mcr.microsoft.com",
+                "management.azure.com",
+                "login.microsoftonline.com",
+            ]
+            .iter()
+            .map(|h| EgressResult {
+                host: h.to_string(),
+                port: 443,
+                protocol: "tcp".into(),
+                app_protocol: Some("https".into()),
+                required: true,
+                verdict,
+                reason: "allowed outbound by a rule with a long explanation".repeat(3),
+                path: vec![],
+            })
+            .collect(),
+        }
+    }
+
+    /// 100 node pools, one failing: the failing pool's table is shown, the passing ones are
+    /// collapsed in one `<details>`; with a tight limit the report says what it left out.
+    #[test]
+    fn a_hundred_pools_stay_readable_and_within_the_limit() {
+        let mut pools: Vec<PoolReport> = (0..100).map(|i| pool(i, Verdict::Reachable)).collect();
+        pools[42] = pool(42, Verdict::Blocked);
+        let report = Report {
+            clusters: vec![ClusterReport {
+                address: "azurerm_kubernetes_cluster.aks".into(),
+                name: "aks".into(),
+                node_pools: pools,
+            }],
+            ..Default::default()
+        };
+        let mut sources = SourceMap::new();
+        let md = render(&report, &mut sources, Some(STEP_SUMMARY_LIMIT));
+        assert_eq!(md.matches("<details>").count(), 1);
+        let details = md.find("<details>").unwrap();
+        let failing = md.find("node pool `pool042`").unwrap();
+        assert!(
+            failing < details,
+            "the failing pool comes before the collapsed ones"
+        );
+        assert!(md.contains("99 passing node pool(s)"));
+        assert!(md.len() < STEP_SUMMARY_LIMIT && !md.contains("Truncated"));
+        let small = render(&report, &mut sources, Some(4096));
+        assert!(small.len() <= 4096, "{}", small.len());
+        assert!(small.contains("node pool `pool042`"));
+        assert!(small.contains("**Truncated:**") && !small.contains("<details>"));
+    }
+
     #[test]
     fn escaping() {
         assert_eq!(escape("a|b <c> *d*"), "a\\|b &lt;c&gt; \\*d\\*");

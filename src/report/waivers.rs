@@ -363,3 +363,160 @@ fn resource_ids(model: &Model) -> HashMap<&str, String> {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Severity;
+    use crate::source::{FileId, Loc};
+
+    fn date(s: &str) -> Date {
+        parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn dates_and_the_clock() {
+        assert_eq!(civil_from_days(0), date("1970-01-01"));
+        assert_eq!(civil_from_days(19_782), date("2024-02-29"));
+        assert_eq!(civil_from_days(20_819), date("2027-01-01"));
+        assert!(parse_date("2026-02-29").is_none());
+        assert!(parse_date("2026-13-01").is_none());
+        assert!(parse_date("26-01-01").is_none());
+        assert!(date("2026-12-31") < date("2027-01-01"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("azurerm_subnet.*", "azurerm_subnet.nodes"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match(
+            "/SUBSCRIPTIONS/*/nsg-*",
+            "/subscriptions/s/x/nsg-a"
+        ));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+        assert!(!glob_match("a*b*c", "axxbyy"));
+        assert!(!glob_match("azurerm_subnet.nodes", "azurerm_subnet.nodes2"));
+        assert!(endpoint_matches(
+            "mcr.microsoft.com",
+            "mcr.microsoft.com:443/https"
+        ));
+        assert!(endpoint_matches(
+            "mcr.microsoft.com:443",
+            "mcr.microsoft.com:443/https"
+        ));
+        assert!(!endpoint_matches(
+            "mcr.microsoft.com:80",
+            "mcr.microsoft.com:443/https"
+        ));
+        assert!(endpoint_matches(
+            "*.data.mcr.microsoft.com",
+            "*.data.mcr.microsoft.com:443/https"
+        ));
+    }
+
+    fn finding(rule: &str, file: u32, span: std::ops::Range<usize>) -> Finding {
+        Finding::new(rule, Severity::Error, format!("{rule} at {span:?}")).primary(
+            &Origin::new(
+                FileId(file),
+                "azurerm_network_security_group.nodes",
+                Loc::Span(span),
+            ),
+            "here",
+        )
+    }
+
+    /// Inline waivers (what the HCL reader puts into `model.waivers`): a finding is waived when
+    /// its primary location starts inside the waiver's span, in the same file.
+    #[test]
+    fn located_waivers_cover_their_span_only() {
+        let mut sources = SourceMap::new();
+        let tf = sources.add("main.tf", "x".repeat(400));
+        let other = sources.add("other.tf", "y".repeat(400));
+        let mut model = Model::new();
+        model.waivers.push(Waiver {
+            rules: vec!["NSG001".into()],
+            scope: WaiverScope::Located {
+                at: Origin::new(
+                    tf,
+                    "azurerm_network_security_group.nodes",
+                    Loc::Span(100..200),
+                ),
+            },
+            reason: "accepted in review".into(),
+            expires: None,
+            origin: Origin::new(
+                tf,
+                "azurerm_network_security_group.nodes",
+                Loc::Span(80..99),
+            ),
+        });
+        let mut report = Report {
+            findings: vec![
+                finding("NSG001", tf.0, 150..160),    // inside: waived
+                finding("NSG001", tf.0, 250..260),    // after the block
+                finding("NSG001", other.0, 150..160), // same offsets, other file
+                finding("RTE001", tf.0, 150..160),    // other rule
+            ],
+            ..Default::default()
+        };
+        let waivers = model.waivers.clone();
+        apply(
+            &mut report,
+            &model,
+            &waivers,
+            date("2026-01-01"),
+            &mut sources,
+        );
+        assert_eq!(report.suppressed.len(), 1);
+        let s = &report.suppressed[0];
+        assert_eq!(s.finding.message, "NSG001 at 150..160");
+        assert!(matches!(s.by, Suppression::Waiver { inline: true, .. }));
+        assert_eq!(report.findings.len(), 3);
+        assert!(report.findings.iter().all(|f| !f.rule.starts_with("WAV")));
+    }
+
+    #[test]
+    fn expired_waivers_stop_suppressing_and_unused_ones_are_noted() {
+        let mut sources = SourceMap::new();
+        let cfg = sources.add(".aks-preflight.toml", "z".repeat(100));
+        let waiver = |rule: &str, expires: Option<&str>| Waiver {
+            rules: vec![rule.into()],
+            scope: WaiverScope::Match {
+                resource: Some("azurerm_network_security_group.*".into()),
+                endpoint: None,
+                node_pool: None,
+            },
+            reason: "r".into(),
+            expires: expires.map(date),
+            origin: Origin {
+                file: Some(cfg),
+                address: None,
+                loc: Loc::Span(0..10),
+            },
+        };
+        let waivers = vec![waiver("NSG001", Some("2026-03-31")), waiver("RTE001", None)];
+        let base = Report {
+            findings: vec![finding("NSG001", 0, 1..2)],
+            ..Default::default()
+        };
+        let model = Model::new();
+        // on the expiry date the waiver still holds
+        let mut r = base.clone();
+        apply(&mut r, &model, &waivers, date("2026-03-31"), &mut sources);
+        assert_eq!(r.suppressed.len(), 1);
+        let rules: Vec<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(rules, ["WAV002"]);
+        // the day after, it does not
+        let mut r = base.clone();
+        apply(&mut r, &model, &waivers, date("2026-04-01"), &mut sources);
+        assert!(r.suppressed.is_empty());
+        let rules: Vec<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(rules, ["NSG001", "WAV001", "WAV002"]);
+        assert!(r.findings[1].message.contains("expired on 2026-03-31"));
+        assert!(
+            r.findings[1]
+                .message
+                .contains("the finding it accepted is reported again")
+        );
+    }
+}
