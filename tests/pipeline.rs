@@ -453,6 +453,10 @@ fn a_discovered_waiver_suppresses_its_finding_until_it_expires() {
     // valid: the finding is suppressed, counted, and the run passes the error gate
     let (code, v) = json_of(&dir, &plan, &[], "2026-06-30");
     assert_eq!(code, 0, "{v:#}");
+    // the blocked endpoints' only finding is accepted: the run passes, not `unknown`
+    assert_eq!(v["verdict"], "pass");
+    let (code, _) = json_of(&dir, &plan, &["--fail-on", "unknown"], "2026-06-30");
+    assert_eq!(code, 0);
     assert!(!rules_of(&v, "findings").contains(&"NSG001".to_string()));
     assert_eq!(rules_of(&v, "suppressed"), ["NSG001"]);
     assert_eq!(v["summary"]["suppressed"], 1);

@@ -186,17 +186,7 @@ fn pool_heading(p: &PoolReport) -> String {
 
 /// Render the report as Markdown, within `limit` bytes when given.
 pub fn render(report: &Report, sources: &mut SourceMap, limit: Option<usize>) -> String {
-    let origins: Vec<_> = report
-        .findings
-        .iter()
-        .flat_map(|f| {
-            f.labels
-                .iter()
-                .map(|l| &l.origin)
-                .chain(f.path.iter().filter_map(|h| h.origin.as_ref()))
-        })
-        .collect();
-    sources.prepare_labels(origins);
+    sources.prepare_labels(report.finding_origins());
 
     let mut head = String::new();
     let verdict = match report.verdict() {

@@ -169,6 +169,20 @@ impl Report {
         self.findings.iter().filter(|f| f.severity == sev).count()
     }
 
+    /// Every origin a finding shows (labels and path hops), suppressed findings included: what
+    /// a renderer resolves in one pass with [`crate::source::SourceMap::prepare_labels`].
+    pub fn finding_origins(&self) -> impl Iterator<Item = &crate::source::Origin> {
+        self.findings
+            .iter()
+            .chain(self.suppressed.iter().map(|s| &s.finding))
+            .flat_map(|f| {
+                f.labels
+                    .iter()
+                    .map(|l| &l.origin)
+                    .chain(f.path.iter().filter_map(|h| h.origin.as_ref()))
+            })
+    }
+
     /// Suppressed findings by kind: (waived, baselined).
     pub fn suppressed_counts(&self) -> (usize, usize) {
         let waived = self

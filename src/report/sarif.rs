@@ -402,16 +402,7 @@ fn result(
 
 /// Render the report as SARIF (pretty JSON), with warnings about GitHub's upload limits.
 pub fn render(report: &Report, sources: &mut SourceMap) -> (String, Vec<String>) {
-    let mut origins = vec![];
-    for f in report
-        .findings
-        .iter()
-        .chain(report.suppressed.iter().map(|s| &s.finding))
-    {
-        origins.extend(f.labels.iter().map(|l| &l.origin));
-        origins.extend(f.path.iter().filter_map(|h| h.origin.as_ref()));
-    }
-    sources.prepare_labels(origins);
+    sources.prepare_labels(report.finding_origins());
     let rules: Vec<sarif::ReportingDescriptor> =
         registry::rules().iter().map(rule_descriptor).collect();
     let rule_index: BTreeMap<&str, usize> = registry::rules()
