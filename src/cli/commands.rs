@@ -40,7 +40,9 @@ pub(crate) fn print_error(e: &Error) {
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let mut sources = SourceMap::new();
-    let mut model = Model::new();
+    // what exists (ARM and az files, snapshots) under what is planned (plans, state)
+    let mut existing = Model::new();
+    let mut planned = Model::new();
     let mut failed = false;
     let verbose = super::outputs::Verbose::new(args.verbose);
     for path in &args.inputs {
@@ -48,7 +50,8 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         let res = crate::input::load_path(&mut sources, path);
         verbose.done(&format!("read {path}"), started);
         match res {
-            Ok((_, m)) => model.merge(m),
+            Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
+            Ok((_, m)) => planned.merge(m),
             Err(e) => {
                 print_error(&e);
                 failed = true;
@@ -87,6 +90,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     if failed {
         return Err(2);
     }
+    let mut model = Model::layered(existing, planned);
     let mut waivers = std::mem::take(&mut model.waivers);
     if !config.waivers.is_empty() {
         // the config file joins the sources, so findings about a waiver point at its entry
