@@ -81,8 +81,15 @@ pub struct CheckArgs {
     /// Colour (human format).
     #[arg(long, value_enum, default_value = "auto")]
     pub color: Color,
-    /// In the human table, list only endpoints that are not reachable.
+    /// In the human table, list every endpoint (default: only the required endpoints that are
+    /// not reachable; the others are counted).
     #[arg(long)]
+    pub all: bool,
+    /// Print each finding's hop-by-hop path (human format).
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// The default since the table lists problems only; kept for existing scripts.
+    #[arg(long, hide = true)]
     pub problems_only: bool,
 }
 

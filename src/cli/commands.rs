@@ -25,16 +25,8 @@ fn print_error(e: &Error) {
 /// An error as the CLI prints it on stderr: a miette diagnostic (excerpts are short and
 /// redacted, see [`crate::excerpt`]).
 pub fn render_error(e: &Error, color: bool) -> String {
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false);
     let mut s = String::new();
-    let _ = handler.render_report(&mut s, e);
+    let _ = human::handler(color, 100).render_report(&mut s, e);
     if !s.ends_with('\n') {
         s.push('\n');
     }
@@ -119,6 +111,14 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Columns of the terminal on stdout (100 when it is not a terminal: logs, pipes).
+fn terminal_width() -> usize {
+    match terminal_size::terminal_size_of(std::io::stdout()) {
+        Some((terminal_size::Width(w), _)) if w >= 40 => usize::from(w),
+        _ => 100,
+    }
+}
+
 fn use_color(c: Color) -> bool {
     match c {
         Color::Always => true,
@@ -138,8 +138,9 @@ fn check(a: CheckArgs) -> i32 {
         Format::Human => {
             let style = human::Style {
                 color: use_color(a.color),
-                width: 100,
-                all_endpoints: !a.problems_only,
+                width: terminal_width(),
+                all_endpoints: a.all && !a.problems_only,
+                verbose: a.verbose,
             };
             human::render(&report, &mut l.sources, &style)
         }
@@ -175,7 +176,13 @@ fn requirements(a: RequirementsArgs) -> i32 {
         options: &l.options,
     };
     let mut per_cluster = vec![];
-    for c in &l.model.clusters {
+    let mut targets = vec![];
+    for (i, c) in l.model.clusters.iter().enumerate() {
+        targets.push(analysis::fixes::cluster_firewall_target(
+            &l.model,
+            c,
+            500 + 10 * i as u32,
+        ));
         let mut reqs = analysis::egress::cluster_requirements(&ctx, c);
         if !a.all {
             reqs.retain(|r| r.required);
@@ -213,7 +220,7 @@ fn requirements(a: RequirementsArgs) -> i32 {
     let text = match a.format {
         ReqFormat::Table => report::requirements::render_text(&per_cluster),
         ReqFormat::Json => report::requirements::render_json(&per_cluster),
-        ReqFormat::Terraform => report::requirements::render_terraform(&per_cluster),
+        ReqFormat::Terraform => report::requirements::render_terraform_for(&per_cluster, &targets),
     };
     write_stdout(&text)
 }

@@ -2,6 +2,7 @@
 //! the JSON report is a versioned contract (`aks-preflight/report/v1`).
 
 pub mod finding;
+pub mod firewall_hcl;
 pub mod human;
 pub mod json;
 pub mod requirements;
