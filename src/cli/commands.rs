@@ -36,12 +36,15 @@ pub fn render_error(e: &Error, color: bool) -> String {
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let mut sources = SourceMap::new();
-    let mut model = Model::new();
+    // what exists (ARM and az files, snapshots) under what is planned (plans, state)
+    let mut existing = Model::new();
+    let mut planned = Model::new();
     let mut failed = false;
     for path in &args.inputs {
         let res = crate::input::load_path(&mut sources, path);
         match res {
-            Ok((_, m)) => model.merge(m),
+            Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
+            Ok((_, m)) => planned.merge(m),
             Err(e) => {
                 print_error(&e);
                 failed = true;
@@ -74,6 +77,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     if failed {
         return Err(2);
     }
+    let mut model = Model::layered(existing, planned);
     model.finish();
     let cloud = args.cloud.map(|c| match c {
         CloudArg::Public => Cloud::Public,

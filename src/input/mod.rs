@@ -165,6 +165,9 @@ pub fn load(
         Ok(v) => v,
         Err(e) => return Err(json_error(name, &text, &e, bom, &wrapped)),
     };
+    if arm::is_arm_resource_json(&root) {
+        return Ok(load_arm(sources, file, name, &root));
+    }
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts
     let secrets = sensitive::terraform_sensitive_pointers(&root);
@@ -204,6 +207,21 @@ fn wrapper_lines_text(w: &wrapper::WrapperLines) -> &'static str {
         (Some(_), None) => "a `[command]` line before it",
         _ => "status lines after it",
     }
+}
+
+/// ARM resources (REST, `az`, snapshots): never shows their secrets in excerpts.
+fn load_arm(sources: &mut SourceMap, file: FileId, name: &str, root: &Value) -> (InputKind, Model) {
+    let secrets = arm::sensitive_pointers(root);
+    if !secrets.is_empty() {
+        sources.mark_sensitive(
+            file,
+            secrets
+                .into_iter()
+                .map(crate::source::Loc::Pointer)
+                .collect(),
+        );
+    }
+    (InputKind::ArmResources, arm::load_value(root, file, name))
 }
 
 fn load_kind(kind: DocKind, root: &Value, file: FileId) -> (InputKind, Model) {
