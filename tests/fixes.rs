@@ -74,10 +74,26 @@ fn variants() -> Vec<(String, String)> {
     vec![("policy-default-deny".to_string(), p.display().to_string())]
 }
 
-/// `azurerm_network_security_group.nodes.name` -> `azurerm_network_security_group.nodes`.
+/// The resource an attribute points at: `azurerm_network_security_group.nodes.name` ->
+/// `azurerm_network_security_group.nodes`; a literal (an existing resource's id or name) as it is.
 fn referenced(e: Option<&hcl::Expression>, attr: &str) -> Option<String> {
-    let s = e?.to_string();
-    s.strip_suffix(&format!(".{attr}")).map(str::to_string)
+    match e? {
+        hcl::Expression::String(s) => Some(s.clone()),
+        e => e
+            .to_string()
+            .strip_suffix(&format!(".{attr}"))
+            .map(str::to_string),
+    }
+}
+
+/// A model element named by `r` (its address, resource id or name).
+fn names(meta: &aks_preflight::model::Meta, r: &str) -> bool {
+    meta.address().eq_ignore_ascii_case(r)
+        || meta
+            .id
+            .as_ref()
+            .is_some_and(|id| id.key().eq_ignore_ascii_case(r))
+        || meta.name.known().is_some_and(|n| n == r)
 }
 
 fn attr<'a>(body: &'a hcl::Body, key: &str) -> Option<&'a hcl::Expression> {
@@ -120,7 +136,7 @@ fn nsg_priorities(model: &Model, address: &str) -> Vec<u32> {
     model
         .nsgs
         .iter()
-        .find(|n| n.meta.address() == address)
+        .find(|n| names(&n.meta, address))
         .and_then(|n| n.rules.known())
         .map(|rs| {
             rs.iter()
@@ -168,11 +184,21 @@ fn problems(model: &Model, snippet: &str, nsg: Option<&str>, before: Option<u32>
                         g.policy
                             .known()
                             .and_then(|r| model.firewall_policy(r))
-                            .map(|p| p.meta.address().to_string())
-                            == policy
+                            .zip(policy.as_deref())
+                            .is_some_and(|(p, r)| names(&p.meta, r))
                     })
                     .filter_map(|g| g.priority.known().copied())
                     .collect();
+                let known = model
+                    .firewall_policies
+                    .iter()
+                    .any(|p| policy.as_deref().is_some_and(|r| names(&p.meta, r)));
+                let variable = attr(b.body(), "firewall_policy_id")
+                    .is_some_and(|e| e.to_string().starts_with("var."));
+                let flagged = snippet.contains("are not in the inputs: check that priority");
+                if !known && !variable && !flagged {
+                    out.push(format!("the policy {policy:?} is not in the inputs"));
+                }
                 (format!("policy {policy:?}"), used)
             }
             (
@@ -189,7 +215,7 @@ fn problems(model: &Model, snippet: &str, nsg: Option<&str>, before: Option<u32>
                 let used = model
                     .firewalls
                     .iter()
-                    .filter(|f| Some(f.meta.address().to_string()) == fw)
+                    .filter(|f| fw.as_deref().is_some_and(|r| names(&f.meta, r)))
                     .flat_map(|f| &f.collections)
                     .filter(|c| c.kind == kind)
                     .filter_map(|c| c.priority.known().copied())

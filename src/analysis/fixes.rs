@@ -314,11 +314,11 @@ fn nsg_allow(
             );
             kv.push((
                 "resource_group_name",
-                super::tf_ref(nsg_address, "resource_group_name"),
+                super::tf_value(nsg_address, "resource_group_name"),
             ));
             kv.push((
                 "network_security_group_name",
-                super::tf_ref(nsg_address, "name"),
+                super::tf_value(nsg_address, "name"),
             ));
         }
         let w = kv.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -386,9 +386,19 @@ fn firewall_allow(
         .unwrap_or(FirewallTarget::PolicyVariable { priority: 500 });
     let placed = Placed::new(reqs.iter().copied());
     let mut help = match &target {
-        FirewallTarget::Policy { policy, priority } => format!(
+        FirewallTarget::Policy {
+            policy,
+            priority,
+            groups_known: true,
+        } => format!(
             "allow them in a new rule collection group of {policy} (priority {priority} is free \
              there)"
+        ),
+        FirewallTarget::Policy {
+            policy, priority, ..
+        } => format!(
+            "allow them in a new rule collection group of {policy} (its groups are not in the \
+             inputs: check that priority {priority} is free there)"
         ),
         FirewallTarget::Classic {
             firewall,

@@ -245,8 +245,43 @@ pub fn tf_ref(address: &str, attr: &str) -> String {
     }
 }
 
+/// An HCL expression for attribute `attr` (`id`, `name`, `resource_group_name`) of the resource
+/// at `address`: a reference for a Terraform address, the literal value for an Azure resource id
+/// (an existing resource read from ARM or `az` output), a placeholder otherwise.
+pub fn tf_value(address: &str, attr: &str) -> String {
+    let segments: Vec<&str> = address.split('/').collect();
+    if address.starts_with("/subscriptions/") && segments.len() >= 9 {
+        let rg = segments
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case("resourceGroups"))
+            .and_then(|i| segments.get(i + 1));
+        let value = match attr {
+            "id" => Some(address),
+            "name" => segments.last().copied(),
+            "resource_group_name" => rg.copied(),
+            _ => None,
+        };
+        if let Some(v) = value {
+            return format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+        }
+    }
+    tf_ref(address, attr)
+}
+
 #[cfg(test)]
 mod helper_tests {
+    #[test]
+    fn tf_values_of_resource_ids_are_literals() {
+        let id = "/subscriptions/s/resourceGroups/rg-hub/providers/Microsoft.Network/firewallPolicies/p1";
+        assert_eq!(super::tf_value(id, "id"), format!("\"{id}\""));
+        assert_eq!(super::tf_value(id, "name"), "\"p1\"");
+        assert_eq!(super::tf_value(id, "resource_group_name"), "\"rg-hub\"");
+        assert_eq!(
+            super::tf_value("azurerm_firewall.hub", "name"),
+            "azurerm_firewall.hub.name"
+        );
+    }
+
     #[test]
     fn tf_refs() {
         assert_eq!(

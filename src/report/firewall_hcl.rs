@@ -18,9 +18,14 @@ pub enum FirewallTarget {
     /// No firewall in the inputs: a rule collection group for a Firewall Policy given as the
     /// variable `firewall_policy_id`, at `priority`.
     PolicyVariable { priority: u32 },
-    /// A Firewall Policy in the inputs (`policy`: its address): a new rule collection group at a
-    /// priority no group of the policy uses.
-    Policy { policy: String, priority: u32 },
+    /// A firewall's Firewall Policy (`policy`: its address or id): a new rule collection group
+    /// at a priority no group of the policy uses. `groups_known`: the policy is in the inputs (so
+    /// its groups are); otherwise the priority cannot be checked.
+    Policy {
+        policy: String,
+        priority: u32,
+        groups_known: bool,
+    },
     /// A firewall with classic rule collections (`firewall`: its address): new application and
     /// network rule collections at priorities no collection of the firewall uses. `extend`: an
     /// existing Allow application rule collection the host names could be added to instead.
@@ -204,14 +209,28 @@ pub(crate) fn resources(
             slug,
             sources,
         ),
-        FirewallTarget::Policy { policy, priority } => policy_group(
-            out,
-            &crate::analysis::tf_ref(policy, "id"),
-            *priority,
-            placed,
-            slug,
-            sources,
-        ),
+        FirewallTarget::Policy {
+            policy,
+            priority,
+            groups_known,
+        } => {
+            if !groups_known {
+                let _ = writeln!(
+                    out,
+                    "# The rule collection groups of {} are not in the inputs: check that \
+                     priority {priority} is free in it.",
+                    comment(policy)
+                );
+            }
+            policy_group(
+                out,
+                &crate::analysis::tf_value(policy, "id"),
+                *priority,
+                placed,
+                slug,
+                sources,
+            )
+        }
         FirewallTarget::Classic {
             firewall,
             app_priority,
@@ -334,11 +353,11 @@ fn classic(
             ("name", hcl_str(&name)),
             (
                 "azure_firewall_name",
-                crate::analysis::tf_ref(firewall, "name"),
+                crate::analysis::tf_value(firewall, "name"),
             ),
             (
                 "resource_group_name",
-                crate::analysis::tf_ref(firewall, "resource_group_name"),
+                crate::analysis::tf_value(firewall, "resource_group_name"),
             ),
             ("priority", priority.to_string()),
             ("action", "\"Allow\"".to_string()),
@@ -444,6 +463,7 @@ pub fn target_for(model: &crate::model::Model, fw: &crate::model::Firewall) -> F
                     .map(|p| p.meta.address().to_string())
                     .unwrap_or_else(|| r.display()),
                 priority: free_priority(&used, 65000).unwrap_or(65000),
+                groups_known: policy.is_some(),
             }
         }
         _ => {

@@ -361,7 +361,10 @@ fn az_aks_show_shape() {
     let file = c.meta.origin.file.unwrap();
     let whole = 0..sm.get(file).text.len();
     let shown = sm.excerpt(file, &[whole], 10_000);
-    assert!(!shown.text().contains("Pr0xyPassw0rd"), "masked in excerpts");
+    assert!(
+        !shown.text().contains("Pr0xyPassw0rd"),
+        "masked in excerpts"
+    );
     assert!(text_at(&mut sm, c.meta.origin_of("authorized_ip_ranges")).contains("198.51.100.0/24"));
 }
 
