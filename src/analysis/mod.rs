@@ -207,10 +207,27 @@ pub fn inventory(model: &Model) -> String {
         (model.route_tables.len(), "route table"),
         (model.nat_gateways.len(), "NAT gateway"),
         (model.firewalls.len(), "firewall"),
+        (model.firewall_policies.len(), "firewall policy"),
+        (model.rule_collection_groups.len(), "rule collection group"),
+        (model.ip_groups.len(), "IP group"),
+        (model.peerings.len(), "peering"),
+        (model.public_ips.len(), "public IP"),
+        (model.public_ip_prefixes.len(), "public IP prefix"),
         (model.private_dns_zones.len(), "private DNS zone"),
+        (model.dns_zone_links.len(), "private DNS zone link"),
+        (
+            model.dns_resolver_inbound_endpoints.len(),
+            "DNS resolver inbound endpoint",
+        ),
     ] {
         if n > 0 {
-            parts.push(format!("{n} {what}{}", if n == 1 { "" } else { "s" }));
+            let plural = match (n, what) {
+                (1, _) => what.to_string(),
+                (_, "firewall policy") => "firewall policies".to_string(),
+                (_, "public IP prefix") => "public IP prefixes".to_string(),
+                _ => format!("{what}s"),
+            };
+            parts.push(format!("{n} {plural}"));
         }
     }
     if !model.nsgs.is_empty() {
