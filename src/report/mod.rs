@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod finding;
 pub mod fingerprint;
+pub mod firewall_hcl;
 pub mod github;
 pub mod human;
 pub mod json;
