@@ -213,6 +213,7 @@ fn scenario_outputs_snapshots() {
             color: false,
             width: 100,
             all_endpoints: false,
+            verbose: false,
         };
         let text = human::render(&rep, &mut sources, &style);
         insta::assert_snapshot!("human", text);

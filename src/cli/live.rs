@@ -26,9 +26,9 @@ pub struct LiveArgs {
     /// Per-request timeout of --live reads, in seconds (default: 30).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
-    /// No progress bar.
+    /// No progress bar for --live reads (it is shown only when stderr is a terminal).
     #[arg(long)]
-    pub quiet: bool,
+    pub no_progress: bool,
 }
 
 impl LiveArgs {
@@ -38,7 +38,7 @@ impl LiveArgs {
             cloud,
             credential: self.credential.unwrap_or_default(),
             timeout: Duration::from_secs(self.timeout.unwrap_or(30).max(1)),
-            progress: !self.quiet && std::io::stderr().is_terminal(),
+            progress: !self.no_progress && std::io::stderr().is_terminal(),
             ..LiveOptions::default()
         }
     }

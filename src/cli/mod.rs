@@ -2,8 +2,10 @@
 
 pub mod args;
 pub mod commands;
+mod discover;
 mod explain;
 pub mod live;
+pub mod outputs;
 mod snapshot;
 
 pub use args::{Cli, Command};

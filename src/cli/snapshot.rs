@@ -61,7 +61,8 @@ fn snapshot(a: &SnapshotArgs) -> Result<i32, Error> {
     }
     let cloud = cloud_of(a.cloud);
     let opts = a.live.options(cloud);
-    let (mut sources, existing, planned, failed) = load_inputs(&a.inputs);
+    let verbose = super::outputs::Verbose::new(false);
+    let (mut sources, existing, planned, failed) = load_inputs(&a.inputs, &verbose);
     if failed {
         return Ok(2);
     }
@@ -129,7 +130,7 @@ fn snapshot(a: &SnapshotArgs) -> Result<i32, Error> {
             message: e.to_string(),
         })?;
     }
-    if !a.live.quiet {
+    if !a.live.no_progress {
         eprintln!(
             "aks-preflight: {count} resource(s) from {} request(s) written to {}{}",
             records.len(),
