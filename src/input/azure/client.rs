@@ -292,10 +292,7 @@ impl ArmClient {
                         body: None,
                     });
                 }
-                Err(e) if !last => {
-                    let _ = e;
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                }
+                Err(_) if !last => tokio::time::sleep(self.backoff(attempt)).await,
                 Err(e) => {
                     return Ok(Fetched {
                         record: record(0, Some(transport_error(&e))),

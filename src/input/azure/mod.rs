@@ -102,7 +102,8 @@ struct Runner<'a> {
     progress: Progress,
 }
 
-fn setup(opts: &LiveOptions) -> Result<(tokio::runtime::Runtime, ArmClient), Error> {
+/// The ARM client of `opts`, with its credential.
+fn client_of(opts: &LiveOptions) -> Result<ArmClient, Error> {
     let endpoints = cloud::CloudEndpoints::of(opts.cloud);
     let endpoint = match &opts.endpoint {
         Some(e) => cloud::check_endpoint(e).map_err(Error::Usage)?,
@@ -112,14 +113,17 @@ fn setup(opts: &LiveOptions) -> Result<(tokio::runtime::Runtime, ArmClient), Err
         http_client().map_err(|e| Error::Usage(format!("cannot set up the HTTP client: {e}")))?;
     let credential = Credential::build(opts.credential, opts.cloud, &ProcessEnv, http.clone())
         .map_err(|e| credential_error(&e))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
     let mut co = ClientOptions::new(&endpoint);
     co.timeout = opts.timeout;
     co.max_attempts = opts.max_attempts.max(1);
-    Ok((runtime, ArmClient::new(http, co, Arc::new(credential))))
+    Ok(ArmClient::new(http, co, Arc::new(credential)))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
 }
 
 /// The HTTP client of live reads and token requests: TLS through rustls with the ring provider
@@ -151,7 +155,18 @@ pub fn read_missing(
     sources: &mut SourceMap,
     opts: &LiveOptions,
 ) -> Result<LiveRead, Error> {
-    let (rt, client) = setup(opts)?;
+    read_missing_with(client_of(opts)?, planned, existing, sources, opts)
+}
+
+/// [`read_missing`] through a given client.
+fn read_missing_with(
+    client: ArmClient,
+    planned: &Model,
+    existing: &Model,
+    sources: &mut SourceMap,
+    opts: &LiveOptions,
+) -> Result<LiveRead, Error> {
+    let rt = runtime()?;
     let mut r = Runner::new(client, sources, opts);
     rt.block_on(async {
         for _round in 0..16 {
@@ -200,8 +215,8 @@ pub fn read_scopes(
         "Microsoft.Network/dnsResolvers",
         "Microsoft.ContainerService/managedClusters",
     ];
-    let (rt, client) = setup(opts)?;
-    let mut r = Runner::new(client, sources, opts);
+    let rt = runtime()?;
+    let mut r = Runner::new(client_of(opts)?, sources, opts);
     rt.block_on(async {
         let mut lists = vec![];
         for s in scopes {
@@ -546,5 +561,107 @@ impl Progress {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+    use wiremock::matchers::{header, method};
+    use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+    #[derive(Debug)]
+    struct StaticToken;
+
+    #[async_trait::async_trait]
+    impl TokenCredential for StaticToken {
+        async fn get_token(
+            &self,
+            _: &[&str],
+            _: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            Ok(AccessToken::new(
+                "static-token",
+                azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
+            ))
+        }
+    }
+
+    struct PathIs(String);
+    impl wiremock::Match for PathIs {
+        fn matches(&self, r: &Request) -> bool {
+            r.url.path().eq_ignore_ascii_case(&self.0)
+        }
+    }
+
+    /// The live layer read for the spoke plan of `existing-hub-spoke`: what was read, how it is
+    /// named, and that the plan's data sources resolve to it.
+    #[test]
+    fn live_model_of_the_spoke_plan() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/scenarios/existing-hub-spoke");
+        let hub: Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/hub-rest.json")).unwrap())
+                .unwrap();
+        let mut sources = SourceMap::new();
+        let plan_text = std::fs::read_to_string(format!("{dir}/plan.json")).unwrap();
+        let (_, planned) = crate::input::load(&mut sources, "plan.json", plan_text).unwrap();
+        let rt = runtime().unwrap();
+        let server = rt.block_on(async {
+            let server = MockServer::start().await;
+            for r in hub["value"].as_array().unwrap() {
+                Mock::given(method("GET"))
+                    .and(PathIs(r["id"].as_str().unwrap().into()))
+                    .and(header("authorization", "Bearer static-token"))
+                    .respond_with(ResponseTemplate::new(200).set_body_json(r))
+                    .mount(&server)
+                    .await;
+            }
+            server
+        });
+        let credential = Credential::from_token_credential(
+            CredentialKind::AzureCli,
+            Arc::new(StaticToken),
+            "https://management.azure.com/.default",
+        );
+        let client = ArmClient::new(
+            http_client().unwrap(),
+            ClientOptions::new(&server.uri()),
+            Arc::new(credential),
+        );
+        let opts = LiveOptions::default();
+        let read =
+            read_missing_with(client, &planned, &Model::new(), &mut sources, &opts).unwrap();
+        // the hub was read: VNet, firewall, its public IP, policy, rule collection group
+        let m = &read.model;
+        assert_eq!(
+            (m.vnets.len(), m.firewalls.len(), m.firewall_policies.len()),
+            (1, 1, 1)
+        );
+        assert_eq!(m.rule_collection_groups.len(), 1);
+        assert_eq!(m.public_ips.len(), 1);
+        assert!(read.records.iter().all(|r| r.ok()), "{:?}", read.records);
+        assert_eq!(read.resources.len(), 5);
+        let fw = &m.firewalls[0];
+        assert_eq!(fw.meta.lifecycle, Lifecycle::Existing);
+        assert_eq!(fw.meta.address(), "rg-hub-prod-weu/azureFirewalls/afw-hub-prod-weu");
+        let name = &sources.get(fw.meta.origin.file.unwrap()).name;
+        assert!(
+            name.starts_with("rg-hub-prod-weu/azureFirewalls/afw-hub-prod-weu (live, read 20"),
+            "{name}"
+        );
+        // layered under the plan: the data sources stand for what was read
+        let mut layered = Model::layered(read.model, planned);
+        layered.finish();
+        let f = layered
+            .firewall(&crate::model::Ref::key("data.azurerm_firewall.hub"))
+            .expect("the data source resolves");
+        assert!(f.policy.known().and_then(|p| layered.firewall_policy(p)).is_some());
+        assert!(
+            layered
+                .vnet(&crate::model::Ref::key("data.azurerm_virtual_network.hub"))
+                .is_some_and(|v| v.meta.lifecycle == Lifecycle::Existing)
+        );
+        drop(server);
     }
 }
