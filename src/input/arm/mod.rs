@@ -4,6 +4,8 @@
 //! `after` states and evaluated ARM templates. Every such source is a thin front end that produces
 //! [`ArmResource`]s; the mapper turns them into model elements.
 
+pub mod template;
+
 use crate::model::Lifecycle;
 use crate::source::Origin;
 
