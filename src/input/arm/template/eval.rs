@@ -119,20 +119,44 @@ pub trait Env {
     fn parse(&self, s: &str) -> Result<Arc<Expr>, ParseError> {
         expr::parse_expression(s).map(Arc::new)
     }
+    /// A runtime error in one string of a JSON value: by default it stops the evaluation; the
+    /// expander records it and goes on with an unknown value.
+    fn on_runtime_error(&self, e: EvalError) -> Result<Val, EvalError> {
+        Err(e)
+    }
 }
 
 /// Lambda variables in scope.
 pub type Locals = [(String, Val)];
 
 /// Evaluate a JSON value of the template: strings that are expressions are evaluated, `[[`
-/// escapes are undone, objects with a `copy` array expand their property loops.
+/// escapes are undone, objects with a `copy` array expand their property loops. A runtime error
+/// in one string goes to [`Env::on_runtime_error`] (the expander turns it into an unknown value
+/// and a note); an invalid template is an error.
 pub fn eval_json(v: &serde_json::Value, env: &dyn Env) -> Result<Val, EvalError> {
+    let mut path = vec![];
+    walk(v, env, &mut path)
+}
+
+fn walk(v: &serde_json::Value, env: &dyn Env, path: &mut Vec<String>) -> Result<Val, EvalError> {
     match v {
-        serde_json::Value::String(s) => eval_string(s, env),
+        serde_json::Value::String(s) => match eval_string(s, env) {
+            Ok(v) => Ok(v),
+            Err(mut e) => {
+                e.path.splice(0..0, path.iter().cloned());
+                match e.kind {
+                    ErrorKind::Runtime => env.on_runtime_error(e),
+                    ErrorKind::Invalid => Err(e),
+                }
+            }
+        },
         serde_json::Value::Array(a) => {
             let mut out = Vec::with_capacity(a.len());
             for (i, x) in a.iter().enumerate() {
-                out.push(eval_json(x, env).map_err(|e| e.inside(i.to_string()))?);
+                path.push(i.to_string());
+                let r = walk(x, env, path);
+                path.pop();
+                out.push(r?);
             }
             Ok(Val::Array(out))
         }
@@ -142,15 +166,18 @@ pub fn eval_json(v: &serde_json::Value, env: &dyn Env) -> Result<Val, EvalError>
                 if k == "copy" && is_property_loops(x) {
                     continue;
                 }
-                out.insert(
-                    k.clone(),
-                    eval_json(x, env).map_err(|e| e.inside(k.clone()))?,
-                );
+                path.push(k.clone());
+                let r = walk(x, env, path);
+                path.pop();
+                out.insert(k.clone(), r?);
             }
             if let Some(loops) = o.get("copy").filter(|x| is_property_loops(x)) {
                 for (i, l) in loops.as_array().into_iter().flatten().enumerate() {
-                    let (name, items) = eval_property_loop(l, env)
-                        .map_err(|e| e.inside(i.to_string()).inside("copy"))?;
+                    path.push("copy".into());
+                    path.push(i.to_string());
+                    let r = property_loop(l, env, path);
+                    path.truncate(path.len() - 2);
+                    let (name, items) = r?;
                     out.insert(name, items);
                 }
             }
@@ -170,19 +197,38 @@ pub fn is_property_loops(v: &serde_json::Value) -> bool {
     })
 }
 
-/// One property loop: its name and the array it produces.
+/// One property (or variable) loop: its name and the array it produces.
 pub fn eval_property_loop(
     l: &serde_json::Value,
     env: &dyn Env,
+) -> Result<(String, Val), EvalError> {
+    property_loop(l, env, &mut vec![])
+}
+
+fn property_loop(
+    l: &serde_json::Value,
+    env: &dyn Env,
+    path: &mut Vec<String>,
 ) -> Result<(String, Val), EvalError> {
     let name = l
         .get("name")
         .and_then(serde_json::Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let count = eval_json(l.get("count").unwrap_or(&serde_json::Value::Null), env)
-        .map_err(|e| e.inside("count"))?;
-    let count = match count {
+    path.push("count".into());
+    let count = walk(
+        l.get("count").unwrap_or(&serde_json::Value::Null),
+        env,
+        path,
+    );
+    let count_path = path.clone();
+    path.pop();
+    let located = |e: EvalError| {
+        let mut e = e;
+        e.path = count_path.clone();
+        e
+    };
+    let count = match count? {
         Val::Int(n) if n >= 0 => n,
         Val::Unknown(u) => {
             return Ok((
@@ -194,30 +240,37 @@ pub fn eval_property_loop(
             ));
         }
         other => {
-            return Err(EvalError::runtime(format!(
+            let e = located(EvalError::runtime(format!(
                 "the count of copy loop '{name}' is {} of type {}, not a non-negative integer",
                 other.to_text().unwrap_or_default(),
                 other.type_name()
-            ))
-            .inside("count"));
+            )));
+            return env.on_runtime_error(e).map(|v| (name, v));
         }
     };
     if count > MAX_COPY {
-        return Err(EvalError::invalid(format!(
+        return Err(located(EvalError::invalid(format!(
             "copy loop '{name}' has {count} iterations; Azure allows at most {MAX_COPY}"
-        ))
-        .inside("count"));
+        ))));
     }
     let input = l.get("input").unwrap_or(&serde_json::Value::Null);
     let mut items = Vec::with_capacity(count as usize);
+    path.push("input".into());
     for i in 0..count {
         let inner = LoopEnv {
             inner: env,
             name: &name,
             index: i,
         };
-        items.push(eval_json(input, &inner).map_err(|e| e.inside("input"))?);
+        match walk(input, &inner, path) {
+            Ok(v) => items.push(v),
+            Err(e) => {
+                path.pop();
+                return Err(e);
+            }
+        }
     }
+    path.pop();
     Ok((name, Val::Array(items)))
 }
 
@@ -261,6 +314,9 @@ impl Env for LoopEnv<'_> {
     }
     fn parse(&self, s: &str) -> Result<Arc<Expr>, ParseError> {
         self.inner.parse(s)
+    }
+    fn on_runtime_error(&self, e: EvalError) -> Result<Val, EvalError> {
+        self.inner.on_runtime_error(e)
     }
 }
 
@@ -596,6 +652,9 @@ impl Env for FunctionEnv<'_> {
     }
     fn parse(&self, s: &str) -> Result<Arc<Expr>, ParseError> {
         self.outer.parse(s)
+    }
+    fn on_runtime_error(&self, e: EvalError) -> Result<Val, EvalError> {
+        self.outer.on_runtime_error(e)
     }
 }
 

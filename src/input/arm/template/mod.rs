@@ -3,9 +3,15 @@
 //! REST shape, for the one ARM resource reader.
 
 pub mod cidr;
+pub mod decl;
 pub mod eval;
+pub mod expand;
 pub mod expr;
 pub mod functions;
 pub mod hash;
+pub mod params;
 pub mod scope;
 pub mod value;
+
+#[cfg(test)]
+mod tests;

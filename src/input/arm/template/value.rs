@@ -159,8 +159,8 @@ impl Val {
         }
     }
 
-    /// To JSON in the shape an ARM resource reader expects. Unknown values become an
-    /// expression string that says what they are ([`encode_unknown`]).
+    /// To JSON in the shape the ARM resource reader expects. Unknown values become the reader's
+    /// unknown marker ([`unknown_json`]).
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Val::Null => serde_json::Value::Null,
@@ -177,7 +177,7 @@ impl Val {
                     .map(|(k, v)| (k.clone(), v.to_json()))
                     .collect(),
             ),
-            Val::Unknown(u) => serde_json::Value::String(encode_unknown(u)),
+            Val::Unknown(u) => unknown_json(u),
             Val::Lambda(_) => serde_json::Value::String("[lambda]".into()),
         }
     }
@@ -408,41 +408,86 @@ impl Obj {
 
 // ------------------------------------------------------------------ unknowns in output JSON
 
-/// An unknown value, written into an evaluated resource as an ARM expression string, as Azure
-/// itself leaves deploy-time values in what-if output:
-///
-/// * a resource property: `[reference('<id>', '<api-version>', 'Full').properties.…]`;
-/// * anything else: `[unknown('<reason>')]`.
-///
-/// [`decode_unknown`] reads both back (and what-if's own `[reference(…)…]` leftovers).
-pub fn encode_unknown(u: &Unknown) -> String {
-    match &u.refers {
-        Some(r) => {
-            let mut s = format!("[reference({}", quote(&r.id));
-            if let Some(api) = &r.api_version {
-                let _ = write!(s, ", {}", quote(api));
-            } else {
-                s.push_str(", ''");
+/// The key of the ARM resource reader's marker for a value that is not known:
+/// `{"$unknown": "reason"}`.
+pub const UNKNOWN_MARKER: &str = "$unknown";
+/// Beside [`UNKNOWN_MARKER`]: the resource property the value is, when it is one:
+/// `{"id": "/subscriptions/…/azureFirewalls/fw", "apiVersion": "…", "path": ["properties",
+/// "ipConfigurations", 0, "properties", "privateIPAddress"]}`.
+pub const REFERS_MARKER: &str = "$refers";
+
+/// An unknown value as JSON for the ARM resource reader.
+pub fn unknown_json(u: &Unknown) -> serde_json::Value {
+    let mut o = serde_json::Map::new();
+    o.insert(
+        UNKNOWN_MARKER.into(),
+        serde_json::Value::String(u.reason.to_string()),
+    );
+    if let Some(r) = &u.refers {
+        o.insert(REFERS_MARKER.into(), refers_json(r));
+    }
+    serde_json::Value::Object(o)
+}
+
+fn refers_json(r: &RefPath) -> serde_json::Value {
+    let path: Vec<serde_json::Value> = r
+        .path
+        .iter()
+        .map(|s| match s {
+            Seg::Prop(p) => serde_json::Value::String(p.clone()),
+            Seg::Index(i) => serde_json::Value::from(*i),
+        })
+        .collect();
+    let mut o = serde_json::Map::new();
+    o.insert("id".into(), serde_json::Value::String(r.id.to_string()));
+    if let Some(a) = &r.api_version {
+        o.insert(
+            "apiVersion".into(),
+            serde_json::Value::String(a.to_string()),
+        );
+    }
+    o.insert("path".into(), serde_json::Value::Array(path));
+    serde_json::Value::Object(o)
+}
+
+/// The resource property a `$refers` marker names.
+pub fn refers_from_json(v: &serde_json::Value) -> Option<RefPath> {
+    let id = v.get("id")?.as_str()?;
+    let path = v
+        .get("path")?
+        .as_array()?
+        .iter()
+        .map(|s| match s {
+            serde_json::Value::String(p) => Some(Seg::Prop(p.clone())),
+            serde_json::Value::Number(n) => n.as_u64().map(|i| Seg::Index(i as usize)),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(RefPath {
+        id: Arc::from(id),
+        api_version: v.get("apiVersion").and_then(|a| a.as_str()).map(Arc::from),
+        path,
+    })
+}
+
+/// Replace every unevaluated expression string of a JSON value (what-if leaves deploy-time
+/// values as `[reference(…)…]`) by the unknown marker.
+pub fn mark_expressions(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let Some(leaf) = decode_unknown(s) {
+                let u = Unknown {
+                    reason: Arc::from(leaf.reason),
+                    refers: leaf.refers.map(Arc::new),
+                };
+                *v = unknown_json(&u);
+            } else if s.starts_with("[[") && s.ends_with(']') {
+                s.remove(0);
             }
-            s.push_str(", 'Full')");
-            for seg in &r.path {
-                match seg {
-                    Seg::Prop(p) if is_plain_ident(p) => {
-                        s.push('.');
-                        s.push_str(p);
-                    }
-                    Seg::Prop(p) => {
-                        let _ = write!(s, "[{}]", quote(p));
-                    }
-                    Seg::Index(i) => {
-                        let _ = write!(s, "[{i}]");
-                    }
-                }
-            }
-            s.push(']');
-            s
         }
-        None => format!("[unknown({})]", quote(&u.reason)),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(mark_expressions),
+        serde_json::Value::Object(o) => o.values_mut().for_each(mark_expressions),
+        _ => {}
     }
 }
 
@@ -456,8 +501,8 @@ pub struct UnknownLeaf {
 }
 
 /// Read a string that an ARM resource holds in place of a value: an expression (`[…]`) that
-/// the template evaluator could not evaluate ([`encode_unknown`]) or that what-if left
-/// unevaluated. `None` for ordinary strings (including `[[`-escaped ones).
+/// what-if left unevaluated (or `[unknown('reason')]`). `None` for ordinary strings (including
+/// `[[`-escaped ones).
 pub fn decode_unknown(s: &str) -> Option<UnknownLeaf> {
     if !super::expr::is_expression(s) {
         return None;
@@ -555,16 +600,6 @@ pub fn path_text(path: &[Seg]) -> String {
     s
 }
 
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-fn is_plain_ident(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -593,44 +628,60 @@ mod tests {
         let v = v.index(&Val::Int(0)).unwrap().prop("properties").unwrap();
         let v = v.prop("privateIPAddress").unwrap();
         let Val::Unknown(u) = &v else { panic!() };
-        let text = encode_unknown(u);
+        let j = v.to_json();
+        assert_eq!(j[UNKNOWN_MARKER], "known after deployment");
         assert_eq!(
-            text,
-            "[reference('/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/azureFirewalls/fw', '2023-09-01', 'Full').properties.ipConfigurations[0].properties.privateIPAddress]"
+            j[REFERS_MARKER]["path"],
+            serde_json::json!([
+                "properties",
+                "ipConfigurations",
+                0,
+                "properties",
+                "privateIPAddress"
+            ])
         );
-        let leaf = decode_unknown(&text).unwrap();
-        assert_eq!(leaf.refers.as_ref(), u.refers.as_deref());
-        assert_eq!(
-            path_text(&leaf.refers.unwrap().path),
-            "properties.ipConfigurations[0].properties.privateIPAddress"
-        );
+        let back = refers_from_json(&j[REFERS_MARKER]).unwrap();
+        assert_eq!(Some(&back), u.refers.as_deref());
     }
 
     #[test]
-    fn reasons_round_trip_and_plain_strings_are_not_unknown() {
-        let u = Unknown::new("parameter 'hubIp' has no value (it's required)");
-        let leaf = decode_unknown(&encode_unknown(&u)).unwrap();
+    fn what_if_expressions_become_markers() {
+        let mut v = serde_json::json!({
+            "properties": {
+                "nextHopIpAddress": "[reference('/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/azureFirewalls/fw', '2020-05-01').ipConfigurations[0].properties.privateIPAddress]",
+                "other": "[reference(resourceId('Microsoft.Network/publicIPAddresses', 'p')).ipAddress]",
+                "plain": "10.0.0.0/16",
+                "escaped": "[[not an expression]"
+            }
+        });
+        mark_expressions(&mut v);
+        let p = &v["properties"];
+        let r = refers_from_json(&p["nextHopIpAddress"][REFERS_MARKER]).unwrap();
         assert_eq!(
-            leaf.reason,
-            "parameter 'hubIp' has no value (it's required)"
+            path_text(&r.path),
+            "properties.ipConfigurations[0].properties.privateIPAddress"
         );
+        assert!(
+            p["other"][UNKNOWN_MARKER]
+                .as_str()
+                .unwrap()
+                .contains("evaluated only at deployment")
+        );
+        assert!(
+            p["other"].get(REFERS_MARKER).is_none(),
+            "resourceId() is not a literal id"
+        );
+        assert_eq!(p["plain"], "10.0.0.0/16");
+        assert_eq!(p["escaped"], "[not an expression]");
+    }
+
+    #[test]
+    fn reasons_of_unknown_expressions() {
+        let leaf = decode_unknown("[unknown('parameter ''hubIp'' has no value')]").unwrap();
+        assert_eq!(leaf.reason, "parameter 'hubIp' has no value");
         assert!(leaf.refers.is_none());
         assert!(decode_unknown("10.0.0.0/16").is_none());
         assert!(decode_unknown("[[literal]").is_none());
-        // what-if leaves a non-'Full' reference: the path starts at properties
-        let leaf = decode_unknown(
-            "[reference(resourceId('Microsoft.Network/azureFirewalls', 'fw'), '2020-05-01').ipConfigurations[0].properties.privateIPAddress]",
-        )
-        .unwrap();
-        assert!(leaf.refers.is_none(), "resourceId() is not a literal id");
-        let leaf = decode_unknown(
-            "[reference('/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/azureFirewalls/fw', '2020-05-01').ipConfigurations[0].properties.privateIPAddress]",
-        )
-        .unwrap();
-        assert_eq!(
-            path_text(&leaf.refers.unwrap().path),
-            "properties.ipConfigurations[0].properties.privateIPAddress"
-        );
     }
 
     #[test]
