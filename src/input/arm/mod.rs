@@ -5,6 +5,7 @@
 //! [`ArmResource`]s; the mapper turns them into model elements.
 
 pub mod template;
+pub mod whatif;
 
 use crate::model::Lifecycle;
 use crate::source::Origin;

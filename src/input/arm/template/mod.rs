@@ -2,6 +2,7 @@
 //! expression language, and the expansion of a template into the resources it deploys, in ARM
 //! REST shape, for the one ARM resource reader.
 
+pub mod bicep;
 pub mod cidr;
 pub mod decl;
 pub mod eval;
@@ -9,6 +10,7 @@ pub mod expand;
 pub mod expr;
 pub mod functions;
 pub mod hash;
+pub mod load;
 pub mod params;
 pub mod scope;
 pub mod value;
