@@ -21,7 +21,8 @@ fn truncated_plan_exits_2_with_a_located_error() {
         .code(2)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("truncated-plan.json"))
-        .stderr(predicate::str::contains("truncated-plan.json:23:1"))
+        .stderr(predicate::str::contains("truncated-plan.json:22:58"))
+        .stderr(predicate::str::contains("the text ends here"))
         .stderr(predicate::str::contains("panicked").not());
 }
 
@@ -31,7 +32,8 @@ fn non_plan_json_exits_2_and_says_what_is_expected() {
         .args(["check", &malformed("not-a-plan.json")])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("terraform show -json"));
+        .stderr(predicate::str::contains("an ARM parameters file"))
+        .stderr(predicate::str::contains("--parameters"));
 }
 
 #[test]

@@ -19,6 +19,12 @@ pub struct Loaded {
 
 fn print_error(e: &Error) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    eprint!("{}", render_error(e, color));
+}
+
+/// An error as the CLI prints it on stderr: a miette diagnostic (excerpts are short and
+/// redacted, see [`crate::excerpt`]).
+pub fn render_error(e: &Error, color: bool) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
     } else {
@@ -32,18 +38,40 @@ fn print_error(e: &Error) {
     if !s.ends_with('\n') {
         s.push('\n');
     }
-    eprint!("{s}");
+    s
 }
 
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let mut sources = SourceMap::new();
-    let mut model = Model::new();
+    // what exists (ARM and az files, snapshots) under what is planned (plans, state)
+    let mut existing = Model::new();
+    let mut planned = Model::new();
     let mut failed = false;
+    let cloud = args.cloud.map(|c| match c {
+        CloudArg::Public => Cloud::Public,
+        CloudArg::China => Cloud::China,
+        CloudArg::Usgov => Cloud::UsGov,
+    });
+    let opts = crate::input::LoadOptions {
+        template: crate::input::arm::template::load::TemplateInputs {
+            parameter_files: args.parameters.clone(),
+            params: args.param.clone(),
+            subscription: args.subscription.clone(),
+            resource_group: args.resource_group.clone(),
+            location: args.location.clone(),
+            cloud,
+        },
+    };
+    let mut templates = 0;
     for path in &args.inputs {
-        let res = crate::input::load_path(&mut sources, path);
+        let res = crate::input::load_path_with(&mut sources, path, &opts);
         match res {
-            Ok((_, m)) => model.merge(m),
+            Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
+            Ok((kind, m)) => {
+                templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
+                planned.merge(m)
+            }
             Err(e) => {
                 print_error(&e);
                 failed = true;
@@ -73,15 +101,17 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         },
         None => Config::default(),
     };
+    if templates == 0 && !failed && opts.template.any() {
+        print_error(&Error::Usage(
+            "--parameters, --param, --subscription, --resource-group and --location apply to ARM templates, and no input is one".into(),
+        ));
+        failed = true;
+    }
     if failed {
         return Err(2);
     }
+    let mut model = Model::layered(existing, planned);
     model.finish();
-    let cloud = args.cloud.map(|c| match c {
-        CloudArg::Public => Cloud::Public,
-        CloudArg::China => Cloud::China,
-        CloudArg::Usgov => Cloud::UsGov,
-    });
     let options = CheckOptions {
         cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
     };

@@ -65,6 +65,7 @@ pub fn parse_json(name: &str, text: &std::sync::Arc<String>) -> Result<Value, Er
             name,
             text.clone(),
             None,
+            0,
             format!("{name} nests JSON arrays/objects more than 128 levels deep"),
             "",
             None,
@@ -91,6 +92,7 @@ pub fn parse_json(name: &str, text: &std::sync::Arc<String>) -> Result<Value, Er
             name,
             text.clone(),
             Some(start..end),
+            start,
             format!("{name} is not valid JSON: {}", e.kind()),
             e.kind().to_string(),
             None,
@@ -163,10 +165,12 @@ pub fn template_error(sources: &SourceMap, e: &TemplateError) -> Error {
         }
         (s, _) => s,
     };
+    let parsed_len = text.len();
     Error::input_at(
         &f.name,
         text,
         span,
+        parsed_len,
         format!("{}: {}", f.name, e.message),
         "here",
         Some(
@@ -213,6 +217,7 @@ fn given_params(
                 &name,
                 text.clone(),
                 span,
+                text.len(),
                 m,
                 "here",
                 Some("a parameters file is `{\"parameters\": {\"NAME\": {\"value\": …}}}`".into()),
@@ -341,11 +346,9 @@ mod tests {
         assert!(is_template(&v));
         let bad = std::sync::Arc::new("{\n  // c\n  \"a\": [1, }\n".to_string());
         let e = parse_json("t.json", &bad).unwrap_err();
-        let Error::Input { span, message, .. } = &e else {
-            panic!("{e:?}")
-        };
-        assert!(message.contains("not valid JSON"), "{message}");
-        assert_eq!(span.map(|s| s.offset()), Some(20), "at the closing brace");
+        assert!(e.to_string().contains("not valid JSON"), "{e}");
+        let at = e.location().unwrap();
+        assert_eq!((at.line, at.column), (3, 12), "at the closing brace");
         let deep = std::sync::Arc::new(format!("// c\n{}{}", "[".repeat(5000), "]".repeat(5000)));
         let e = parse_json("t.json", &deep).unwrap_err();
         assert!(e.to_string().contains("128 levels"), "{e}");
@@ -358,14 +361,12 @@ mod tests {
         let file = sources.add("t.json", text.to_string());
         let root: Value = serde_json::from_str(text).unwrap();
         let e = load(&mut sources, file, &root, &TemplateInputs::default()).unwrap_err();
-        let Error::Input { span, message, .. } = &e else {
-            panic!("{e:?}")
-        };
         assert!(
-            message.contains("declares no parameter 'nope'"),
-            "{message}"
+            e.to_string().contains("declares no parameter 'nope'"),
+            "{e}"
         );
-        let at = span.unwrap().offset();
-        assert_eq!(&text[at..at + 10], "parameters");
+        let at = e.location().unwrap();
+        assert_eq!(&text[at.span.start..at.span.start + 10], "parameters");
+        assert_eq!((at.line, at.column), (1, at.span.start + 1));
     }
 }
