@@ -1,63 +1,101 @@
 //! Where a compiled resource's Bicep symbol is declared: when `main.bicep` sits beside
-//! `main.json`, the symbolic path of a resource (`hub.fwPolicy`, `mods[1].nsg`) is looked up
-//! declaration by declaration (`module hub './hub.bicep' = …`, then `resource fwPolicy '…'` in
-//! that file), and the resource's symbol gets the file and line of the last one:
-//! `hub.fwPolicy (modules/hub.bicep:30)`. A simple declaration lookup, not a Bicep parser:
-//! registry modules (`br:`, `ts:`) and anything not found leave the symbol as it is.
+//! `main.json`, the module path of a resource (`hub`, `mods[1]`) is followed declaration by
+//! declaration (`module hub './hub.bicep' = …`), and in the module's file the resource's own
+//! symbol (`resource fwPolicy '…'`) is found; the resource's symbol then names the file and
+//! line: `hub.fwPolicy (modules/hub.bicep:30)`. Classic templates keep no symbolic names: there
+//! the one declaration of the resource's type in its file names it, when there is exactly one.
+//! A simple declaration lookup, not a Bicep parser: registry modules (`br:`, `ts:`) and
+//! anything not found leave the symbol as it is.
 
+use super::expand::Declared;
 use crate::input::arm::ArmResource;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-/// Add the Bicep declaration's `file:line` to the symbols of resources compiled from the
-/// `.bicep` file beside `template` (same name, `.bicep` extension).
-pub fn annotate(template: &Path, resources: &mut [ArmResource]) {
+/// Name the resources compiled from the `.bicep` file beside `template` (same name, `.bicep`
+/// extension) by their symbol and declaration.
+pub fn annotate(template: &Path, resources: &mut [ArmResource], declared: &[Declared]) {
     let main = template.with_extension("bicep");
     if !main.is_file() {
         return;
     }
     let dir = template.parent().unwrap_or(Path::new(""));
     let mut texts: HashMap<PathBuf, Option<String>> = HashMap::new();
-    let mut found: HashMap<String, Option<String>> = HashMap::new();
-    for r in resources {
-        let Some(sym) = r.symbol.clone() else {
-            continue;
-        };
+    type Key = (String, Option<String>, String);
+    let mut found: HashMap<Key, Option<(String, String)>> = HashMap::new();
+    for (r, d) in resources.iter_mut().zip(declared) {
+        let key = (d.module.clone(), d.symbol.clone(), d.rtype.clone());
         let at = found
-            .entry(sym.clone())
-            .or_insert_with(|| lookup(&main, dir, &sym, &mut texts))
+            .entry(key)
+            .or_insert_with(|| locate(&main, dir, d, &mut texts))
             .clone();
-        if let Some(at) = at {
-            r.symbol = Some(format!("{sym} ({at})"));
+        if let Some((symbol, at)) = at {
+            r.symbol = Some(format!("{symbol} ({at})"));
         }
     }
 }
 
-/// `main.bicep:12` for `vnet`; `modules/hub.bicep:30` for `hub.fwPolicy`.
-fn lookup(
+fn read<'a>(texts: &'a mut HashMap<PathBuf, Option<String>>, file: &Path) -> Option<&'a str> {
+    texts
+        .entry(file.to_path_buf())
+        .or_insert_with(|| std::fs::read_to_string(file).ok())
+        .as_deref()
+}
+
+/// The symbolic path and `file:line` of a declared resource.
+fn locate(
     main: &Path,
     dir: &Path,
-    symbol: &str,
+    d: &Declared,
     texts: &mut HashMap<PathBuf, Option<String>>,
-) -> Option<String> {
-    let segments = split_symbol(symbol);
+) -> Option<(String, String)> {
     let mut file = main.to_path_buf();
-    for (k, seg) in segments.iter().enumerate() {
-        let text = texts
-            .entry(file.clone())
-            .or_insert_with(|| std::fs::read_to_string(&file).ok())
-            .clone()?;
-        let (line, module) = find_declaration(&text, seg)?;
-        if k + 1 == segments.len() {
-            return Some(format!("{}:{line}", shown(&file, dir)));
+    if !d.module.is_empty() {
+        for seg in split_symbol(&d.module) {
+            let (_, module) = find_declaration(read(texts, &file)?, &seg)?;
+            let module = module?;
+            if module.contains(':') {
+                return None; // a registry or template spec module
+            }
+            file = normalize(&file.parent().unwrap_or(Path::new("")).join(module));
         }
-        let module = module?;
-        if module.contains(':') {
-            return None; // a registry or template spec module
-        }
-        file = normalize(&file.parent().unwrap_or(Path::new("")).join(module));
     }
-    None
+    let text = read(texts, &file)?;
+    let (symbol, line) = match &d.symbol {
+        Some(sym) => {
+            let own = split_symbol(sym).pop()?;
+            // a nested child's symbolic name is `parent::child`
+            let own = own.rsplit("::").next()?.to_string();
+            let (line, _) = find_declaration(text, &own)?;
+            (sym.clone(), line)
+        }
+        None => find_only_of_type(text, &d.rtype)?,
+    };
+    let symbol = if d.module.is_empty() {
+        symbol
+    } else {
+        format!("{}.{symbol}", d.module)
+    };
+    Some((symbol, format!("{}:{line}", shown(&file, dir))))
+}
+
+/// The only `resource NAME 'TYPE@…'` of a type in a file, and its line.
+fn find_only_of_type(text: &str, rtype: &str) -> Option<(String, usize)> {
+    let want = format!("'{}@", rtype.to_ascii_lowercase());
+    let mut hits = text.lines().enumerate().filter_map(|(i, line)| {
+        let rest = line.trim_start().strip_prefix("resource")?;
+        if !rest.starts_with([' ', '\t']) || !rest.to_ascii_lowercase().contains(&want) {
+            return None;
+        }
+        let ident: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        Some((ident, i + 1))
+    });
+    let first = hits.next()?;
+    hits.next().is_none().then_some(first)
 }
 
 /// `mods[1].nsg` → `["mods", "nsg"]` (loop indexes dropped, dots inside brackets kept).
@@ -164,24 +202,49 @@ mod tests {
         .unwrap();
         std::fs::write(
             dir.join("modules/hub.bicep"),
-            "param location string\n\nresource fwPolicy 'Microsoft.Network/firewallPolicies@2023-09-01' = {\n}\n",
+            "param location string\n\nresource fwPolicy 'Microsoft.Network/firewallPolicies@2023-09-01' = {\n}\nresource fw 'Microsoft.Network/azureFirewalls@2023-09-01' = {\n}\n",
         )
         .unwrap();
-        let mk = |s: &str| ArmResource {
+        let mk = |s: Option<&str>| ArmResource {
             value: serde_json::Value::Null,
             origin: crate::source::Origin::none(),
             lifecycle: crate::model::Lifecycle::Create,
-            symbol: Some(s.into()),
+            symbol: s.map(str::to_string),
         };
-        let mut rs = vec![mk("hub.fwPolicy"), mk("rt"), mk("gone")];
-        annotate(&dir.join("main.json"), &mut rs);
-        let syms: Vec<&str> = rs.iter().map(|r| r.symbol.as_deref().unwrap()).collect();
+        let decl = |module: &str, symbol: Option<&str>, rtype: &str| Declared {
+            module: module.into(),
+            symbol: symbol.map(str::to_string),
+            rtype: rtype.into(),
+        };
+        let mut rs = vec![
+            mk(Some("hub.fwPolicy")),
+            mk(Some("rt")),
+            mk(Some("gone")),
+            mk(None),
+            mk(None),
+        ];
+        let declared = vec![
+            decl(
+                "hub",
+                Some("fwPolicy"),
+                "Microsoft.Network/firewallPolicies",
+            ),
+            decl("", Some("rt"), "Microsoft.Network/routeTables"),
+            decl("", Some("gone"), "Microsoft.Network/routeTables"),
+            // classic: found by its type, the only one of it in the module
+            decl("hub", None, "Microsoft.Network/azureFirewalls"),
+            decl("hub", None, "Microsoft.Network/publicIPAddresses"),
+        ];
+        annotate(&dir.join("main.json"), &mut rs, &declared);
+        let syms: Vec<Option<&str>> = rs.iter().map(|r| r.symbol.as_deref()).collect();
         assert_eq!(
             syms,
             [
-                "hub.fwPolicy (modules/hub.bicep:3)",
-                "rt (main.bicep:5)",
-                "gone"
+                Some("hub.fwPolicy (modules/hub.bicep:3)"),
+                Some("rt (main.bicep:5)"),
+                Some("gone"),
+                Some("hub.fw (modules/hub.bicep:5)"),
+                None
             ]
         );
         std::fs::remove_dir_all(&dir).ok();

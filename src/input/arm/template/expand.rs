@@ -55,9 +55,22 @@ pub struct LinkedTemplate {
 #[derive(Debug)]
 pub struct Expanded {
     pub resources: Vec<ArmResource>,
+    /// Beside each resource: where the template declares it.
+    pub declared: Vec<Declared>,
     pub notes: Vec<InputNote>,
     /// The root template's outputs.
     pub outputs: Obj,
+}
+
+/// Where a deployed resource is declared, for naming it by its Bicep source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Declared {
+    /// The module path that deploys it (`hub`, `mods[1].inner`; empty at the root).
+    pub module: String,
+    /// Its symbolic name in its own template (languageVersion 2.0).
+    pub symbol: Option<String>,
+    /// Its full resource type.
+    pub rtype: String,
 }
 
 /// Nested deployments deeper than this are refused.
@@ -109,7 +122,8 @@ pub fn expand(
         String::new(),
         0,
     )?;
-    let (resources, outputs) = dep.run()?;
+    let (deployed, outputs) = dep.run()?;
+    let (resources, declared): (Vec<ArmResource>, Vec<Declared>) = deployed.into_iter().unzip();
     let mut notes = shared.notes.into_inner();
     if resources.iter().any(|r| {
         r.value
@@ -130,6 +144,7 @@ pub fn expand(
     }
     Ok(Expanded {
         resources,
+        declared,
         notes,
         outputs,
     })
@@ -238,7 +253,7 @@ struct Outcome {
     deployed: Result<bool, Unknown>,
     /// The evaluated resource (REST shape), or a deployment's `{outputs, …}` object.
     value: Option<Val>,
-    resources: Vec<ArmResource>,
+    resources: Vec<(ArmResource, Declared)>,
 }
 
 /// One deployment of one template.
@@ -691,7 +706,7 @@ impl<'t, 'p> Dep<'t, 'p> {
     // ------------------------------------------------------------ evaluation
 
     /// Evaluate every instance, in order; then the outputs.
-    fn run(&self) -> Result<(Vec<ArmResource>, Obj), TemplateError> {
+    fn run(&self) -> Result<(Vec<(ArmResource, Declared)>, Obj), TemplateError> {
         let mut resources = vec![];
         for i in 0..self.instances.len() {
             let o = self.outcome(i)?;
@@ -780,12 +795,19 @@ impl<'t, 'p> Dep<'t, 'p> {
             );
             let symbol = self.symbol_path(inst);
             let address = symbol.clone().unwrap_or_else(|| id.clone());
-            resources.push(ArmResource {
-                value: value.to_json(),
-                origin: Origin::new(self.tpl.file, address, Loc::Pointer(decl.pointer.clone())),
-                lifecycle: Lifecycle::Create,
-                symbol,
-            });
+            resources.push((
+                ArmResource {
+                    value: value.to_json(),
+                    origin: Origin::new(self.tpl.file, address, Loc::Pointer(decl.pointer.clone())),
+                    lifecycle: Lifecycle::Create,
+                    symbol,
+                },
+                Declared {
+                    module: self.prefix.trim_end_matches('.').to_string(),
+                    symbol: inst.symbol.clone(),
+                    rtype: inst.rtype.clone(),
+                },
+            ));
         } else if let (Err(u), true) = (&inst.id, relevant(&inst.rtype)) {
             self.x.note(
                 "INP041",
@@ -1197,13 +1219,10 @@ impl<'t, 'p> Dep<'t, 'p> {
         Ok(Val::Object(o))
     }
 
-    /// `hub.fwPolicy`, `network.vnets[1]`: the symbolic path of an instance, when it has one.
+    /// `hub.fwPolicy`, `network.vnets[1]`: the symbolic path of an instance, when it has one
+    /// (classic templates keep no symbolic names).
     fn symbol_path(&self, inst: &Instance) -> Option<String> {
-        match &inst.symbol {
-            Some(s) => Some(format!("{}{s}", self.prefix)),
-            None if !self.prefix.is_empty() => Some(self.prefix.trim_end_matches('.').to_string()),
-            None => None,
-        }
+        inst.symbol.as_ref().map(|s| format!("{}{s}", self.prefix))
     }
 
     /// How messages name an instance.

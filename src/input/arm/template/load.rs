@@ -326,7 +326,7 @@ pub fn load(
     };
     let x = expand::expand(root, file, &opts, &linked).map_err(|e| template_error(sources, &e))?;
     let mut resources = x.resources;
-    bicep::annotate(path, &mut resources);
+    bicep::annotate(path, &mut resources, &x.declared);
     Ok(LoadedTemplate {
         resources,
         notes: x.notes,

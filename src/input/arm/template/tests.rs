@@ -173,7 +173,13 @@ fn nested_deployment_scopes() {
     // resourceGroup() inside an inner-scope module is the module's target group; with outer
     // scope it is the parent's
     assert_eq!(inner.value["properties"]["note"], "rg-net");
-    assert_eq!(inner.symbol.as_deref(), Some("net-inner"));
+    assert_eq!(inner.symbol, None, "classic templates keep no symbols");
+    let i = x
+        .resources
+        .iter()
+        .position(|r| r.value["name"] == "outer-rt")
+        .unwrap();
+    assert_eq!(x.declared[i].module, "net-inner");
     let outer = x
         .resources
         .iter()
