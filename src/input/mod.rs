@@ -108,8 +108,11 @@ fn not_read_yet(path: &str, kind: InputKind) -> Error {
         InputKind::TerraformHcl | InputKind::TerraformVars => {
             "HCL is not read yet; run `terraform plan -out tfplan && terraform show -json tfplan > plan.json` and check plan.json"
         }
+        InputKind::Bicep if path.to_ascii_lowercase().ends_with(".bicepparam") => {
+            "compile it first (`az bicep build-params --file main.bicepparam` writes main.parameters.json), and give it with the template: `aks-preflight check main.json --parameters main.parameters.json`"
+        }
         InputKind::Bicep => {
-            "compile it first: `az bicep build --file main.bicep` (or `bicep build main.bicep`) writes main.json"
+            "compile it first: `az bicep build --file main.bicep` (or `bicep build main.bicep`) writes main.json; then `aks-preflight check main.json`"
         }
         _ => RECIPE,
     };

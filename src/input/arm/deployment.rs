@@ -38,6 +38,16 @@ pub fn load_document(
                 .map(|t| (InputKind::ArmTemplate, model_of(&t.resources, t.notes))),
         );
     }
+    if name.rsplit(['/', '\\']).next() == Some("bicepconfig.json") {
+        return Some(Err(Error::Unsupported {
+            message: format!(
+                "{name} is a Bicep configuration file (linter and module settings), not a deployment"
+            ),
+            help: Some(
+                "check the template compiled from the .bicep files: `az bicep build --file main.bicep`, then `aks-preflight check main.json`".into(),
+            ),
+        }));
+    }
     if params::is_parameters_file(root) {
         return Some(Err(Error::Unsupported {
             message: format!(

@@ -93,6 +93,7 @@ pub fn expand(
         note_keys: RefCell::new(HashSet::new()),
         registry: RefCell::new(HashMap::new()),
         instances: Cell::new(0),
+        groups: RefCell::new(vec![]),
     };
     let level = tpl.level;
     let ctx = Context {
@@ -123,6 +124,7 @@ pub fn expand(
         0,
     )?;
     let (deployed, outputs) = dep.run()?;
+    shared.flush_groups();
     let (resources, declared): (Vec<ArmResource>, Vec<Declared>) = deployed.into_iter().unzip();
     let mut notes = shared.notes.into_inner();
     if resources.iter().any(|r| {
@@ -202,9 +204,100 @@ struct Shared<'t> {
     /// Evaluated resources by lower-case id, for `reference(id)` across deployments.
     registry: RefCell<HashMap<String, (Val, Option<String>)>>,
     instances: Cell<usize>,
+    groups: RefCell<Vec<Group>>,
+}
+
+/// Notes about resources that one reason leaves out, grouped into one note per reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grouped {
+    /// INP041: a resource's name is unknown.
+    Name,
+    /// INP042: whether a resource is deployed is unknown.
+    Condition,
+    /// INP045: how many copies of a resource there are is unknown.
+    CopyCount,
+}
+
+struct Group {
+    kind: Grouped,
+    reason: String,
+    what: Vec<String>,
+    file: FileId,
+    pointer: String,
 }
 
 impl Shared<'_> {
+    /// Record that `what` is left out for `reason`; one note per reason is written at the end.
+    fn group(&self, kind: Grouped, reason: &str, what: String, file: FileId, pointer: String) {
+        let mut groups = self.groups.borrow_mut();
+        match groups
+            .iter_mut()
+            .find(|g| g.kind == kind && g.reason == reason)
+        {
+            Some(g) => {
+                if !g.what.contains(&what) {
+                    g.what.push(what);
+                }
+            }
+            None => groups.push(Group {
+                kind,
+                reason: reason.to_string(),
+                what: vec![what],
+                file,
+                pointer,
+            }),
+        }
+    }
+
+    /// The grouped notes, in the order their reasons were first met.
+    fn flush_groups(&self) {
+        for g in self.groups.borrow_mut().drain(..) {
+            let n = g.what.len();
+            let mut list = g.what[..n.min(6)].join(", ");
+            if n > 6 {
+                list.push_str(&format!(" and {} more", n - 6));
+            }
+            let (code, message) = match (g.kind, n) {
+                (Grouped::Name, 1) => (
+                    "INP041",
+                    format!(
+                        "the name of {list} is unknown ({}), so it is not checked",
+                        g.reason
+                    ),
+                ),
+                (Grouped::Name, _) => (
+                    "INP041",
+                    format!(
+                        "the names of {n} resources are unknown ({}), so they are not checked: {list}",
+                        g.reason
+                    ),
+                ),
+                (Grouped::Condition, 1) => (
+                    "INP042",
+                    format!(
+                        "whether {list} is deployed is unknown ({}), so it is not checked",
+                        g.reason
+                    ),
+                ),
+                (Grouped::Condition, _) => (
+                    "INP042",
+                    format!(
+                        "whether {n} resources are deployed is unknown ({}), so they are not checked: {list}",
+                        g.reason
+                    ),
+                ),
+                (Grouped::CopyCount, _) => (
+                    "INP045",
+                    format!(
+                        "the number of copies of {list} is unknown ({}), so the instances are not checked",
+                        g.reason
+                    ),
+                ),
+            };
+            self.note(code, message, g.file, g.pointer);
+        }
+    }
+
     fn note(&self, code: &'static str, message: String, file: FileId, pointer: String) {
         let key = (code, format!("{pointer}\u{0}{message}"), Some(file));
         if !self.note_keys.borrow_mut().insert(key) {
@@ -551,12 +644,10 @@ impl<'t, 'p> Dep<'t, 'p> {
                 });
             }
             Val::Unknown(u) => {
-                self.x.note(
-                    "INP045",
-                    format!(
-                        "the number of copies of '{name}' is unknown ({}), so its instances are not checked",
-                        u.reason
-                    ),
+                self.x.group(
+                    Grouped::CopyCount,
+                    &u.reason,
+                    format!("'{name}'"),
                     self.tpl.file,
                     base,
                 );
@@ -754,13 +845,10 @@ impl<'t, 'p> Dep<'t, 'p> {
                 Val::Bool(b) => Ok(b),
                 Val::Unknown(u) if cenv.quiet => Err(u),
                 Val::Unknown(u) => {
-                    self.x.note(
-                        "INP042",
-                        format!(
-                            "whether {} is deployed is unknown ({}), so it is not checked",
-                            self.describe(inst),
-                            u.reason
-                        ),
+                    self.x.group(
+                        Grouped::Condition,
+                        &u.reason,
+                        self.describe(inst),
                         self.tpl.file,
                         base,
                     );
@@ -809,13 +897,10 @@ impl<'t, 'p> Dep<'t, 'p> {
                 },
             ));
         } else if let (Err(u), true) = (&inst.id, relevant(&inst.rtype)) {
-            self.x.note(
-                "INP041",
-                format!(
-                    "the name of {} is unknown ({}), so it is not checked",
-                    self.describe(inst),
-                    u.reason
-                ),
+            self.x.group(
+                Grouped::Name,
+                &u.reason,
+                self.describe(inst),
                 self.tpl.file,
                 format!("{}/name", decl.pointer),
             );

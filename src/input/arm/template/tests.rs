@@ -451,3 +451,27 @@ fn user_defined_functions_in_templates() {
         "10.0.3.0/24"
     );
 }
+
+/// One reason, one note: resources left out for the same reason are listed in one note.
+#[test]
+fn notes_about_left_out_resources_are_grouped_by_reason() {
+    let t = json!({
+        "parameters": {"suffix": {"type": "string"}},
+        "resources": [
+            {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01", "name": "[concat('vnet-', parameters('suffix'))]"},
+            {"type": "Microsoft.Network/routeTables", "apiVersion": "2024-05-01", "name": "[concat('rt-', parameters('suffix'))]"},
+            {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2024-05-01", "name": "[concat('nsg-', parameters('suffix'))]"},
+            {"type": "Microsoft.Authorization/roleAssignments", "apiVersion": "2022-04-01", "name": "[guid(parameters('suffix'))]"}
+        ]
+    });
+    let x = run(t, &opts());
+    let codes: Vec<&str> = x.notes.iter().map(|n| n.code).collect();
+    assert_eq!(codes, ["INP040", "INP041"], "{:?}", x.notes);
+    let m = &x.notes[1].message;
+    assert!(m.starts_with("the names of 3 resources are unknown"), "{m}");
+    assert!(m.contains("Microsoft.Network/routeTables"), "{m}");
+    assert!(
+        !m.contains("roleAssignments"),
+        "resources the model does not read are not listed: {m}"
+    );
+}
