@@ -311,3 +311,71 @@ fn tempdir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Secure parameter values (a parameters file, `--param`) and Key Vault references never reach
+/// any output, also when the parameters file is broken.
+#[test]
+fn secure_parameter_values_never_reach_an_output() {
+    const SECRET: &str = "SECRET-SHOULD-NOT-BE-PRINTED";
+    let dir = tempdir("secure");
+    let template = std::fs::read_to_string(root().join("testdata/arm-twins/lb-clean/main.json"))
+        .unwrap()
+        .replace(
+            "\"parameters\": {",
+            "\"parameters\": {\n    \"adminPassword\": {\"type\": \"securestring\"},\n    \"kvSecret\": {\"type\": \"securestring\"},",
+        )
+        .replace(
+            "\"dnsPrefix\": \"[parameters('clusterName')]\",",
+            "\"dnsPrefix\": \"[parameters('clusterName')]\",\n        \"windowsProfile\": {\"adminUsername\": \"azureadmin\", \"adminPassword\": \"[parameters('adminPassword')]\"},\n        \"tags\": {\"x\": \"[concat(parameters('kvSecret'), parameters('adminPassword'))]\"},",
+        );
+    assert!(template.contains("adminPassword"));
+    std::fs::write(dir.join("main.json"), template).unwrap();
+    let params = serde_json::json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {
+            "location": {"value": "westeurope"},
+            "adminPassword": {"value": SECRET},
+            "kvSecret": {"reference": {"keyVault": {"id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.KeyVault/vaults/kv"}, "secretName": "pw"}}
+        }
+    });
+    std::fs::write(dir.join("p.json"), params.to_string()).unwrap();
+    let t = dir.join("main.json").display().to_string();
+    let p = dir.join("p.json").display().to_string();
+    for extra in [
+        vec![],
+        vec!["--param".to_string(), format!("adminPassword={SECRET}")],
+    ] {
+        for format in ["human", "json"] {
+            let out = bin()
+                .args(["check", &t, "--parameters", &p, "--format", format])
+                .args(&extra)
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.code() == Some(0), "{all}");
+            assert!(!all.contains(SECRET), "{format}: {all}");
+        }
+    }
+    // a broken parameters file: the error excerpt shows no value
+    std::fs::write(
+        dir.join("p.json"),
+        format!("{{\"parameters\": {{\"adminPassword\": {{\"value\": \"{SECRET}\"}}, "),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["check", &t, "--parameters", &p])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(!all.contains(SECRET), "{all}");
+}

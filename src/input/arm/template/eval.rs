@@ -91,6 +91,15 @@ pub struct UserFunction<'t> {
 pub trait Env {
     fn parameter(&self, name: &str) -> Result<Val, EvalError>;
     fn variable(&self, name: &str) -> Result<Val, EvalError>;
+    /// A parameter's value without copying it (`parameters('rules')[copyIndex()].name` reads
+    /// one element of what may be a large array).
+    fn parameter_shared(&self, name: &str) -> Result<Arc<Val>, EvalError> {
+        self.parameter(name).map(Arc::new)
+    }
+    /// A variable's value without copying it.
+    fn variable_shared(&self, name: &str) -> Result<Arc<Val>, EvalError> {
+        self.variable(name).map(Arc::new)
+    }
     /// `copyIndex()` (innermost resource loop) or `copyIndex('name')`.
     fn copy_index(&self, loop_name: Option<&str>) -> Result<i64, EvalError>;
     /// The deployment's subscription, resource group, location and name.
@@ -291,6 +300,12 @@ impl Env for LoopEnv<'_> {
     fn variable(&self, name: &str) -> Result<Val, EvalError> {
         self.inner.variable(name)
     }
+    fn parameter_shared(&self, name: &str) -> Result<Arc<Val>, EvalError> {
+        self.inner.parameter_shared(name)
+    }
+    fn variable_shared(&self, name: &str) -> Result<Arc<Val>, EvalError> {
+        self.inner.variable_shared(name)
+    }
     fn copy_index(&self, loop_name: Option<&str>) -> Result<i64, EvalError> {
         match loop_name {
             Some(n) if n.eq_ignore_ascii_case(self.name) => Ok(self.index),
@@ -334,19 +349,85 @@ pub fn eval(e: &Expr, env: &dyn Env, locals: &Locals) -> Result<Val, EvalError> 
     match e {
         Expr::Str(s, _) => Ok(Val::Str(s.clone())),
         Expr::Int(i, _) => Ok(Val::Int(*i)),
-        Expr::Prop(inner, name, at) => {
-            let v = eval(inner, env, locals)?;
-            v.prop(name).map_err(|m| EvalError::runtime(m).at(*at))
-        }
-        Expr::Index(inner, idx, at) => {
-            let v = eval(inner, env, locals)?;
-            let i = eval(idx, env, locals)?;
-            v.index(&i).map_err(|m| EvalError::runtime(m).at(*at))
-        }
+        Expr::Prop(..) | Expr::Index(..) => eval_chain(e, env, locals),
         Expr::Call { ns, name, args, at } => {
             call(ns.as_deref(), name, args, env, locals).map_err(|e| e.at(*at))
         }
     }
+}
+
+/// One step of a property/index chain.
+enum Step<'e> {
+    Prop(&'e str, Pos),
+    Index(&'e Expr, Pos),
+}
+
+/// `root.a[0]['b']`: the root is evaluated once and, when it is `parameters('x')` or
+/// `variables('x')`, walked by reference, so only the value reached is copied.
+fn eval_chain(e: &Expr, env: &dyn Env, locals: &Locals) -> Result<Val, EvalError> {
+    let mut steps = vec![];
+    let mut root = e;
+    loop {
+        match root {
+            Expr::Prop(inner, name, at) => {
+                steps.push(Step::Prop(name, *at));
+                root = inner;
+            }
+            Expr::Index(inner, idx, at) => {
+                steps.push(Step::Index(idx, *at));
+                root = inner;
+            }
+            _ => break,
+        }
+    }
+    steps.reverse();
+    let shared = match root {
+        Expr::Call {
+            ns: None,
+            name,
+            args,
+            at,
+        } if args.len() == 1 => match &args[0] {
+            Expr::Str(n, _) if name.eq_ignore_ascii_case("parameters") => {
+                Some(env.parameter_shared(n).map_err(|e| e.at(*at))?)
+            }
+            Expr::Str(n, _) if name.eq_ignore_ascii_case("variables") => {
+                Some(env.variable_shared(n).map_err(|e| e.at(*at))?)
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let base = match shared {
+        Some(b) => b,
+        None => Arc::new(eval(root, env, locals)?),
+    };
+    let mut cur: &Val = &base;
+    let mut owned: Option<Val> = None;
+    for step in steps {
+        let (key, at, is_prop) = match step {
+            Step::Prop(n, at) => (Val::Str(n.to_string()), at, true),
+            Step::Index(ix, at) => (eval(ix, env, locals)?, at, false),
+        };
+        if owned.is_none() {
+            let child = match (cur, &key) {
+                (Val::Object(o), Val::Str(k)) => o.get(k),
+                (Val::Array(a), Val::Int(i)) => usize::try_from(*i).ok().and_then(|i| a.get(i)),
+                _ => None,
+            };
+            if let Some(c) = child {
+                cur = c;
+                continue;
+            }
+        }
+        let v = owned.take().unwrap_or_else(|| cur.clone());
+        let next = match &key {
+            Val::Str(k) if is_prop => v.prop(k),
+            _ => v.index(&key),
+        };
+        owned = Some(next.map_err(|m| EvalError::runtime(m).at(at))?);
+    }
+    Ok(owned.unwrap_or_else(|| cur.clone()))
 }
 
 fn eval_args(args: &[Expr], env: &dyn Env, locals: &Locals) -> Result<Vec<Val>, EvalError> {
@@ -354,7 +435,12 @@ fn eval_args(args: &[Expr], env: &dyn Env, locals: &Locals) -> Result<Vec<Val>, 
 }
 
 fn arity(name: &str, args: &[Expr], min: usize, max: usize) -> Result<(), EvalError> {
-    if args.len() < min || args.len() > max {
+    check_arity(name, args.len(), min, max)
+}
+
+/// `name()` takes `min..=max` arguments (an invalid template otherwise).
+pub fn check_arity(name: &str, n: usize, min: usize, max: usize) -> Result<(), EvalError> {
+    if n < min || n > max {
         let want = if min == max {
             format!("{min}")
         } else if max == usize::MAX {
@@ -363,8 +449,7 @@ fn arity(name: &str, args: &[Expr], min: usize, max: usize) -> Result<(), EvalEr
             format!("{min} to {max}")
         };
         return Err(EvalError::invalid(format!(
-            "{name}() takes {want} argument(s), not {}",
-            args.len()
+            "{name}() takes {want} argument(s), not {n}"
         )));
     }
     Ok(())

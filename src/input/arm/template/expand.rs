@@ -314,7 +314,34 @@ impl Shared<'_> {
 /// A value being computed, for cycle detection.
 enum Slot {
     Busy,
-    Done(Val),
+    Done(Arc<Val>),
+}
+
+/// A value computed once: `compute` runs on first use; asking again while it runs is a cycle
+/// (`cycle` says which). Errors are not kept.
+fn memo(
+    slots: &RefCell<HashMap<String, Slot>>,
+    key: String,
+    cycle: impl FnOnce() -> String,
+    compute: impl FnOnce() -> Result<Val, EvalError>,
+) -> Result<Arc<Val>, EvalError> {
+    match slots.borrow().get(&key) {
+        Some(Slot::Done(v)) => return Ok(v.clone()),
+        Some(Slot::Busy) => return Err(EvalError::invalid(cycle())),
+        None => {}
+    }
+    slots.borrow_mut().insert(key.clone(), Slot::Busy);
+    match compute() {
+        Ok(v) => {
+            let v = Arc::new(v);
+            slots.borrow_mut().insert(key, Slot::Done(v.clone()));
+            Ok(v)
+        }
+        Err(e) => {
+            slots.borrow_mut().remove(&key);
+            Err(e)
+        }
+    }
 }
 
 /// One resource instance.
@@ -455,7 +482,7 @@ impl<'t, 'p> Dep<'t, 'p> {
 
     // ------------------------------------------------------------ parameters and variables
 
-    fn parameter(&self, name: &str) -> Result<Val, EvalError> {
+    fn parameter(&self, name: &str) -> Result<Arc<Val>, EvalError> {
         let lname = name.to_ascii_lowercase();
         let Some((pname, decl)) = self.tpl.param(name) else {
             return Err(EvalError::invalid(format!(
@@ -463,28 +490,12 @@ impl<'t, 'p> Dep<'t, 'p> {
                 self.tpl.param_names()
             )));
         };
-        match self.params.borrow().get(&lname) {
-            Some(Slot::Done(v)) => return Ok(v.clone()),
-            Some(Slot::Busy) => {
-                return Err(EvalError::invalid(format!(
-                    "the default value of parameter '{pname}' refers to itself"
-                )));
-            }
-            None => {}
-        }
-        self.params.borrow_mut().insert(lname.clone(), Slot::Busy);
-        let r = self.parameter_value(pname, decl);
-        match &r {
-            Ok(v) => {
-                self.params
-                    .borrow_mut()
-                    .insert(lname, Slot::Done(v.clone()));
-            }
-            Err(_) => {
-                self.params.borrow_mut().remove(&lname);
-            }
-        }
-        r
+        memo(
+            &self.params,
+            lname,
+            || format!("the default value of parameter '{pname}' refers to itself"),
+            || self.parameter_value(pname, decl),
+        )
     }
 
     fn parameter_value(&self, name: &str, decl: &'t Value) -> Result<Val, EvalError> {
@@ -525,52 +536,38 @@ impl<'t, 'p> Dep<'t, 'p> {
         Ok(Val::unknown(reason))
     }
 
-    fn variable(&self, name: &str) -> Result<Val, EvalError> {
+    fn variable(&self, name: &str) -> Result<Arc<Val>, EvalError> {
         let lname = name.to_ascii_lowercase();
         let Some((vname, decl)) = self.tpl.variable(name) else {
             return Err(EvalError::invalid(format!(
                 "variables('{name}'): the template declares no variable '{name}'"
             )));
         };
-        match self.vars.borrow().get(&lname) {
-            Some(Slot::Done(v)) => return Ok(v.clone()),
-            Some(Slot::Busy) => {
-                return Err(EvalError::invalid(format!(
-                    "variable '{vname}' refers to itself (directly or through other variables)"
-                )));
-            }
-            None => {}
-        }
-        self.vars.borrow_mut().insert(lname.clone(), Slot::Busy);
-        let r = match decl {
-            VarDecl::Value(v) => {
-                let base = format!("{}/variables/{}", self.tpl.pointer, seg(vname));
-                eval::eval_json(v, &self.env(None, &base)).map_err(|mut e| {
-                    e.path.insert(0, vname.to_string());
-                    e.path.insert(0, "variables".into());
-                    e
-                })
-            }
-            VarDecl::Loop(l, i) => {
-                let base = format!("{}/variables/copy/{i}", self.tpl.pointer);
-                eval::eval_property_loop(l, &self.env(None, &base))
-                    .map(|(_, v)| v)
-                    .map_err(|mut e| {
-                        e.path
-                            .splice(0..0, ["variables".into(), "copy".into(), i.to_string()]);
+        memo(
+            &self.vars,
+            lname,
+            || format!("variable '{vname}' refers to itself (directly or through other variables)"),
+            || match decl {
+                VarDecl::Value(v) => {
+                    let base = format!("{}/variables/{}", self.tpl.pointer, seg(vname));
+                    eval::eval_json(v, &self.env(None, &base)).map_err(|mut e| {
+                        e.path.insert(0, vname.to_string());
+                        e.path.insert(0, "variables".into());
                         e
                     })
-            }
-        };
-        match &r {
-            Ok(v) => {
-                self.vars.borrow_mut().insert(lname, Slot::Done(v.clone()));
-            }
-            Err(_) => {
-                self.vars.borrow_mut().remove(&lname);
-            }
-        }
-        r
+                }
+                VarDecl::Loop(l, i) => {
+                    let base = format!("{}/variables/copy/{i}", self.tpl.pointer);
+                    eval::eval_property_loop(l, &self.env(None, &base))
+                        .map(|(_, v)| v)
+                        .map_err(|mut e| {
+                            e.path
+                                .splice(0..0, ["variables".into(), "copy".into(), i.to_string()]);
+                            e
+                        })
+                }
+            },
+        )
     }
 
     // ------------------------------------------------------------ instances
@@ -1428,9 +1425,15 @@ fn add_child_ids(obj: &mut Obj, rtype: &str, id: &str) {
 
 impl Env for DepEnv<'_, '_, '_> {
     fn parameter(&self, name: &str) -> Result<Val, EvalError> {
-        self.dep.scope().parameter(name)
+        self.dep.scope().parameter(name).map(|v| (*v).clone())
     }
     fn variable(&self, name: &str) -> Result<Val, EvalError> {
+        self.dep.scope().variable(name).map(|v| (*v).clone())
+    }
+    fn parameter_shared(&self, name: &str) -> Result<Arc<Val>, EvalError> {
+        self.dep.scope().parameter(name)
+    }
+    fn variable_shared(&self, name: &str) -> Result<Arc<Val>, EvalError> {
         self.dep.scope().variable(name)
     }
     fn copy_index(&self, loop_name: Option<&str>) -> Result<i64, EvalError> {

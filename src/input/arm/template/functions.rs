@@ -65,20 +65,7 @@ pub fn call(lname: &str, name: &str, args: &[Val]) -> Option<R> {
 // ------------------------------------------------------------------ helpers
 
 fn n_args(name: &str, args: &[Val], min: usize, max: usize) -> Result<(), EvalError> {
-    if args.len() < min || args.len() > max {
-        let want = if min == max {
-            format!("{min}")
-        } else if max == usize::MAX {
-            format!("at least {min}")
-        } else {
-            format!("{min} to {max}")
-        };
-        return Err(EvalError::invalid(format!(
-            "{name}() takes {want} argument(s), not {}",
-            args.len()
-        )));
-    }
-    Ok(())
+    super::eval::check_arity(name, args.len(), min, max)
 }
 
 /// The first top-level unknown argument.

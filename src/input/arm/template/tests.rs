@@ -475,3 +475,77 @@ fn notes_about_left_out_resources_are_grouped_by_reason() {
         "resources the model does not read are not listed: {m}"
     );
 }
+
+/// Modules in another subscription and resource group, extension resources with a `scope`.
+#[test]
+fn other_subscriptions_groups_and_extension_scopes() {
+    let t = json!({
+        "languageVersion": "2.0",
+        "resources": {
+            "vnet": {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01", "name": "vnet"},
+            "lock": {"type": "Microsoft.Authorization/locks", "apiVersion": "2020-05-01", "name": "no-delete",
+                     "scope": "[format('Microsoft.Network/virtualNetworks/{0}', 'vnet')]",
+                     "properties": {"level": "CanNotDelete"}},
+            "hub": {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "hub",
+                    "subscriptionId": "11111111-1111-1111-1111-111111111111", "resourceGroup": "rg-hub",
+                    "properties": {"expressionEvaluationOptions": {"scope": "inner"}, "mode": "Incremental",
+                        "template": {"resources": [{"type": "Microsoft.Network/routeTables", "apiVersion": "2024-05-01",
+                            "name": "rt", "properties": {"sub": "[subscription().subscriptionId]", "rg": "[resourceGroup().name]"}}],
+                            "outputs": {"id": {"type": "string", "value": "[resourceId('Microsoft.Network/routeTables', 'rt')]"}}}}},
+            "user": {"type": "Microsoft.Network/routeTables", "apiVersion": "2024-05-01", "name": "user",
+                     "properties": {"hubRt": "[reference('hub').outputs.id.value]"}}
+        }
+    });
+    let x = run(t, &opts());
+    let rt = x
+        .resources
+        .iter()
+        .find(|r| r.value["name"] == "rt")
+        .unwrap();
+    let hub_rt = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-hub/providers/Microsoft.Network/routeTables/rt";
+    assert_eq!(rt.value["id"], hub_rt);
+    assert_eq!(
+        rt.value["properties"]["sub"],
+        "11111111-1111-1111-1111-111111111111"
+    );
+    assert_eq!(rt.value["properties"]["rg"], "rg-hub");
+    let user = x
+        .resources
+        .iter()
+        .find(|r| r.value["name"] == "user")
+        .unwrap();
+    assert_eq!(user.value["properties"]["hubRt"], hub_rt);
+    let lock = x
+        .resources
+        .iter()
+        .find(|r| r.value["name"] == "no-delete")
+        .unwrap();
+    assert_eq!(
+        lock.value["id"],
+        format!(
+            "{RG}/providers/Microsoft.Network/virtualNetworks/vnet/providers/Microsoft.Authorization/locks/no-delete"
+        )
+    );
+}
+
+/// Deployments nested deeper than the limit are an error, not a stack overflow.
+#[test]
+fn nesting_is_bounded() {
+    let mut t = json!({"resources": [{"type": "Microsoft.Network/routeTables", "apiVersion": "2024-05-01", "name": "leaf"}]});
+    for i in 0..40 {
+        t = json!({"resources": [{"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+            "name": format!("d{i}"), "properties": {"mode": "Incremental", "template": t}}]});
+    }
+    let e = expand(&t, FileId(0), &opts(), &[]).unwrap_err();
+    assert!(e.message.contains("nest more than"), "{e:?}");
+}
+
+/// A resource loop of 801 iterations is refused, as Azure refuses it.
+#[test]
+fn copy_counts_are_bounded() {
+    let t = json!({"resources": [{"copy": {"name": "l", "count": 801}, "type": "Microsoft.Network/routeTables",
+        "apiVersion": "2024-05-01", "name": "[format('rt{0}', copyIndex())]"}]});
+    let e = expand(&t, FileId(0), &opts(), &[]).unwrap_err();
+    assert!(e.message.contains("Azure allows"), "{e:?}");
+    assert_eq!(e.pointer, "/resources/0/copy/count");
+}
