@@ -379,3 +379,66 @@ fn secure_parameter_values_never_reach_an_output() {
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(!all.contains(SECRET), "{all}");
 }
+
+/// A linked template that sits beside the main one (`templateLink.relativePath`) is read, and
+/// its resources point into its own file; a linked URI is noted as not checked.
+#[test]
+fn linked_templates_beside_the_main_one_are_read() {
+    let dir = tempdir("linked");
+    std::fs::create_dir_all(dir.join("nested")).unwrap();
+    let schema = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+    let main = serde_json::json!({
+        "$schema": schema, "contentVersion": "1.0.0.0",
+        "resources": [
+            {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "net",
+             "properties": {"mode": "Incremental", "expressionEvaluationOptions": {"scope": "inner"},
+                            "templateLink": {"relativePath": "nested/net.json"},
+                            "parameters": {"rtName": {"value": "rt-linked"}}}},
+            {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "remote",
+             "properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.invalid/t.json"}}}
+        ]
+    });
+    let nested = serde_json::json!({
+        "$schema": schema, "contentVersion": "1.0.0.0",
+        "parameters": {"rtName": {"type": "string"}},
+        "resources": [{"type": "Microsoft.Network/routeTables", "apiVersion": "2024-05-01",
+                       "name": "[parameters('rtName')]", "location": "westeurope",
+                       "properties": {"routes": [{"name": "default", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "None"}}]}}]
+    });
+    std::fs::write(
+        dir.join("main.json"),
+        serde_json::to_string_pretty(&main).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("nested/net.json"),
+        serde_json::to_string_pretty(&nested).unwrap(),
+    )
+    .unwrap();
+    let mut sources = aks_preflight::source::SourceMap::new();
+    let opts = aks_preflight::input::LoadOptions::default();
+    let (kind, model) = aks_preflight::input::load_path_with(
+        &mut sources,
+        &dir.join("main.json").display().to_string(),
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(kind, aks_preflight::input::InputKind::ArmTemplate);
+    assert_eq!(model.route_tables.len(), 1);
+    let rt = &model.route_tables[0];
+    assert_eq!(rt.meta.name.known().map(String::as_str), Some("rt-linked"));
+    let file = rt.meta.origin.file.unwrap();
+    assert!(
+        sources.get(file).name.ends_with("net.json"),
+        "{}",
+        sources.get(file).name
+    );
+    assert!(
+        model
+            .input_notes
+            .iter()
+            .any(|n| n.code == "INP043" && n.message.contains("https://example.invalid/t.json")),
+        "{:?}",
+        model.input_notes
+    );
+}
