@@ -83,7 +83,6 @@ class Expect:
 @dataclass
 class Scenario:
     name: str
-    issue: int
     summary: str  # one line for the index
     readme: str  # one paragraph
     expect: Expect

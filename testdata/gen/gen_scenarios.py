@@ -25,20 +25,29 @@ sys.path.insert(0, str(HERE))
 from azurerm import SECRET  # noqa: E402
 from common import Scenario, to_toml  # noqa: E402
 from tfplan import dumps_minified, dumps_pretty, expand_reference  # noqa: E402
-import scenarios_issue2  # noqa: E402
-
-try:  # issue 3 scenarios are added in a second step
-    import scenarios_issue3  # noqa: E402
-except ImportError:  # pragma: no cover
-    scenarios_issue3 = None
+import importlib  # noqa: E402
 
 OUT = HERE.parent / "scenarios"
 
+# Scenario modules, one per domain, in index order: each defines TITLE (its heading in the
+# index) and scenarios(). Add a module on its own line.
+MODULES = [
+    "scenarios_nsg_routes_outbound",
+    "scenarios_firewall_dns_private",
+]
+
+
+def groups() -> list[tuple[str, list[Scenario]]]:
+    """(title, scenarios) per module, in MODULES order."""
+    out = []
+    for name in MODULES:
+        mod = importlib.import_module(name)
+        out.append((mod.TITLE, mod.scenarios()))
+    return out
+
 
 def all_scenarios() -> list[Scenario]:
-    out = scenarios_issue2.scenarios()
-    if scenarios_issue3 is not None:
-        out += scenarios_issue3.scenarios()
+    out = [s for _, group in groups() for s in group]
     names = [s.name for s in out]
     assert len(names) == len(set(names)), "duplicate scenario name"
     return out
@@ -219,12 +228,11 @@ def index(scenarios: list[Scenario]) -> str:
         "## Scenarios",
         "",
     ]
-    for issue in (2, 3):
-        group = [s for s in scenarios if s.issue == issue]
+    names = {s.name for s in scenarios}
+    for title, group in groups():
+        group = [s for s in group if s.name in names]
         if not group:
             continue
-        title = ("NSGs, routes, outbound types (issue 2)" if issue == 2
-                 else "Firewall, hub-spoke, DNS, private clusters (issue 3)")
         lines.append(f"### {title}")
         lines.append("")
         for s in group:
