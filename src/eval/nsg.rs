@@ -1178,6 +1178,11 @@ pub fn duplicate_priorities(nsg: &Nsg) -> Vec<DuplicatePriority> {
     groups
         .into_iter()
         .filter(|(_, v)| v.len() > 1)
+        .map(|((d, p), mut rules)| {
+            // by name, not by input order (rules are a set)
+            rules.sort_by(|a, b| a.0.cmp(&b.0));
+            ((d, p), rules)
+        })
         .map(|((d, p), rules)| DuplicatePriority {
             direction: if d == 0 {
                 Direction::Inbound

@@ -34,6 +34,7 @@ OUT = HERE.parent / "scenarios"
 MODULES = [
     "scenarios_nsg_routes_outbound",
     "scenarios_firewall_dns_private",
+    "scenarios_brownfield",
 ]
 
 

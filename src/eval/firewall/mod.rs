@@ -193,7 +193,7 @@ pub fn fqdn_network_rules_without_dns_proxy(
                     message: format!(
                         "network rule {} lists {}, but DNS proxy is not enabled: FQDNs in network rules match nothing without it",
                         e.rule_path(rule_name(rule)),
-                        n.destination_fqdns.join(", ")
+                        sorted_unique(&n.destination_fqdns).join(", ")
                     ),
                     origin: Some(n.origin.clone()),
                 });
@@ -201,6 +201,12 @@ pub fn fqdn_network_rules_without_dns_proxy(
         }
     }
     out
+}
+
+/// A set-like list as shown in messages: sorted, without repeats (input order means nothing).
+fn sorted_unique(items: &[String]) -> Vec<&str> {
+    let set: BTreeSet<&str> = items.iter().map(String::as_str).collect();
+    set.into_iter().collect()
 }
 
 // ------------------------------------------------------------------ entry point

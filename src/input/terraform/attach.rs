@@ -1,17 +1,27 @@
 //! Second phase: resources that only link or extend other elements (associations, separate NSG
 //! rules and routes, separate node pools, DNS server lists, classic firewall rule collections) are
 //! attached to the elements they name.
+//!
+//! Brownfield plans: `security_rule` of an NSG, `route` of a route table and `subnet` of a VNet
+//! are Optional+Computed, so the after-state of an existing parent echoes the refreshed list of
+//! every child, including those managed as separate resources (`azurerm_network_security_rule`,
+//! `azurerm_route`, `azurerm_subnet`). Before the separate children are attached, each parent's
+//! own list loses the items a separate resource of this input manages (same name, same
+//! parent: the resource's after-state replaces it), and those a deleted resource managed, or
+//! that a replaced resource had under its old name ([`Removed`]). A subnet association deleted
+//! by the plan clears the association it set, unless another association sets it again. The
+//! result never depends on the order of the input.
 
 use super::Ctx;
 use crate::model::{
-    Cluster, IpValue, Known, Lifecycle, Meta, Model, NodePool, Ref, Route, RouteTable,
+    Cluster, IpValue, Known, Lifecycle, Meta, Model, NodePool, Ref, ResourceId, Route, RouteTable,
     RuleCollection, SecurityRule,
 };
 use crate::source::Origin;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Which subnet field an association sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum SubnetField {
     Nsg,
     RouteTable,
@@ -56,6 +66,35 @@ pub(crate) struct Pending {
     pub nat_ips: Vec<Attached<(Known<Ref>, bool)>>,
     pub vnet_dns: Vec<Attached<Known<Vec<IpValue>>>>,
     pub fw_collections: Vec<Attached<RuleCollection>>,
+    /// Keys of the subnets read from a VNet's own `subnet` list, and whether the configuration
+    /// writes that list (`false`: a computed echo of the refreshed state).
+    pub inline_subnets: Vec<(String, bool)>,
+    /// What deleted resources (and old names of replaced ones) take away after apply.
+    pub removed: Vec<Removed>,
+}
+
+/// A child that is gone after apply: its resource is deleted by the plan, or replaced under
+/// another name. It must not survive in its parent's echo.
+#[derive(Debug)]
+pub(crate) enum Removed {
+    NsgRule {
+        nsg: Known<Ref>,
+        name: String,
+    },
+    Route {
+        table: Known<Ref>,
+        name: String,
+    },
+    Subnet {
+        vnet: Known<Ref>,
+        name: String,
+        id: Option<ResourceId>,
+    },
+    Association {
+        subnet: Known<Ref>,
+        field: SubnetField,
+        value: Known<Ref>,
+    },
 }
 
 /// Lookup of elements by key and by (lower-case) id, first match wins.
@@ -98,6 +137,7 @@ fn missing(ctx: &mut Ctx<'_, '_>, address: &str, what: &str, r: &Ref, origin: &O
 
 pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
     let p = std::mem::take(&mut ctx.pending);
+    drop_echoed_subnets(&mut ctx.model, &p);
 
     let clusters = Finder::new(&ctx.model.clusters, |c| &c.meta);
     for a in p.node_pools {
@@ -124,6 +164,20 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
     }
 
     let nsgs = Finder::new(&ctx.model.nsgs, |n| &n.meta);
+    let mut managed = Managed::default();
+    for a in &p.nsg_rules {
+        managed.add(&nsgs, &a.parent, &a.item.name);
+    }
+    for r in &p.removed {
+        if let Removed::NsgRule { nsg, name } = r {
+            managed.add(&nsgs, nsg, &Known::Known(name.clone()));
+        }
+    }
+    for (i, names) in managed.0 {
+        if let Known::Known(rules) = &mut ctx.model.nsgs[i].rules {
+            rules.retain(|r| !managed_name(&names, &r.name));
+        }
+    }
     for a in p.nsg_rules {
         let Known::Known(r) = &a.parent else { continue };
         match nsgs.find(r) {
@@ -137,6 +191,20 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
     }
 
     let tables = Finder::new(&ctx.model.route_tables, |t: &RouteTable| &t.meta);
+    let mut managed = Managed::default();
+    for a in &p.routes {
+        managed.add(&tables, &a.parent, &a.item.name);
+    }
+    for r in &p.removed {
+        if let Removed::Route { table, name } = r {
+            managed.add(&tables, table, &Known::Known(name.clone()));
+        }
+    }
+    for (i, names) in managed.0 {
+        if let Known::Known(routes) = &mut ctx.model.route_tables[i].routes {
+            routes.retain(|r| !managed_name(&names, &r.name));
+        }
+    }
     for a in p.routes {
         let Known::Known(r) = &a.parent else { continue };
         match tables.find(r) {
@@ -150,6 +218,38 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
     }
 
     let subnets = Finder::new(&ctx.model.subnets, |s| &s.meta);
+    // a deleted association clears what it set, unless a live one sets the same field
+    let live: HashSet<(usize, SubnetField)> = p
+        .subnet_links
+        .iter()
+        .filter_map(|l| Some((subnets.find(l.subnet.known()?)?, l.field)))
+        .collect();
+    for r in &p.removed {
+        let Removed::Association {
+            subnet: Known::Known(sr),
+            field,
+            value,
+        } = r
+        else {
+            continue;
+        };
+        let Some(i) = subnets.find(sr).filter(|i| !live.contains(&(*i, *field))) else {
+            continue;
+        };
+        let s = &mut ctx.model.subnets[i];
+        let current = match field {
+            SubnetField::Nsg => &mut s.nsg,
+            SubnetField::RouteTable => &mut s.route_table,
+            SubnetField::NatGateway => &mut s.nat_gateway,
+        };
+        let same = match (&*current, value) {
+            (Known::Known(a), Known::Known(b)) => same_ref(a, b),
+            _ => false,
+        };
+        if same {
+            *current = Known::Absent;
+        }
+    }
     for l in p.subnet_links {
         let Known::Known(r) = &l.subnet else { continue };
         match subnets.find(r) {
@@ -207,6 +307,93 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
             None => missing(ctx, &a.address, "firewall", r, &a.origin),
         }
     }
+}
+
+/// Lower-case names of children managed separately, per parent element index.
+#[derive(Default)]
+struct Managed(HashMap<usize, HashSet<String>>);
+
+impl Managed {
+    fn add(&mut self, parents: &Finder, parent: &Known<Ref>, name: &Known<String>) {
+        if let (Known::Known(r), Known::Known(n)) = (parent, name) {
+            if let Some(i) = parents.find(r) {
+                self.0.entry(i).or_default().insert(n.to_ascii_lowercase());
+            }
+        }
+    }
+}
+
+fn managed_name(names: &HashSet<String>, name: &Known<String>) -> bool {
+    name.known()
+        .is_some_and(|n| names.contains(&n.to_ascii_lowercase()))
+}
+
+/// Two references to the same element: equal, or the same id in another case.
+fn same_ref(a: &Ref, b: &Ref) -> bool {
+    match (a, b) {
+        (Ref::Key(x), Ref::Key(y)) => x == y,
+        (Ref::Id(x), Ref::Id(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Drop the subnets of a VNet's computed `subnet` echo that another element of the input
+/// describes (an `azurerm_subnet` resource or data source: same id, or same VNet and name), or
+/// that a deleted `azurerm_subnet` managed. A subnet the VNet's configuration writes inline
+/// stays.
+fn drop_echoed_subnets(model: &mut Model, p: &Pending) {
+    let echo: HashSet<&str> = p
+        .inline_subnets
+        .iter()
+        .filter(|(_, configured)| !configured)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if echo.is_empty() {
+        return;
+    }
+    let vnets = Finder::new(&model.vnets, |v| &v.meta);
+    let vnet_key = |r: &Known<Ref>| -> Option<String> {
+        let r = r.known()?;
+        Some(match vnets.find(r) {
+            Some(i) => model.vnets[i].meta.key.clone(),
+            None => r.display().to_ascii_lowercase(),
+        })
+    };
+    let lower = |n: &Known<String>| n.known().map(|n| n.to_ascii_lowercase());
+    let mut others: HashSet<(String, String)> = HashSet::new();
+    let mut ids: HashSet<String> = HashSet::new();
+    for s in &model.subnets {
+        if echo.contains(s.meta.key.as_str()) {
+            continue;
+        }
+        if let Some(id) = &s.meta.id {
+            ids.insert(id.key());
+        }
+        if let (Some(v), Some(n)) = (vnet_key(&s.vnet), lower(&s.meta.name)) {
+            others.insert((v, n));
+        }
+    }
+    for r in &p.removed {
+        if let Removed::Subnet { vnet, name, id } = r {
+            if let Some(v) = vnet_key(vnet) {
+                others.insert((v, name.to_ascii_lowercase()));
+            }
+            ids.extend(id.as_ref().map(ResourceId::key));
+        }
+    }
+    let gone: Vec<bool> = model
+        .subnets
+        .iter()
+        .map(|s| {
+            echo.contains(s.meta.key.as_str())
+                && (s.meta.id.as_ref().is_some_and(|id| ids.contains(&id.key()))
+                    || vnet_key(&s.vnet)
+                        .zip(lower(&s.meta.name))
+                        .is_some_and(|k| others.contains(&k)))
+        })
+        .collect();
+    let mut it = gone.into_iter();
+    model.subnets.retain(|_| !it.next().unwrap_or(false));
 }
 
 /// A cluster that is not in the input but has node pools in it (a pool added to an existing

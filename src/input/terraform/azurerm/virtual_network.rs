@@ -2,7 +2,7 @@
 //! `azurerm_virtual_network_dns_servers` and `azurerm_virtual_network_peering`.
 
 use super::super::Ctx;
-use super::super::attach::Attached;
+use super::super::attach::{Attached, Removed};
 use super::super::value::V;
 use super::{NSG, ROUTE_TABLE, VNET, computed_blocks};
 use crate::model::{Known, Meta, Peering, Ref, ResourceId, Subnet, VirtualNetwork};
@@ -99,10 +99,13 @@ pub(super) fn vnet(ctx: &mut Ctx<'_, '_>, i: usize) {
     // inline subnets (the data source lists only names, under `subnets`)
     if !ctx.inst(i).data {
         let sv = v.get("subnet");
+        // written in the configuration, or a computed echo of the refreshed subnets
+        let configured = sv.expr().is_some();
         match computed_blocks(&sv) {
             Known::Known(items) => {
                 for it in items {
-                    inline_subnet(ctx, i, &meta, &it);
+                    let key = inline_subnet(ctx, i, &meta, &it);
+                    ctx.pending.inline_subnets.push((key, configured));
                 }
             }
             Known::Unknown(r) => ctx.note(
@@ -123,14 +126,15 @@ pub(super) fn vnet(ctx: &mut Ctx<'_, '_>, i: usize) {
     });
 }
 
-fn inline_subnet(ctx: &mut Ctx<'_, '_>, i: usize, vnet: &Meta, s: &V<'_>) {
+/// One subnet of a VNet's own `subnet` list; returns its key.
+fn inline_subnet(ctx: &mut Ctx<'_, '_>, i: usize, vnet: &Meta, s: &V<'_>) -> String {
     let name = s.get("name").str();
     let key = match &name {
         Known::Known(n) => format!("{}/subnet/{n}", vnet.key),
         _ => format!("{}/subnet/{}", vnet.key, s.path),
     };
     let origin = s.origin().with_address(key.clone());
-    let mut meta = Meta::new(key, origin.clone());
+    let mut meta = Meta::new(key.clone(), origin.clone());
     meta.id = s
         .get("id")
         .str()
@@ -161,6 +165,7 @@ fn inline_subnet(ctx: &mut Ctx<'_, '_>, i: usize, vnet: &Meta, s: &V<'_>) {
         delegations: delegations(s),
         private_endpoint_network_policies: pe_policies(s),
     });
+    key
 }
 
 /// A subnet association set through a write-only attribute (`network_security_group_id_wo`) is
@@ -178,16 +183,40 @@ fn write_only(v: &V<'_>, attr: &str) -> Option<String> {
     }
 }
 
+/// The VNet of a subnet resource: a known subnet id names it; otherwise the name (by
+/// reference, or joined).
+fn subnet_vnet(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>, meta: &Meta) -> Known<Ref> {
+    match meta.id.as_ref().and_then(ResourceId::parent) {
+        Some(p) => Known::Known(ctx.id_ref(p.as_str())),
+        None => ctx.name_ref(
+            i,
+            &v.get("virtual_network_name"),
+            VNET,
+            &meta.resource_group,
+        ),
+    }
+}
+
+/// A subnet resource the plan deletes: it leaves its VNet's echo.
+pub(super) fn removed_subnet(ctx: &mut Ctx<'_, '_>, i: usize) {
+    let v = ctx.cursor(i);
+    let meta = ctx.meta(i, &v);
+    if let Known::Known(name) = meta.name.clone() {
+        let vnet = subnet_vnet(ctx, i, &v, &meta);
+        ctx.pending.removed.push(Removed::Subnet {
+            vnet,
+            name,
+            id: meta.id,
+        });
+    }
+}
+
 pub(super) fn subnet(ctx: &mut Ctx<'_, '_>, i: usize) {
     let v = ctx.cursor(i);
     let mut meta = ctx.meta(i, &v);
     let origin = meta.origin.clone();
     let vn = v.get("virtual_network_name");
-    // a known subnet id names its VNet; otherwise the name (by reference, or joined)
-    let vnet = match meta.id.as_ref().and_then(ResourceId::parent) {
-        Some(p) => Known::Known(ctx.id_ref(p.as_str())),
-        None => ctx.name_ref(i, &vn, VNET, &meta.resource_group),
-    };
+    let vnet = subnet_vnet(ctx, i, &v, &meta);
     meta.set_field_origin("vnet", ctx.field_origin(&vn, &origin));
     let pv = v.get("address_prefixes");
     meta.set_field_origin("prefixes", ctx.field_origin(&pv, &origin));
