@@ -35,6 +35,7 @@ MODULES = [
     "scenarios_nsg_routes_outbound",
     "scenarios_firewall_dns_private",
     "scenarios_brownfield",
+    "scenarios_firewall_rule_forms",
 ]
 
 

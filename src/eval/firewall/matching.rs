@@ -7,8 +7,8 @@ use crate::eval::flow::AppProto;
 use crate::eval::fqdn;
 use crate::eval::{Destination, Flow, Protocol};
 use crate::model::{
-    AddressMatch, AppProtocol, ApplicationRule, Firewall, FirewallRule, IpGroup, Known, Model,
-    NetProtocol, NetworkRule, Ref, RuleCollectionKind,
+    AddressMatch, AppProtocol, AppProtocolPort, ApplicationRule, Firewall, FirewallRule, IpGroup,
+    Known, Model, NetProtocol, NetworkRule, Ref, RuleCollectionKind,
 };
 use crate::policy::fqdn_tags::{FqdnTagCatalogue, TagCover};
 use crate::source::Origin;
@@ -297,6 +297,28 @@ pub(super) fn rule_display(n: &Known<String>) -> String {
     }
 }
 
+/// The protocols an application rule matches. The FQDN-tag rule form carries no protocols (the
+/// `FqdnTag` parameter sets of `New-AzFirewallApplicationRule` and
+/// `New-AzFirewallPolicyApplicationRule` take none; azurerm's classic `protocol` block is "not
+/// required when specifying fqdn_tags"): the tag implies HTTP on 80 and HTTPS on 443 (Microsoft,
+/// "FQDN tags overview").
+pub(super) fn app_rule_protocols(r: &ApplicationRule) -> std::borrow::Cow<'_, [AppProtocolPort]> {
+    if r.protocols.is_empty() && !r.fqdn_tags.is_empty() {
+        std::borrow::Cow::Owned(vec![
+            AppProtocolPort {
+                protocol: Ok(AppProtocol::Http),
+                port: 80,
+            },
+            AppProtocolPort {
+                protocol: Ok(AppProtocol::Https),
+                port: 443,
+            },
+        ])
+    } else {
+        std::borrow::Cow::Borrowed(&r.protocols)
+    }
+}
+
 /// The destination part of an application rule's match (protocol, port, FQDNs, FQDN tags,
 /// URLs, addresses, web categories): everything but the source.
 pub(super) fn app_rule_dest(ctx: &Ctx<'_>, r: &ApplicationRule) -> M {
@@ -307,7 +329,7 @@ pub(super) fn app_rule_dest(ctx: &Ctx<'_>, r: &ApplicationRule) -> M {
     if flow.protocol != Protocol::Tcp {
         return M::No;
     }
-    let proto_ok = r.protocols.iter().any(|p| {
+    let proto_ok = app_rule_protocols(r).iter().any(|p| {
         p.port == flow.port
             && matches!(
                 (&p.protocol, ap),

@@ -1464,3 +1464,33 @@ fn prepared_rule_sets_decide_like_fresh_ones() {
         "{fresh:?}"
     );
 }
+
+/// The FQDN-tag rule form has no protocols: the tag implies HTTP 80 and HTTPS 443 (classic and
+/// policy rules alike). A target-FQDN rule without protocols still matches nothing.
+#[test]
+fn fqdn_tag_rule_without_protocols_implies_http_and_https() {
+    let mut tag_rule = app_rule("aks-tag", &["*"], &[], &["AzureKubernetesService"]);
+    tag_rule.protocols.clear();
+    let mut fqdn_rule = app_rule("mcr", &["*"], &["mcr.microsoft.com"], &[]);
+    fqdn_rule.protocols.clear();
+    for (rule, want) in [
+        (tag_rule, Verdict::Reachable),
+        (fqdn_rule, Verdict::Blocked),
+    ] {
+        let (m, fw) = policy_model(vec![app_coll(
+            "c",
+            200,
+            FwAction::Allow,
+            vec![FirewallRule::Application(rule)],
+        )]);
+        assert_eq!(evaluate(&m, &fw, &https("mcr.microsoft.com")).verdict, want);
+        let mut http = https("mcr.microsoft.com");
+        http.port = 80;
+        http.app_protocol = Some(AppProto::Http);
+        assert_eq!(evaluate(&m, &fw, &http).verdict, want);
+        // other ports are not implied
+        let mut odd = https("mcr.microsoft.com");
+        odd.port = 8443;
+        assert_eq!(evaluate(&m, &fw, &odd).verdict, Verdict::Blocked);
+    }
+}
