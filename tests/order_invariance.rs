@@ -196,18 +196,13 @@ fn shuffled(doc: &Value, seed: u64) -> Value {
 }
 
 /// What a run says, location-free: run verdict, per-endpoint verdicts and reasons, findings.
-fn outcome(name: &str, text: String) -> Vec<String> {
+fn outcome(name: &str, text: String, config: &Config) -> Vec<String> {
     let mut sources = SourceMap::new();
     let (_, mut model) = aks_preflight::input::load(&mut sources, name, text)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     model.finish();
     let catalogue = Catalogue::builtin().cloned().unwrap();
-    let report = analysis::check(
-        &model,
-        &catalogue,
-        &Config::default(),
-        &CheckOptions::default(),
-    );
+    let report = analysis::check(&model, &catalogue, config, &CheckOptions::default());
     let mut out = vec![format!("verdict {:?}", report.verdict())];
     for c in &report.clusters {
         for p in &c.node_pools {
@@ -276,10 +271,16 @@ fn every_scenario_gives_the_same_verdicts_and_findings_in_any_order() {
             .to_string();
         let text = std::fs::read_to_string(plan).unwrap();
         let doc: Value = serde_json::from_str(&text).unwrap();
-        let want = outcome(&name, text);
+        let cfg_path = plan.with_file_name("aks-preflight.toml");
+        let config = if cfg_path.exists() {
+            Config::load(&cfg_path).unwrap()
+        } else {
+            Config::default()
+        };
+        let want = outcome(&name, text, &config);
         for seed in 1..=4u64 {
             let variant = serde_json::to_string_pretty(&shuffled(&doc, seed)).unwrap();
-            let got = outcome(&name, variant);
+            let got = outcome(&name, variant, &config);
             if got != want {
                 let diff: Vec<String> = want
                     .iter()

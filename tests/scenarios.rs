@@ -53,8 +53,11 @@ fn run(plan: &Path) -> (Report, SourceMap) {
     let name = name.trim_start_matches('/').to_string();
     // relative paths, so outputs and snapshots do not depend on the checkout location
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    // a scenario that needs a config file has it beside its plan (passed as --config)
+    let config = Path::new(&name).with_file_name("aks-preflight.toml");
     let args = InputArgs {
         inputs: vec![name.clone()],
+        config: config.exists().then_some(config),
         ..Default::default()
     };
     let l = load(&args).unwrap_or_else(|code| panic!("{name}: exit {code}"));
@@ -71,6 +74,7 @@ fn verdict_str(r: &Report) -> &'static str {
         report::RunVerdict::Pass => "pass",
         report::RunVerdict::Fail => "fail",
         report::RunVerdict::Unknown => "unknown",
+        report::RunVerdict::NothingChecked => "nothing-checked",
     }
 }
 

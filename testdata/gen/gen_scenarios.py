@@ -36,6 +36,7 @@ MODULES = [
     "scenarios_firewall_dns_private",
     "scenarios_brownfield",
     "scenarios_firewall_rule_forms",
+    "scenarios_run_scope",
 ]
 
 
@@ -146,7 +147,11 @@ def render(s: Scenario) -> dict[str, str]:
     toml = to_toml(s.name, s.expect)
     tomllib.loads(toml)  # must parse
     readme = f"# {s.name}\n\n{s.readme}\n"
-    return {"plan.json": plan, "README.md": readme, "expected.toml": toml}
+    files = {"plan.json": plan, "README.md": readme, "expected.toml": toml}
+    if s.config is not None:
+        tomllib.loads(s.config)  # must parse
+        files["aks-preflight.toml"] = s.config
+    return files
 
 
 def index(scenarios: list[Scenario]) -> str:
@@ -159,13 +164,14 @@ def index(scenarios: list[Scenario]) -> str:
         "not edit the files by hand.",
         "",
         "Each folder holds `plan.json`, `README.md` (the design and the reasoning behind the",
-        "verdict) and `expected.toml`.",
+        "verdict) and `expected.toml`; a scenario that needs a configuration file also holds",
+        "`aks-preflight.toml`, passed as `--config`.",
         "",
         "## expected.toml",
         "",
         "```toml",
         "exit_code = 1            # 0: no error finding; 1: at least one error finding",
-        'verdict = "fail"         # "pass" | "fail" | "unknown" (overall)',
+        'verdict = "fail"         # "pass" | "fail" | "unknown" | "nothing-checked" (overall)',
         'rules = ["NSG001"]       # exact set of catalogue rule IDs expected to fire',
         'notes = ["no AKS cluster"]  # optional: text the run should print (case-insensitive substring)',
         "",

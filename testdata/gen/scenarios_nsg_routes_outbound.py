@@ -594,6 +594,86 @@ LEGACY_NSG_RULES = [
 ]
 
 
+def existing_cluster_known(rg: str, cluster: str) -> dict:
+    """The computed values of an existing `azurerm_kubernetes_cluster` (refreshed state): what
+    a no-op or deleted cluster carries, its sensitive kube_config included."""
+    cid = aks_id(rg, cluster)
+    node_rg = f"MC_{rg}_{cluster}_westeurope"
+    fqdn = "aks-prod-weu-7q2k4d1x.hcp.westeurope.azmk8s.io"
+    lb_ip = f"{rg_id(node_rg)}/providers/Microsoft.Network/publicIPAddresses/3c7b1f0a-9d2e-4e61-8a45-1f6b0c2d7e93"
+    known = {
+        "id": cid,
+        "auto_scaler_profile": [{
+            "balance_similar_node_groups": False, "daemonset_eviction_for_empty_nodes_enabled": False,
+            "daemonset_eviction_for_occupied_nodes_enabled": True, "empty_bulk_delete_max": "10",
+            "expander": "random", "ignore_daemonsets_utilization_enabled": False,
+            "max_graceful_termination_sec": "600", "max_node_provisioning_time": "15m",
+            "max_unready_nodes": 3, "max_unready_percentage": 45, "new_pod_scale_up_delay": "0s",
+            "scale_down_delay_after_add": "10m", "scale_down_delay_after_delete": "10s",
+            "scale_down_delay_after_failure": "3m", "scale_down_unneeded": "10m",
+            "scale_down_unready": "20m", "scale_down_utilization_threshold": "0.5",
+            "scan_interval": "10s", "skip_nodes_with_local_storage": False,
+            "skip_nodes_with_system_pods": True,
+        }],
+        "current_kubernetes_version": "1.31.5",
+        "default_node_pool[0].kubelet_disk_type": "OS",
+        "default_node_pool[0].max_pods": 250,
+        "default_node_pool[0].node_count": 3,
+        "default_node_pool[0].node_labels": {},
+        "default_node_pool[0].orchestrator_version": "1.31.5",
+        "default_node_pool[0].os_disk_size_gb": 128,
+        "default_node_pool[0].os_sku": "Ubuntu",
+        "default_node_pool[0].workload_runtime": "OCIContainer",
+        "fqdn": fqdn,
+        "http_application_routing_zone_name": None,
+        "identity[0].principal_id": "0c5e8a3f-1b2d-4f6e-9a7c-3d8b2e1f4a60",
+        "identity[0].tenant_id": TENANT,
+        "kube_admin_config": [],
+        "kube_admin_config_raw": "",
+        "kube_config": [{
+            "client_certificate": SECRET,
+            "client_key": SECRET,
+            "cluster_ca_certificate": SECRET,
+            "host": f"https://{fqdn}:443",
+            "password": SECRET,
+            "username": f"clusterUser_{rg}_{cluster}",
+        }],
+        "kube_config_raw": SECRET,
+        "kubelet_identity": [{
+            "client_id": "5a9d3e1c-7f2b-4c8d-a6e0-2b4f1d9c3e75",
+            "object_id": "9e2c4a7b-3d1f-4b6a-8c5e-0f7d2a1b4c93",
+            "user_assigned_identity_id": (f"{rg_id(node_rg)}/providers/Microsoft.ManagedIdentity/"
+                                          f"userAssignedIdentities/{cluster}-agentpool"),
+        }],
+        "network_profile[0].ip_versions": ["IPv4"],
+        "network_profile[0].load_balancer_profile": [{
+            "backend_pool_type": "NodeIPConfiguration",
+            "effective_outbound_ips": [lb_ip],
+            "idle_timeout_in_minutes": 0,
+            "managed_outbound_ip_count": 1,
+            "managed_outbound_ipv6_count": 0,
+            "outbound_ip_address_ids": [],
+            "outbound_ip_prefix_ids": [],
+            "outbound_ports_allocated": 0,
+        }],
+        "network_profile[0].network_mode": "",
+        "network_profile[0].pod_cidrs": ["192.168.0.0/16"],
+        "network_profile[0].service_cidrs": ["172.16.0.0/16"],
+        "node_resource_group": node_rg,
+        "node_resource_group_id": rg_id(node_rg),
+        "oidc_issuer_url": "",
+        "portal_fqdn": "aks-prod-weu-7q2k4d1x.portal.hcp.westeurope.azmk8s.io",
+        "private_dns_zone_id": "",
+        "private_fqdn": "",
+        "storage_profile": [{
+            "blob_driver_enabled": False, "disk_driver_enabled": True,
+            "file_driver_enabled": True, "snapshot_controller_enabled": True,
+        }],
+        "windows_profile": [],
+    }
+    return known
+
+
 def build_deleted_nsg() -> Plan:
     p = Plan()
     standard_variables(p)
@@ -649,80 +729,7 @@ def build_deleted_nsg() -> Plan:
     # the cluster already exists and does not change
     pool = default_node_pool("system", sn)
     net = network_profile("loadBalancer")
-    cid = aks_id(RG, CLUSTER)
-    node_rg = f"MC_{RG}_{CLUSTER}_westeurope"
-    fqdn = "aks-prod-weu-7q2k4d1x.hcp.westeurope.azmk8s.io"
-    lb_ip = f"{rg_id(node_rg)}/providers/Microsoft.Network/publicIPAddresses/3c7b1f0a-9d2e-4e61-8a45-1f6b0c2d7e93"
-    known = {
-        "id": cid,
-        "auto_scaler_profile": [{
-            "balance_similar_node_groups": False, "daemonset_eviction_for_empty_nodes_enabled": False,
-            "daemonset_eviction_for_occupied_nodes_enabled": True, "empty_bulk_delete_max": "10",
-            "expander": "random", "ignore_daemonsets_utilization_enabled": False,
-            "max_graceful_termination_sec": "600", "max_node_provisioning_time": "15m",
-            "max_unready_nodes": 3, "max_unready_percentage": 45, "new_pod_scale_up_delay": "0s",
-            "scale_down_delay_after_add": "10m", "scale_down_delay_after_delete": "10s",
-            "scale_down_delay_after_failure": "3m", "scale_down_unneeded": "10m",
-            "scale_down_unready": "20m", "scale_down_utilization_threshold": "0.5",
-            "scan_interval": "10s", "skip_nodes_with_local_storage": False,
-            "skip_nodes_with_system_pods": True,
-        }],
-        "current_kubernetes_version": "1.31.5",
-        "default_node_pool[0].kubelet_disk_type": "OS",
-        "default_node_pool[0].max_pods": 250,
-        "default_node_pool[0].node_count": 3,
-        "default_node_pool[0].node_labels": {},
-        "default_node_pool[0].orchestrator_version": "1.31.5",
-        "default_node_pool[0].os_disk_size_gb": 128,
-        "default_node_pool[0].os_sku": "Ubuntu",
-        "default_node_pool[0].workload_runtime": "OCIContainer",
-        "fqdn": fqdn,
-        "http_application_routing_zone_name": None,
-        "identity[0].principal_id": "0c5e8a3f-1b2d-4f6e-9a7c-3d8b2e1f4a60",
-        "identity[0].tenant_id": TENANT,
-        "kube_admin_config": [],
-        "kube_admin_config_raw": "",
-        "kube_config": [{
-            "client_certificate": SECRET,
-            "client_key": SECRET,
-            "cluster_ca_certificate": SECRET,
-            "host": f"https://{fqdn}:443",
-            "password": SECRET,
-            "username": f"clusterUser_{RG}_{CLUSTER}",
-        }],
-        "kube_config_raw": SECRET,
-        "kubelet_identity": [{
-            "client_id": "5a9d3e1c-7f2b-4c8d-a6e0-2b4f1d9c3e75",
-            "object_id": "9e2c4a7b-3d1f-4b6a-8c5e-0f7d2a1b4c93",
-            "user_assigned_identity_id": (f"{rg_id(node_rg)}/providers/Microsoft.ManagedIdentity/"
-                                          f"userAssignedIdentities/{CLUSTER}-agentpool"),
-        }],
-        "network_profile[0].ip_versions": ["IPv4"],
-        "network_profile[0].load_balancer_profile": [{
-            "backend_pool_type": "NodeIPConfiguration",
-            "effective_outbound_ips": [lb_ip],
-            "idle_timeout_in_minutes": 0,
-            "managed_outbound_ip_count": 1,
-            "managed_outbound_ipv6_count": 0,
-            "outbound_ip_address_ids": [],
-            "outbound_ip_prefix_ids": [],
-            "outbound_ports_allocated": 0,
-        }],
-        "network_profile[0].network_mode": "",
-        "network_profile[0].pod_cidrs": ["192.168.0.0/16"],
-        "network_profile[0].service_cidrs": ["172.16.0.0/16"],
-        "node_resource_group": node_rg,
-        "node_resource_group_id": rg_id(node_rg),
-        "oidc_issuer_url": "",
-        "portal_fqdn": "aks-prod-weu-7q2k4d1x.portal.hcp.westeurope.azmk8s.io",
-        "private_dns_zone_id": "",
-        "private_fqdn": "",
-        "storage_profile": [{
-            "blob_driver_enabled": False, "disk_driver_enabled": True,
-            "file_driver_enabled": True, "snapshot_controller_enabled": True,
-        }],
-        "windows_profile": [],
-    }
+    known = existing_cluster_known(RG, CLUSTER)
     p.add("azurerm_kubernetes_cluster", "aks",
           kubernetes_cluster(CLUSTER, rg.rg, rg.loc, CLUSTER, pool, net, tags=TAGS_REF),
           schema_version=2, action="no-op", known=known,
@@ -781,8 +788,9 @@ NO_CLUSTER_README = (
     "(allow Tcp 443 to `AzureCloud`, deny `Internet`) and a route table, and a private-endpoint "
     "subnet. There is no `azurerm_kubernetes_cluster` or node pool, so there is no node subnet to "
     "evaluate and nothing AKS needs can be blocked: the tool must not invent findings from the "
-    "restrictive NSG. Expected: exit 0, verdict pass, no rule fired, and a note saying that the "
-    "input contains no AKS cluster."
+    "restrictive NSG. Nor can it pass a gate that checked nothing (the wrong workspace's plan "
+    "looks just like this): verdict `nothing-checked`, exit 0 by default and 1 with `--fail-on "
+    "unknown`, no rule fired, and a note saying that the input contains no AKS cluster."
 )
 
 
@@ -959,9 +967,9 @@ def scenarios() -> list[Scenario]:
                  AZURERM3_README, Expect(0, "pass", [], sys_ok), build_azurerm3_names),
         Scenario("deleted-nsg", "The denying NSG and its association are deleted in this plan: after-state clean.",
                  DELETED_NSG_README, Expect(0, "pass", [], sys_ok), build_deleted_nsg),
-        Scenario("no-cluster", "Network-only plan, no AKS cluster: pass with a note.",
+        Scenario("no-cluster", "Network-only plan, no AKS cluster: nothing checked, with a note.",
                  NO_CLUSTER_README,
-                 Expect(0, "pass", [], [], [], notes=["no AKS cluster"]),
+                 Expect(0, "nothing-checked", [], [], [], notes=["no AKS cluster"]),
                  build_no_cluster),
         Scenario("outbound-none-private-subnet", "Outbound type none on a private subnet without NAT/firewall: EGR002.",
                  OUTBOUND_NONE_README,
