@@ -709,6 +709,18 @@ fn classify(
             registry::fix("PER001"),
             false,
         ),
+        Cause::PeeringNotInInputs { local, remote } => (
+            "PER002",
+            format!(
+                "no peering from {local} to {remote} is in the inputs, and {local} exists already: whether one exists cannot be decided for"
+            ),
+            "",
+            format!(
+                "{}\nHere: the peering from {local} to {remote} (and back) belongs to the configuration that manages {local}; pass its plan as another input, or a snapshot of the VNet.",
+                registry::fix("PER002")
+            ),
+            false,
+        ),
         Cause::NoInternetEgress { subnet, detail } if blocked => {
             // a NAT gateway without public IPs is reported once by NAT003
             let has_nat = pool

@@ -242,6 +242,17 @@ impl VnetTag {
                         (LinkStatus::Inactive(_), _) => {}
                     }
                 }
+                // peerings managed by another configuration add their address spaces too
+                if let Some(why) = v.meta.children_unlisted("peerings") {
+                    t.uncertain.push(UncertainPart {
+                        prefixes: None,
+                        may_be_public: false,
+                        reason: format!(
+                            "{why}; the address spaces of peerings not in the inputs are part of \
+                             the VirtualNetwork tag"
+                        ),
+                    });
+                }
             }
             None => t.uncertain.push(UncertainPart {
                 prefixes: None,

@@ -37,6 +37,7 @@ MODULES = [
     "scenarios_brownfield",
     "scenarios_firewall_rule_forms",
     "scenarios_run_scope",
+    "scenarios_plan_limits",
 ]
 
 

@@ -418,6 +418,22 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         });
     }
 
+    // Collections that are not in the inputs may be processed before the ones that decided.
+    let (mut verdict, mut hops) = (verdict, hops);
+    if let Some(why) = unlisted_rules(firewall, &chain) {
+        if verdict != Verdict::Unknown {
+            reason = format!(
+                "the rules in the inputs decide it ({reason}), but {why}; a rule collection of \
+                 those may be processed first: add the plan that manages them, or a snapshot of \
+                 the firewall's rules, to decide"
+            );
+            verdict = Verdict::Unknown;
+            if let Some(h) = hops.first_mut() {
+                h.verdict = Some(Verdict::Unknown);
+            }
+        }
+    }
+
     FirewallDecision {
         verdict,
         reason,
@@ -426,6 +442,18 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         rule,
         notes,
     }
+}
+
+/// Why rules that are not in the inputs may apply to this firewall: a pre-existing policy (in
+/// the chain) may hold rule collection groups other configurations manage, a pre-existing
+/// classic firewall rule collections. `None` when the inputs hold every rule.
+fn unlisted_rules(firewall: &Firewall, chain: &[&FirewallPolicy]) -> Option<String> {
+    if firewall.policy.is_absent() {
+        return firewall.meta.children_unlisted("classic rule collections");
+    }
+    chain
+        .iter()
+        .find_map(|p| p.meta.children_unlisted("rule collection groups"))
 }
 
 #[cfg(test)]

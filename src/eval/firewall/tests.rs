@@ -14,6 +14,7 @@ use ipnet::IpNet;
 
 fn meta(key: &str) -> Meta {
     let mut m = Meta::new(key, Origin::none().with_address(key));
+    m.lists_all_children = true; // the model holds every rule
     m.name = Known::Known(key.rsplit('.').next().unwrap_or(key).to_string());
     m
 }
@@ -1493,4 +1494,46 @@ fn fqdn_tag_rule_without_protocols_implies_http_and_https() {
         odd.port = 8443;
         assert_eq!(evaluate(&m, &fw, &odd).verdict, Verdict::Blocked);
     }
+}
+
+/// A pre-existing policy or classic firewall may have rule collections that are not in the
+/// inputs: what the inputs decide is unknown then.
+#[test]
+fn rules_not_in_the_inputs_make_the_decision_unknown() {
+    let (mut m, fw) = policy_model(vec![app_coll(
+        "aks",
+        200,
+        FwAction::Allow,
+        vec![app("mcr", &["mcr.microsoft.com"])],
+    )]);
+    assert_eq!(
+        evaluate(&m, &fw, &https("mcr.microsoft.com")).verdict,
+        Verdict::Reachable
+    );
+    m.firewall_policies[0].meta.lists_all_children = false;
+    m.finish();
+    for host in ["mcr.microsoft.com", "example.org"] {
+        let d = evaluate(&m, &fw, &https(host));
+        assert_eq!(d.verdict, Verdict::Unknown, "{}", d.reason);
+        assert!(d.reason.contains("rule collection groups"), "{}", d.reason);
+    }
+    // classic rules of an existing firewall
+    let mut m = Model::new();
+    let mut fw = firewall(None);
+    fw.collections = vec![app_coll(
+        "aks",
+        200,
+        FwAction::Allow,
+        vec![app("mcr", &["mcr.microsoft.com"])],
+    )];
+    fw.meta.lists_all_children = false;
+    m.firewalls.push(fw.clone());
+    m.finish();
+    let d = evaluate(&m, &fw, &https("mcr.microsoft.com"));
+    assert_eq!(d.verdict, Verdict::Unknown, "{}", d.reason);
+    assert!(
+        d.reason.contains("classic rule collections"),
+        "{}",
+        d.reason
+    );
 }

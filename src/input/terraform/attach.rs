@@ -71,6 +71,18 @@ pub(crate) struct Pending {
     pub inline_subnets: Vec<(String, bool)>,
     /// What deleted resources (and old names of replaced ones) take away after apply.
     pub removed: Vec<Removed>,
+    /// Keys of the peerings a VNet data source lists (settings unknown); a peering resource of
+    /// the input for the same VNet and name replaces one.
+    pub listed_peerings: Vec<String>,
+    /// Pre-existing firewall policies and the ids of every rule collection group they hold (as
+    /// refreshed): the policy lists all its groups when each is in the input or deleted.
+    pub policy_groups: Vec<(String, Vec<ResourceId>)>,
+    /// Lower-case ids of the resources the plan deletes.
+    pub deleted_ids: Vec<String>,
+    /// Associations a pre-existing subnet's resource does not state (`azurerm_subnet` carries
+    /// no NSG or route table): subnet key, field, and why it is unknown when nothing else in
+    /// the input says (an association resource, the VNet's refreshed subnet list).
+    pub unstated: Vec<(String, SubnetField, String)>,
 }
 
 /// A child that is gone after apply: its resource is deleted by the plan, or replaced under
@@ -136,8 +148,10 @@ fn missing(ctx: &mut Ctx<'_, '_>, address: &str, what: &str, r: &Ref, origin: &O
 }
 
 pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
-    let p = std::mem::take(&mut ctx.pending);
-    drop_echoed_subnets(&mut ctx.model, &p);
+    let mut p = std::mem::take(&mut ctx.pending);
+    drop_echoed_subnets(&mut ctx.model, &mut p);
+    drop_listed_peerings(&mut ctx.model, &p);
+    complete_policies(&mut ctx.model, &p);
 
     let clusters = Finder::new(&ctx.model.clusters, |c| &c.meta);
     for a in p.node_pools {
@@ -219,6 +233,7 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
 
     let subnets = Finder::new(&ctx.model.subnets, |s| &s.meta);
     // a deleted association clears what it set, unless a live one sets the same field
+    let mut touched: HashSet<(usize, SubnetField)> = HashSet::new();
     let live: HashSet<(usize, SubnetField)> = p
         .subnet_links
         .iter()
@@ -233,9 +248,13 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         else {
             continue;
         };
-        let Some(i) = subnets.find(sr).filter(|i| !live.contains(&(*i, *field))) else {
+        let Some(i) = subnets.find(sr) else {
             continue;
         };
+        touched.insert((i, *field));
+        if live.contains(&(i, *field)) {
+            continue;
+        }
         let s = &mut ctx.model.subnets[i];
         let current = match field {
             SubnetField::Nsg => &mut s.nsg,
@@ -254,6 +273,7 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         let Known::Known(r) = &l.subnet else { continue };
         match subnets.find(r) {
             Some(i) => {
+                touched.insert((i, l.field));
                 let s = &mut ctx.model.subnets[i];
                 match l.field {
                     SubnetField::Nsg => s.nsg = l.value,
@@ -263,6 +283,25 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
                 s.meta.set_field_origin(l.field.name(), l.origin);
             }
             None => missing(ctx, &l.address, "subnet", r, &l.origin),
+        }
+    }
+    // what no association resource and no VNet echo states stays unknown: an association
+    // managed by another configuration may exist
+    for (key, field, why) in &p.unstated {
+        let Some(i) = subnets.find(&Ref::Key(key.clone())) else {
+            continue;
+        };
+        if touched.contains(&(i, *field)) {
+            continue;
+        }
+        let s = &mut ctx.model.subnets[i];
+        let slot = match field {
+            SubnetField::Nsg => &mut s.nsg,
+            SubnetField::RouteTable => &mut s.route_table,
+            SubnetField::NatGateway => &mut s.nat_gateway,
+        };
+        if slot.is_absent() {
+            *slot = Known::Unknown(why.clone());
         }
     }
 
@@ -340,8 +379,9 @@ fn same_ref(a: &Ref, b: &Ref) -> bool {
 /// Drop the subnets of a VNet's computed `subnet` echo that another element of the input
 /// describes (an `azurerm_subnet` resource or data source: same id, or same VNet and name), or
 /// that a deleted `azurerm_subnet` managed. A subnet the VNet's configuration writes inline
-/// stays.
-fn drop_echoed_subnets(model: &mut Model, p: &Pending) {
+/// stays. The echo's refreshed NSG and route table associations become the starting point of
+/// the describing subnet's associations its resource does not state (see [`Pending::unstated`]).
+fn drop_echoed_subnets(model: &mut Model, p: &mut Pending) {
     let echo: HashSet<&str> = p
         .inline_subnets
         .iter()
@@ -360,40 +400,139 @@ fn drop_echoed_subnets(model: &mut Model, p: &Pending) {
         })
     };
     let lower = |n: &Known<String>| n.known().map(|n| n.to_ascii_lowercase());
-    let mut others: HashSet<(String, String)> = HashSet::new();
-    let mut ids: HashSet<String> = HashSet::new();
-    for s in &model.subnets {
+    // describing element (None: a deleted subnet resource) by id and by (VNet, name)
+    let mut by_name: HashMap<(String, String), Option<usize>> = HashMap::new();
+    let mut by_id: HashMap<String, Option<usize>> = HashMap::new();
+    for (i, s) in model.subnets.iter().enumerate() {
         if echo.contains(s.meta.key.as_str()) {
             continue;
         }
         if let Some(id) = &s.meta.id {
-            ids.insert(id.key());
+            by_id.entry(id.key()).or_insert(Some(i));
         }
         if let (Some(v), Some(n)) = (vnet_key(&s.vnet), lower(&s.meta.name)) {
-            others.insert((v, n));
+            by_name.entry((v, n)).or_insert(Some(i));
         }
     }
     for r in &p.removed {
         if let Removed::Subnet { vnet, name, id } = r {
             if let Some(v) = vnet_key(vnet) {
-                others.insert((v, name.to_ascii_lowercase()));
+                by_name
+                    .entry((v, name.to_ascii_lowercase()))
+                    .or_insert(None);
             }
-            ids.extend(id.as_ref().map(ResourceId::key));
+            if let Some(id) = id {
+                by_id.entry(id.key()).or_insert(None);
+            }
         }
     }
-    let gone: Vec<bool> = model
-        .subnets
+    // (echo index, describing index)
+    let mut gone: Vec<(usize, Option<usize>)> = vec![];
+    for (i, s) in model.subnets.iter().enumerate() {
+        if !echo.contains(s.meta.key.as_str()) {
+            continue;
+        }
+        let by = s
+            .meta
+            .id
+            .as_ref()
+            .and_then(|id| by_id.get(&id.key()))
+            .or_else(|| {
+                vnet_key(&s.vnet)
+                    .zip(lower(&s.meta.name))
+                    .and_then(|k| by_name.get(&k))
+            });
+        if let Some(d) = by {
+            gone.push((i, *d));
+        }
+    }
+    // the echo's associations, for what the describing subnet's resource does not state
+    let mut facts = vec![];
+    for (e, d) in &gone {
+        let Some(d) = d else { continue };
+        let es = &model.subnets[*e];
+        let key = model.subnets[*d].meta.key.clone();
+        for field in [SubnetField::Nsg, SubnetField::RouteTable] {
+            let (value, origin) = match field {
+                SubnetField::Nsg => (es.nsg.clone(), es.meta.origin_of("nsg").clone()),
+                _ => (
+                    es.route_table.clone(),
+                    es.meta.origin_of("route_table").clone(),
+                ),
+            };
+            if let Some(pos) = p.unstated.iter().position(|u| u.0 == key && u.1 == field) {
+                p.unstated.remove(pos);
+                facts.push((*d, field, value, origin));
+            }
+        }
+    }
+    for (d, field, value, origin) in facts {
+        let s = &mut model.subnets[d];
+        match field {
+            SubnetField::Nsg => s.nsg = value,
+            SubnetField::RouteTable => s.route_table = value,
+            SubnetField::NatGateway => s.nat_gateway = value,
+        }
+        s.meta.set_field_origin(field.name(), origin);
+    }
+    let drop: HashSet<usize> = gone.iter().map(|(e, _)| *e).collect();
+    let mut i = 0;
+    model.subnets.retain(|_| {
+        i += 1;
+        !drop.contains(&(i - 1))
+    });
+}
+
+/// A pre-existing firewall policy lists all its rule collection groups when every group it
+/// holds (its refreshed `rule_collection_groups`) is in the input, or deleted by the plan.
+fn complete_policies(model: &mut Model, p: &Pending) {
+    let known: HashSet<String> = model
+        .rule_collection_groups
         .iter()
-        .map(|s| {
-            echo.contains(s.meta.key.as_str())
-                && (s.meta.id.as_ref().is_some_and(|id| ids.contains(&id.key()))
-                    || vnet_key(&s.vnet)
-                        .zip(lower(&s.meta.name))
-                        .is_some_and(|k| others.contains(&k)))
+        .filter_map(|g| g.meta.id.as_ref().map(ResourceId::key))
+        .chain(p.deleted_ids.iter().cloned())
+        .collect();
+    for (key, ids) in &p.policy_groups {
+        if ids.iter().all(|id| known.contains(&id.key())) {
+            if let Some(pol) = model
+                .firewall_policies
+                .iter_mut()
+                .find(|x| &x.meta.key == key)
+            {
+                pol.meta.lists_all_children = true;
+            }
+        }
+    }
+}
+
+/// Drop a peering a VNet data source lists (settings unknown) when a peering resource of the
+/// input describes the same one (same local VNet, same name).
+fn drop_listed_peerings(model: &mut Model, p: &Pending) {
+    if p.listed_peerings.is_empty() {
+        return;
+    }
+    let listed: HashSet<&str> = p.listed_peerings.iter().map(String::as_str).collect();
+    let vnets = Finder::new(&model.vnets, |v| &v.meta);
+    let local = |x: &crate::model::Peering| -> Option<usize> { vnets.find(x.local_vnet.known()?) };
+    let lower = |n: &Known<String>| n.known().map(|n| n.to_ascii_lowercase());
+    let described: HashSet<(usize, String)> = model
+        .peerings
+        .iter()
+        .filter(|x| !listed.contains(x.meta.key.as_str()))
+        .filter_map(|x| Some((local(x)?, lower(&x.meta.name)?)))
+        .collect();
+    let gone: Vec<bool> = model
+        .peerings
+        .iter()
+        .map(|x| {
+            listed.contains(x.meta.key.as_str())
+                && local(x)
+                    .zip(lower(&x.meta.name))
+                    .is_some_and(|k| described.contains(&k))
         })
         .collect();
     let mut it = gone.into_iter();
-    model.subnets.retain(|_| !it.next().unwrap_or(false));
+    model.peerings.retain(|_| !it.next().unwrap_or(false));
 }
 
 /// A cluster that is not in the input but has node pools in it (a pool added to an existing

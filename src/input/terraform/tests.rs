@@ -1450,3 +1450,127 @@ fn subnet_echoes_and_deleted_associations() {
         "the deleted association took the NSG away"
     );
 }
+
+/// What a plan creates lists all its children; a pre-existing element does not, unless the
+/// input lists them (a VNet data source's `vnet_peerings`, a policy's `rule_collection_groups`
+/// when every group is in the input).
+#[test]
+fn which_elements_list_all_their_children() {
+    let vid = format!("{RG_ID}/virtualNetworks/hub");
+    let pol_id = format!("{RG_ID}/firewallPolicies/p");
+    let rcg = |n: &str| format!("{pol_id}/ruleCollectionGroups/{n}");
+    let data_hub = serde_json::json!({"address": "data.azurerm_virtual_network.hub", "mode": "data",
+        "type": "azurerm_virtual_network", "name": "hub",
+        "change": {"actions": ["read"], "before": null, "after": {"name": "hub", "id": vid,
+            "address_space": ["10.0.0.0/16"],
+            "vnet_peerings": {"hub-to-spoke": format!("{RG_ID}/virtualNetworks/spoke")}},
+            "after_unknown": {}, "before_sensitive": false, "after_sensitive": {}}});
+    let policy = |groups: Vec<String>| serde_json::json!({"name": "p", "id": pol_id, "rule_collection_groups": groups});
+    let group = |n: &str| serde_json::json!({"name": n, "id": rcg(n), "firewall_policy_id": pol_id, "priority": 200});
+    let m = plan_of(vec![
+        data_hub,
+        change(
+            "azurerm_virtual_network.spoke",
+            &["no-op"],
+            serde_json::json!({"name": "spoke", "address_space": ["10.1.0.0/16"]}),
+            serde_json::json!({"name": "spoke", "address_space": ["10.1.0.0/16"]}),
+        ),
+        change(
+            "azurerm_virtual_network.new",
+            &["create"],
+            serde_json::Value::Null,
+            serde_json::json!({"name": "new", "address_space": ["10.2.0.0/16"]}),
+        ),
+        change(
+            "azurerm_firewall_policy.p",
+            &["no-op"],
+            policy(vec![rcg("a"), rcg("b")]),
+            policy(vec![rcg("a"), rcg("b")]),
+        ),
+        change(
+            "azurerm_firewall_policy_rule_collection_group.a",
+            &["no-op"],
+            group("a"),
+            group("a"),
+        ),
+        change(
+            "azurerm_firewall_policy_rule_collection_group.b",
+            &["delete"],
+            group("b"),
+            serde_json::Value::Null,
+        ),
+    ]);
+    let vnet = |k: &str| m.vnets.iter().find(|v| v.meta.key == k).unwrap();
+    assert!(
+        vnet("data.azurerm_virtual_network.hub")
+            .meta
+            .lists_all_children
+    );
+    assert!(
+        !vnet("azurerm_virtual_network.spoke")
+            .meta
+            .lists_all_children
+    );
+    assert!(vnet("azurerm_virtual_network.new").meta.lists_all_children);
+    // the data source's peering, settings unknown
+    assert_eq!(m.peerings.len(), 1);
+    assert!(m.peerings[0].allow_forwarded_traffic.is_unknown());
+    // every group of the policy is in the input (or deleted by it)
+    assert!(m.firewall_policies[0].meta.lists_all_children);
+    let m = plan_of(vec![change(
+        "azurerm_firewall_policy.p",
+        &["no-op"],
+        policy(vec![rcg("hub-baseline")]),
+        policy(vec![rcg("hub-baseline")]),
+    )]);
+    assert!(!m.firewall_policies[0].meta.lists_all_children);
+}
+
+/// An existing subnet resource states no association: unknown, unless an association resource
+/// or the VNet's refreshed subnet list says.
+#[test]
+fn associations_of_existing_subnets_are_unknown_unless_stated() {
+    let sid = format!("{RG_ID}/virtualNetworks/v/subnets/nodes");
+    let subnet = serde_json::json!({"name": "nodes", "id": sid, "resource_group_name": "g",
+        "virtual_network_name": "v", "address_prefixes": ["10.0.0.0/22"]});
+    let m = plan_of(vec![change(
+        "azurerm_subnet.nodes",
+        &["no-op"],
+        subnet.clone(),
+        subnet.clone(),
+    )]);
+    assert!(m.subnets[0].nsg.is_unknown());
+    assert!(m.subnets[0].route_table.is_unknown());
+    // the VNet's echo states both (no NSG, a route table)
+    let rt = format!("{RG_ID}/routeTables/rt");
+    let vnet = serde_json::json!({"name": "v", "resource_group_name": "g",
+        "id": format!("{RG_ID}/virtualNetworks/v"), "address_space": ["10.0.0.0/16"],
+        "subnet": [{"name": "nodes", "id": sid, "address_prefixes": ["10.0.0.0/22"],
+                    "security_group": "", "route_table_id": rt}]});
+    let m = plan_of(vec![
+        change("azurerm_virtual_network.v", &["no-op"], vnet.clone(), vnet),
+        change(
+            "azurerm_subnet.nodes",
+            &["no-op"],
+            subnet.clone(),
+            subnet.clone(),
+        ),
+    ]);
+    assert_eq!(m.subnets.len(), 1);
+    assert_eq!(m.subnets[0].nsg, Known::Absent);
+    assert_eq!(m.subnets[0].route_table, Known::Known(Ref::id(rt)));
+    // an association resource states it
+    let nsg = format!("{RG_ID}/networkSecurityGroups/n");
+    let assoc = serde_json::json!({"id": sid, "subnet_id": sid, "network_security_group_id": nsg});
+    let m = plan_of(vec![
+        change("azurerm_subnet.nodes", &["no-op"], subnet.clone(), subnet),
+        change(
+            "azurerm_subnet_network_security_group_association.n",
+            &["no-op"],
+            assoc.clone(),
+            assoc,
+        ),
+    ]);
+    assert_eq!(m.subnets[0].nsg, Known::Known(Ref::id(nsg)));
+    assert!(m.subnets[0].route_table.is_unknown());
+}

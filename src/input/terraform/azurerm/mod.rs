@@ -39,6 +39,13 @@ pub(crate) fn map_instance(ctx: &mut Ctx<'_, '_>, i: usize) {
     let data = inst.data;
     if inst.deleted {
         // gone after apply: it only takes away what it managed from its parent's echo
+        if let Some(id) = inst
+            .values
+            .and_then(|v| v.get("id"))
+            .and_then(serde_json::Value::as_str)
+        {
+            ctx.pending.deleted_ids.push(id.to_ascii_lowercase());
+        }
         match inst.rtype.as_str() {
             "azurerm_network_security_rule" if !data => {
                 network_security_group::removed_rule(ctx, i)

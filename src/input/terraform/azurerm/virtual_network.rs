@@ -2,7 +2,7 @@
 //! `azurerm_virtual_network_dns_servers` and `azurerm_virtual_network_peering`.
 
 use super::super::Ctx;
-use super::super::attach::{Attached, Removed};
+use super::super::attach::{Attached, Removed, SubnetField};
 use super::super::value::V;
 use super::{NSG, ROUTE_TABLE, VNET, computed_blocks};
 use crate::model::{Known, Meta, Peering, Ref, ResourceId, Subnet, VirtualNetwork};
@@ -119,11 +119,54 @@ pub(super) fn vnet(ctx: &mut Ctx<'_, '_>, i: usize) {
             Known::Absent => {}
         }
     }
+    if ctx.inst(i).data {
+        data_source_peerings(ctx, &mut meta, &v);
+    }
     ctx.model.vnets.push(VirtualNetwork {
         meta,
         address_space,
         dns_servers,
     });
+}
+
+/// The VNet data source lists every peering of the VNet (`vnet_peerings`: name -> remote VNet
+/// id) as read at plan time, without their settings: each becomes a peering whose settings are
+/// unknown, and the VNet lists all its peerings (a missing one does not exist).
+fn data_source_peerings(ctx: &mut Ctx<'_, '_>, meta: &mut Meta, v: &V<'_>) {
+    let pv = v.get("vnet_peerings");
+    let Some(serde_json::Value::Object(map)) = pv.raw().filter(|_| !pv.is_unknown()) else {
+        return;
+    };
+    meta.lists_all_children = true;
+    let mut names: Vec<&String> = map.keys().collect();
+    names.sort();
+    for name in names {
+        let Some(remote) = map[name.as_str()].as_str() else {
+            continue;
+        };
+        let key = format!("{}/peering/{name}", meta.key);
+        let mut pm = Meta::new(key.clone(), pv.get(name).origin().with_address(key.clone()));
+        pm.name = Known::Known(name.clone());
+        pm.lifecycle = meta.lifecycle;
+        let why = || {
+            Known::Unknown(format!(
+                "the settings of peering {name} of {} are not in the input (the data source lists \
+                 only its remote VNet)",
+                meta.address()
+            ))
+        };
+        ctx.pending.listed_peerings.push(key.clone());
+        ctx.model.peerings.push(Peering {
+            meta: pm,
+            local_vnet: Known::Known(Ref::Key(meta.key.clone())),
+            remote_vnet: Known::Known(ctx.id_ref(remote)),
+            allow_virtual_network_access: why(),
+            allow_forwarded_traffic: why(),
+            allow_gateway_transit: why(),
+            use_remote_gateways: why(),
+            state: Known::Absent,
+        });
+    }
 }
 
 /// One subnet of a VNet's own `subnet` list; returns its key.
@@ -234,6 +277,27 @@ pub(super) fn subnet(ctx: &mut Ctx<'_, '_>, i: usize) {
         None => ctx.ref_field(i, &rt_v, ROUTE_TABLE),
     };
     meta.set_field_origin("route_table", ctx.field_origin(&rt_v, &origin));
+    // The resource (azurerm 2.x-4.x) has no association attributes: for a subnet that exists
+    // already, what is associated is stated elsewhere or not at all in this input.
+    if !ctx.inst(i).data && !meta.lists_all_children {
+        for (field, attr, what) in [
+            (SubnetField::Nsg, &nsg_v, "NSG"),
+            (SubnetField::RouteTable, &rt_v, "route table"),
+        ] {
+            if !attr.exists() {
+                ctx.pending.unstated.push((
+                    meta.key.clone(),
+                    field,
+                    format!(
+                        "subnet {} exists already and no input states its {what} association \
+                         (no association resource, no refreshed subnet list of its VNet); one \
+                         managed by another configuration may exist",
+                        meta.key
+                    ),
+                ));
+            }
+        }
+    }
 
     ctx.model.subnets.push(Subnet {
         meta,
