@@ -28,6 +28,10 @@ struct ExpFinding {
     address: Option<String>,
     pool: Option<String>,
     endpoint: Option<String>,
+    /// Text the message must contain (the cause the finding names).
+    message: Option<String>,
+    /// Text the help must contain (the fix it gives).
+    help: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,11 +135,19 @@ fn compare(name: &str, exp: &Expected, rep: &Report) -> Vec<String> {
                     .endpoint
                     .as_ref()
                     .is_none_or(|e| f.message.contains(e.as_str()))
+                && ef
+                    .message
+                    .as_ref()
+                    .is_none_or(|m| f.message.contains(m.as_str()))
+                && ef
+                    .help
+                    .as_ref()
+                    .is_none_or(|h| f.help.as_deref().unwrap_or("").contains(h.as_str()))
         });
         if !ok {
             errs.push(format!(
-                "{name}: no {} finding naming {:?} (pool {:?}, endpoint {:?})",
-                ef.rule, ef.address, ef.pool, ef.endpoint
+                "{name}: no {} finding naming {:?} (pool {:?}, endpoint {:?}, message {:?}, help {:?})",
+                ef.rule, ef.address, ef.pool, ef.endpoint, ef.message, ef.help
             ));
         }
     }

@@ -425,6 +425,13 @@ fn firewall_root_cause(
     {
         return Some(("FWL002", n.origin.clone(), n.message.clone()));
     }
+    if let Some(n) = d
+        .notes
+        .iter()
+        .find(|n| n.kind == crate::eval::firewall::FirewallNoteKind::SourcesMissNodes)
+    {
+        return Some(("FWL005", n.origin.clone(), n.message.clone()));
+    }
     let allowed_in = |m: &crate::model::Model| {
         m.firewalls
             .iter()
@@ -640,6 +647,27 @@ fn classify(
                     cause_origin: origin.or_else(|| res.cause_origin.clone()),
                     items: vec![],
                     help: registry::fix("FWL002"),
+                    per_endpoint: false,
+                });
+                g.items.push(item);
+                return;
+            }
+            if rule == "FWL005" {
+                // the allow rule whose sources miss the nodes is the cause: one finding per rule
+                let key = format!("FWL005|{firewall}|{origin:?}");
+                let g = groups.entry(key).or_insert_with(|| Group {
+                    rule: "FWL005",
+                    severity: registry::severity("FWL005"),
+                    subject: format!(
+                        "firewall {firewall}: {text}, so its default deny drops"
+                    ),
+                    verb: "",
+                    cause_origin: origin.or_else(|| res.cause_origin.clone()),
+                    items: vec![],
+                    help: format!(
+                        "{}\nHere: add the node subnet ({sources}) to the rule's source_addresses, or to the IP group it uses.",
+                        registry::fix("FWL005")
+                    ),
                     per_endpoint: false,
                 });
                 g.items.push(item);

@@ -29,7 +29,7 @@ RULE_IDS = {
     "NSG001", "RTE001", "RTE002", "RTE003", "RTE004", "RTE005", "NAT001", "NAT002", "NAT003",
     "EGR001", "EGR002", "FWL001", "FWL002", "FWL003", "FWL004", "PER001", "APL001", "DNS001",
     "DNS002", "DNS003", "PRV001", "PRV002", "API001", "NSG002", "RTE006", "APL002", "EGR003",
-    "CLD001", "PER002",
+    "CLD001", "PER002", "FWL005",
 }
 
 TAGS = {"environment": "prod", "owner": "platform-team", "workload": "aks"}
@@ -52,6 +52,9 @@ class Finding:
     address: str
     endpoint: str | None = None
     pool: str | None = None
+    # text the finding's message / help must contain (the cause it names, the fix it gives)
+    message: str | None = None
+    help: str | None = None
 
 
 @dataclass
@@ -127,6 +130,10 @@ def to_toml(name: str, e: Expect) -> str:
             lines.append(f"endpoint = {_toml_str(f.endpoint)}")
         if f.pool:
             lines.append(f"pool = {_toml_str(f.pool)}")
+        if f.message:
+            lines.append(f"message = {_toml_str(f.message)}")
+        if f.help:
+            lines.append(f"help = {_toml_str(f.help)}")
     for g in e.egress:
         lines.append("")
         lines.append("[[egress]]")

@@ -181,6 +181,8 @@ def index(scenarios: list[Scenario]) -> str:
         'address = "azurerm_network_security_rule.deny_internet_https_outbound"  # element the finding names',
         'pool = "system"          # optional: node pool concerned',
         'endpoint = "mcr.microsoft.com"  # optional: endpoint concerned',
+        'message = "DenyInternet"  # optional: text the message must contain (the cause it names)',
+        'help = "priority"        # optional: text the help must contain (the fix it gives)',
         "",
         "[[egress]]               # per (pool, host, port, protocol) path verdict",
         'pool = "system"          # node pool name',

@@ -366,9 +366,9 @@ def add_dns_vm(p: Plan, n: Net, ip: str = "10.0.2.4"):
                    "local.dns_cloud_init", tags=TAGS_REF))
 
 
-def build_custom_dns_first_unreachable() -> Plan:
+def build_custom_dns_first_unreachable(servers=("10.200.0.4", "10.0.2.4")) -> Plan:
     p = Plan()
-    n = hub_and_spoke(p, spoke_dns=["10.200.0.4", "10.0.2.4"],
+    n = hub_and_spoke(p, spoke_dns=list(servers),
                       hub_subnets=[("dns", "snet-dns", ["10.0.2.0/24"], {})])
     add_dns_vm(p, n)
     add_cluster(p, n.spoke, n.nodes, "loadBalancer", network_contributor_scope=n.nodes)
@@ -388,6 +388,21 @@ CUSTOM_DNS_README = (
     "time out (vmssCSE exit 50/51/52). Verdict fail, exit 1, DNS001 for 10.200.0.4. "
     "The hub DNS VM is a VM whose forwarding cannot be seen into, so it also gets DNS003 (a "
     "warning: unknown unless attested in the config file)."
+)
+
+
+CUSTOM_DNS_SECOND_README = (
+    "`custom-dns-first-unreachable` with the servers the other way round: `dns_servers = "
+    "[\"10.0.2.4\", \"10.200.0.4\"]`. The hub DNS VM 10.0.2.4 answers first; 10.200.0.4 is still "
+    "unroutable (no VNet, peering or gateway holds it: 10.0.0.0/8 -> None outside the spoke, and "
+    "the NSG's `DenyAllOutBound`). Clients use the list in order and turn to the second server "
+    "only when the first does not answer (Microsoft, \"Name resolution for resources in Azure "
+    "virtual networks\", https://learn.microsoft.com/azure/virtual-network/"
+    "virtual-networks-name-resolution-for-vms-and-role-instances), so provisioning works while "
+    "10.0.2.4 is healthy and the dead server only bites when it is not: DNS001 as a warning whose "
+    "fix speaks of the second server (make it reachable or remove it), not of reordering the "
+    "first; DNS003 for the VM. Verdict unknown (a required DNS path is blocked without an error "
+    "finding), exit 0."
 )
 
 
@@ -669,10 +684,21 @@ def scenarios() -> list[Scenario]:
                  Expect(1, "fail", ["DNS001", "DNS003"],
                         ok + [dns_egress("10.200.0.4", "blocked"), dns_egress("10.0.2.4", "reachable")],
                         [Finding("DNS001", "azurerm_virtual_network.aks", endpoint="10.200.0.4",
-                                 pool="system"),
+                                 pool="system", help="put a reachable server first"),
                          Finding("DNS003", "azurerm_virtual_network.aks", endpoint="10.0.2.4",
                                  pool="system")]),
                  build_custom_dns_first_unreachable),
+        Scenario("custom-dns-second-unreachable",
+                 "Second custom DNS server 10.200.0.4 unroutable, first (hub VM) fine: DNS001 "
+                 "warning, worded for the second server.",
+                 CUSTOM_DNS_SECOND_README,
+                 Expect(0, "unknown", ["DNS001", "DNS003"],
+                        ok + [dns_egress("10.200.0.4", "blocked"), dns_egress("10.0.2.4", "reachable")],
+                        [Finding("DNS001", "azurerm_virtual_network.aks", endpoint="10.200.0.4",
+                                 pool="system", help="remove it from the dns_servers"),
+                         Finding("DNS003", "azurerm_virtual_network.aks", endpoint="10.0.2.4",
+                                 pool="system")]),
+                 lambda: build_custom_dns_first_unreachable(("10.0.2.4", "10.200.0.4"))),
         Scenario("custom-dns-onprem-unverifiable", "DNS servers on-premises behind the VPN gateway: DNS003, unknown.",
                  CUSTOM_DNS_ONPREM_README,
                  Expect(0, "unknown", ["DNS003", "RTE005"],

@@ -100,6 +100,9 @@ pub enum FirewallNoteKind {
     ThreatIntelDeny,
     /// DNAT rule collections exist; they apply to inbound traffic only.
     DnatNotApplied,
+    /// An allow rule matches the flow's destination, but its sources (addresses, IP groups)
+    /// leave the whole node subnet out: the flow meets the default deny because of them.
+    SourcesMissNodes,
 }
 
 impl FirewallDecision {
@@ -270,13 +273,24 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
     // Decide each part of the node subnet.
     let mut side = Side::default();
     let mut decided: Vec<(Option<Range>, PartDecision)> = vec![];
-    if flow.source_prefixes.is_empty() {
+    let parts = if flow.source_prefixes.is_empty() {
+        vec![]
+    } else {
+        partition(&prep.cuts, &flow.source_prefixes)
+    };
+    if parts.is_empty() {
         decided.push((None, decide_part(&runs, Scope::Unknown, &mut side)));
     } else {
-        for part in partition(&prep.cuts, &flow.source_prefixes) {
-            decided.push((Some(part), decide_part(&runs, Scope::Part(part), &mut side)));
+        for part in &parts {
+            decided.push((
+                Some(*part),
+                decide_part(&runs, Scope::Part(*part), &mut side),
+            ));
         }
     }
+    let default_denied = decided
+        .iter()
+        .any(|(_, d)| d.verdict == Verdict::Blocked && d.rule.is_none());
 
     // Group parts by decider (keeping first-seen order).
     let mut groups: Vec<(PartDecision, Vec<Range>)> = vec![];
@@ -365,6 +379,12 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         }
     }
 
+    // Allow rules for this destination whose sources leave every node out: the real cause of a
+    // default deny.
+    if default_denied {
+        notes.extend(sources_missing_nodes(model, &runs, &parts, flow));
+    }
+
     if firewall.policy.is_known() && prep.group_count == 0 && verdict == Verdict::Blocked {
         reason.push_str(" (the firewall policy has no rule collection groups in the input)");
     }
@@ -442,6 +462,85 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         rule,
         notes,
     }
+}
+
+/// Allow rules whose destination part matches the flow but whose sources match no part of the
+/// node subnet (not even maybe), one note each, naming the rule and what its sources hold.
+fn sources_missing_nodes(
+    model: &Model,
+    runs: &[(Entry<'_>, &[Candidate])],
+    parts: &[Range],
+    flow: &Flow,
+) -> Vec<FirewallNote> {
+    if parts.is_empty() {
+        return vec![];
+    }
+    let mut out = vec![];
+    for (e, cands) in runs {
+        if e.action() != Some(crate::model::FwAction::Allow) {
+            continue;
+        }
+        for c in cands.iter() {
+            if c.dest == matching::M::No || c.source.is_empty() {
+                continue;
+            }
+            let misses = parts
+                .iter()
+                .all(|p| matching::source_match(&c.source, Scope::Part(*p)) == matching::M::No);
+            let Some(rule) = e.coll.rules.get(c.rule).filter(|_| misses) else {
+                continue;
+            };
+            let nodes = flow
+                .source_prefixes
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(FirewallNote {
+                kind: FirewallNoteKind::SourcesMissNodes,
+                message: format!(
+                    "allow rule {} is written for these endpoints, but its sources ({}) leave the node subnet {nodes} out",
+                    e.rule_path(rule_name(rule)),
+                    describe_sources(model, rule)
+                ),
+                origin: Some(prepared::rule_origin(rule).clone()),
+            });
+        }
+    }
+    out
+}
+
+/// A rule's sources as written: addresses, and IP groups with their addresses.
+fn describe_sources(model: &Model, rule: &FirewallRule) -> String {
+    let (addrs, groups) = match rule {
+        FirewallRule::Application(r) => (&r.source_addresses, &r.source_ip_groups),
+        FirewallRule::Network(r) => (&r.source_addresses, &r.source_ip_groups),
+        FirewallRule::Nat(r) => (&r.source_addresses, &vec![]),
+    };
+    let show = |a: &crate::model::AddressMatch| match a {
+        crate::model::AddressMatch::Prefix(n) => n.to_string(),
+        crate::model::AddressMatch::Any => "*".into(),
+        crate::model::AddressMatch::Tag(t) => t.clone(),
+        crate::model::AddressMatch::Asg(r) => r.display(),
+        crate::model::AddressMatch::Invalid(s) | crate::model::AddressMatch::Unknown(s) => {
+            s.clone()
+        }
+    };
+    let mut parts: Vec<String> = addrs.iter().map(show).collect();
+    for g in groups {
+        parts.push(match model.ip_group(g) {
+            Some(grp) => match &grp.cidrs {
+                Known::Known(list) => format!(
+                    "IP group {}: {}",
+                    grp.meta.address(),
+                    list.iter().map(show).collect::<Vec<_>>().join(", ")
+                ),
+                _ => format!("IP group {}", grp.meta.address()),
+            },
+            None => format!("IP group {}", g.display()),
+        });
+    }
+    parts.join("; ")
 }
 
 /// Why rules that are not in the inputs may apply to this firewall: a pre-existing policy (in

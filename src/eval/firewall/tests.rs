@@ -1053,7 +1053,21 @@ fn sources_must_cover_the_node_subnet() {
     )]);
     let d = evaluate(&m, &fw, &https("mcr.microsoft.com"));
     assert_eq!(d.verdict, Verdict::Blocked);
-    assert!(d.notes.is_empty());
+    // the rule written for the endpoint, whose sources miss every node, is the cause
+    assert_eq!(d.notes.len(), 1, "{:?}", d.notes);
+    assert_eq!(d.notes[0].kind, FirewallNoteKind::SourcesMissNodes);
+    assert!(
+        d.notes[0].message.contains("c/mcr"),
+        "{}",
+        d.notes[0].message
+    );
+    assert!(
+        d.notes[0].message.contains("10.0.0.0/24"),
+        "{}",
+        d.notes[0].message
+    );
+    // no such note for an endpoint no rule is written for
+    assert!(evaluate(&m, &fw, &https("example.org")).notes.is_empty());
     // a wider source covers it
     let (m, fw) = policy_model(vec![app_coll(
         "c",
