@@ -81,6 +81,7 @@ fn conclusions(r: &Report) -> Conclusions {
         report::RunVerdict::Pass => "pass",
         report::RunVerdict::Fail => "fail",
         report::RunVerdict::Unknown => "unknown",
+        report::RunVerdict::NothingChecked => "nothing-checked",
     }
     .to_string();
     let mut egress = BTreeMap::new();
