@@ -16,15 +16,17 @@
 use super::decl::{Decl, Template, TemplateError, VarDecl, seg};
 use super::eval::{self, Env, ErrorKind, EvalError, UserFunction};
 use super::expr::{Expr, ParseError};
+use super::notes::{Grouped, Notes};
 use super::params::{Given, GivenParam, convert_text};
+use super::rest::{add_child_ids, deployment_value, output_entry, partial, relevant};
 use super::scope::{self, Context, Level};
-use super::value::{Obj, Partial, RefPath, Seg, Unknown, Val};
+use super::value::{Obj, RefPath, Seg, Unknown, Val};
 use crate::input::arm::ArmResource;
 use crate::model::{Cloud, InputNote, Lifecycle};
 use crate::source::{FileId, Loc, Origin};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -89,11 +91,9 @@ pub fn expand(
     let shared = Shared {
         linked,
         parse_cache: RefCell::new(HashMap::new()),
-        notes: RefCell::new(vec![]),
-        note_keys: RefCell::new(HashSet::new()),
+        notes: Notes::default(),
         registry: RefCell::new(HashMap::new()),
         instances: Cell::new(0),
-        groups: RefCell::new(vec![]),
     };
     let level = tpl.level;
     let ctx = Context {
@@ -124,9 +124,9 @@ pub fn expand(
         0,
     )?;
     let (deployed, outputs) = dep.run()?;
-    shared.flush_groups();
+    drop(dep);
     let (resources, declared): (Vec<ArmResource>, Vec<Declared>) = deployed.into_iter().unzip();
-    let mut notes = shared.notes.into_inner();
+    let mut notes = shared.notes.finish();
     if resources.iter().any(|r| {
         r.value
             .get("id")
@@ -199,116 +199,10 @@ fn root_params(
 struct Shared<'t> {
     linked: &'t [LinkedTemplate],
     parse_cache: RefCell<HashMap<String, Arc<Expr>>>,
-    notes: RefCell<Vec<InputNote>>,
-    note_keys: RefCell<HashSet<(&'static str, String, Option<FileId>)>>,
+    notes: Notes,
     /// Evaluated resources by lower-case id, for `reference(id)` across deployments.
     registry: RefCell<HashMap<String, (Val, Option<String>)>>,
     instances: Cell<usize>,
-    groups: RefCell<Vec<Group>>,
-}
-
-/// Notes about resources that one reason leaves out, grouped into one note per reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Grouped {
-    /// INP041: a resource's name is unknown.
-    Name,
-    /// INP042: whether a resource is deployed is unknown.
-    Condition,
-    /// INP045: how many copies of a resource there are is unknown.
-    CopyCount,
-}
-
-struct Group {
-    kind: Grouped,
-    reason: String,
-    what: Vec<String>,
-    file: FileId,
-    pointer: String,
-}
-
-impl Shared<'_> {
-    /// Record that `what` is left out for `reason`; one note per reason is written at the end.
-    fn group(&self, kind: Grouped, reason: &str, what: String, file: FileId, pointer: String) {
-        let mut groups = self.groups.borrow_mut();
-        match groups
-            .iter_mut()
-            .find(|g| g.kind == kind && g.reason == reason)
-        {
-            Some(g) => {
-                if !g.what.contains(&what) {
-                    g.what.push(what);
-                }
-            }
-            None => groups.push(Group {
-                kind,
-                reason: reason.to_string(),
-                what: vec![what],
-                file,
-                pointer,
-            }),
-        }
-    }
-
-    /// The grouped notes, in the order their reasons were first met.
-    fn flush_groups(&self) {
-        for g in self.groups.borrow_mut().drain(..) {
-            let n = g.what.len();
-            let mut list = g.what[..n.min(6)].join(", ");
-            if n > 6 {
-                list.push_str(&format!(" and {} more", n - 6));
-            }
-            let (code, message) = match (g.kind, n) {
-                (Grouped::Name, 1) => (
-                    "INP041",
-                    format!(
-                        "the name of {list} is unknown ({}), so it is not checked",
-                        g.reason
-                    ),
-                ),
-                (Grouped::Name, _) => (
-                    "INP041",
-                    format!(
-                        "the names of {n} resources are unknown ({}), so they are not checked: {list}",
-                        g.reason
-                    ),
-                ),
-                (Grouped::Condition, 1) => (
-                    "INP042",
-                    format!(
-                        "whether {list} is deployed is unknown ({}), so it is not checked",
-                        g.reason
-                    ),
-                ),
-                (Grouped::Condition, _) => (
-                    "INP042",
-                    format!(
-                        "whether {n} resources are deployed is unknown ({}), so they are not checked: {list}",
-                        g.reason
-                    ),
-                ),
-                (Grouped::CopyCount, _) => (
-                    "INP045",
-                    format!(
-                        "the number of copies of {list} is unknown ({}), so the instances are not checked",
-                        g.reason
-                    ),
-                ),
-            };
-            self.note(code, message, g.file, g.pointer);
-        }
-    }
-
-    fn note(&self, code: &'static str, message: String, file: FileId, pointer: String) {
-        let key = (code, format!("{pointer}\u{0}{message}"), Some(file));
-        if !self.note_keys.borrow_mut().insert(key) {
-            return;
-        }
-        self.notes.borrow_mut().push(InputNote {
-            code,
-            message,
-            origin: Origin::new(file, "template", Loc::Pointer(pointer)),
-        });
-    }
 }
 
 /// A value being computed, for cycle detection.
@@ -402,15 +296,6 @@ struct DepEnv<'a, 't, 'p> {
     /// Evaluating a resource the model does not read (role assignments, alerts): its
     /// unevaluable expressions are not worth a note.
     quiet: bool,
-}
-
-/// Whether the network model reads resources of this type (notes about others are noise).
-fn relevant(rtype: &str) -> bool {
-    let t = rtype.to_ascii_lowercase();
-    (t.starts_with("microsoft.network/")
-        || t.starts_with("microsoft.containerservice/managedclusters")
-        || t == "microsoft.resources/deployments")
-        && !t.contains("/providers/")
 }
 
 impl<'t, 'p> Dep<'t, 'p> {
@@ -532,6 +417,7 @@ impl<'t, 'p> Dep<'t, 'p> {
         };
         let reason = format!("parameter '{name}' has no value and no default ({how})");
         self.x
+            .notes
             .note("INP040", reason.clone(), self.tpl.file, pointer);
         Ok(Val::unknown(reason))
     }
@@ -641,7 +527,7 @@ impl<'t, 'p> Dep<'t, 'p> {
                 });
             }
             Val::Unknown(u) => {
-                self.x.group(
+                self.x.notes.group(
                     Grouped::CopyCount,
                     &u.reason,
                     format!("'{name}'"),
@@ -842,7 +728,7 @@ impl<'t, 'p> Dep<'t, 'p> {
                 Val::Bool(b) => Ok(b),
                 Val::Unknown(u) if cenv.quiet => Err(u),
                 Val::Unknown(u) => {
-                    self.x.group(
+                    self.x.notes.group(
                         Grouped::Condition,
                         &u.reason,
                         self.describe(inst),
@@ -894,7 +780,7 @@ impl<'t, 'p> Dep<'t, 'p> {
                 },
             ));
         } else if let (Err(u), true) = (&inst.id, relevant(&inst.rtype)) {
-            self.x.group(
+            self.x.notes.group(
                 Grouped::Name,
                 &u.reason,
                 self.describe(inst),
@@ -999,7 +885,7 @@ impl<'t, 'p> Dep<'t, 'p> {
                             Some(p) => format!("'{p}'"),
                             None => "no template".to_string(),
                         };
-                        self.x.note(
+                        self.x.notes.note(
                             "INP043",
                             format!(
                                 "the nested deployment {label} links to {what}, which is not available locally, so the resources it deploys are not checked"
@@ -1012,7 +898,12 @@ impl<'t, 'p> Dep<'t, 'p> {
                         ));
                         return Ok(Outcome {
                             deployed: Ok(true),
-                            value: Some(deployment_value(inst, outputs)),
+                            value: Some(deployment_value(
+                                inst.id.as_ref().ok().map(String::as_str),
+                                inst.name.as_ref().ok().map(String::as_str),
+                                &inst.rtype,
+                                outputs,
+                            )),
                             resources: vec![],
                         });
                     }
@@ -1097,7 +988,12 @@ impl<'t, 'p> Dep<'t, 'p> {
         };
         Ok(Outcome {
             deployed: Ok(true),
-            value: Some(deployment_value(inst, Val::Object(outputs))),
+            value: Some(deployment_value(
+                inst.id.as_ref().ok().map(String::as_str),
+                inst.name.as_ref().ok().map(String::as_str),
+                &inst.rtype,
+                Val::Object(outputs),
+            )),
             resources,
         })
     }
@@ -1319,110 +1215,6 @@ impl<'t, 'p> Dep<'t, 'p> {
     }
 }
 
-/// `{type, value}` of an output.
-fn output_entry(decl: &Value, value: Val) -> Val {
-    let mut o = Obj::new();
-    o.insert(
-        "type".into(),
-        Val::str(decl.get("type").and_then(Value::as_str).unwrap_or("object")),
-    );
-    o.insert("value".into(), value);
-    Val::Object(o)
-}
-
-/// What `reference()` of a nested deployment gives (`properties.outputs`), in full form.
-fn deployment_value(inst: &Instance, outputs: Val) -> Val {
-    let mut props = Obj::new();
-    props.insert("outputs".into(), outputs);
-    props.insert("provisioningState".into(), Val::str("Succeeded"));
-    let mut o = Obj::new();
-    if let Ok(id) = &inst.id {
-        o.insert("id".into(), Val::str(id.clone()));
-    }
-    if let Ok(n) = &inst.name {
-        o.insert("name".into(), Val::str(n.clone()));
-    }
-    o.insert("type".into(), Val::str(inst.rtype.clone()));
-    o.insert("properties".into(), Val::Object(props));
-    Val::Object(o)
-}
-
-/// A declared resource as `reference()` sees it: what the template sets, and for anything else
-/// an unknown value that names the resource property.
-fn partial(v: Val, at: &RefPath, reason: &Arc<str>) -> Val {
-    match v {
-        Val::Object(o) => {
-            let mut out = Obj::new();
-            for (k, x) in o.into_entries() {
-                let child = at.child(Seg::Prop(k.clone()));
-                out.insert(k, partial(x, &child, reason));
-            }
-            out.open = Some(Arc::new(Partial {
-                reason: reason.clone(),
-                at: Some(at.clone()),
-            }));
-            Val::Object(out)
-        }
-        Val::Array(a) => Val::Array(
-            a.into_iter()
-                .enumerate()
-                .map(|(i, x)| partial(x, &at.child(Seg::Index(i)), reason))
-                .collect(),
-        ),
-        // not set by the template: Azure may set it
-        Val::Null => Val::Unknown(Unknown {
-            reason: reason.clone(),
-            refers: Some(Arc::new(at.clone())),
-        }),
-        other => other,
-    }
-}
-
-/// Sub-resources written inline (a VNet's `subnets`, an NSG's `securityRules`, …) get the ids
-/// Azure gives them, as in a REST GET.
-fn add_child_ids(obj: &mut Obj, rtype: &str, id: &str) {
-    const INLINE: &[(&str, &str)] = &[
-        ("Microsoft.Network/virtualNetworks", "subnets"),
-        (
-            "Microsoft.Network/virtualNetworks",
-            "virtualNetworkPeerings",
-        ),
-        ("Microsoft.Network/networkSecurityGroups", "securityRules"),
-        ("Microsoft.Network/routeTables", "routes"),
-        ("Microsoft.Network/azureFirewalls", "ipConfigurations"),
-    ];
-    let Some(Val::Object(props)) = obj.get("properties").cloned() else {
-        return;
-    };
-    let mut props = props;
-    let mut changed = false;
-    for (t, key) in INLINE {
-        if !t.eq_ignore_ascii_case(rtype) {
-            continue;
-        }
-        let Some(Val::Array(items)) = props.get(key).cloned() else {
-            continue;
-        };
-        let items = items
-            .into_iter()
-            .map(|item| match item {
-                Val::Object(mut o) if !o.contains_key("id") => {
-                    if let Some(Val::Str(n)) = o.get("name").cloned() {
-                        o.insert("id".into(), Val::str(format!("{id}/{key}/{n}")));
-                        changed = true;
-                    }
-                    Val::Object(o)
-                }
-                other => other,
-            })
-            .collect();
-        props.insert((*key).to_string(), Val::Array(items));
-    }
-    if changed {
-        obj.insert("properties".into(), Val::Object(props));
-    }
-}
-
 impl Env for DepEnv<'_, '_, '_> {
     fn parameter(&self, name: &str) -> Result<Val, EvalError> {
         self.dep.scope().parameter(name).map(|v| (*v).clone())
@@ -1484,7 +1276,7 @@ impl Env for DepEnv<'_, '_, '_> {
         if self.quiet {
             return Ok(Val::unknown(reason));
         }
-        self.dep.x.note(
+        self.dep.x.notes.note(
             "INP041",
             format!("a template expression {reason}; what depends on it is unknown"),
             self.dep.tpl.file,

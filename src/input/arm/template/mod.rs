@@ -11,7 +11,9 @@ pub mod expr;
 pub mod functions;
 pub mod hash;
 pub mod load;
+mod notes;
 pub mod params;
+mod rest;
 pub mod scope;
 pub mod value;
 
