@@ -307,6 +307,15 @@ fn template_options_without_a_template_are_a_usage_error() {
         .stderr(predicate::str::contains("apply to ARM templates"));
 }
 
+/// stdout and stderr of a run.
+fn everything(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 fn tempdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("aks-preflight-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
@@ -353,11 +362,7 @@ fn secure_parameter_values_never_reach_an_output() {
                 .args(&extra)
                 .output()
                 .unwrap();
-            let all = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let all = everything(&out);
             assert!(out.status.code() == Some(0), "{all}");
             assert!(!all.contains(SECRET), "{format}: {all}");
         }
@@ -372,11 +377,7 @@ fn secure_parameter_values_never_reach_an_output() {
         .args(["check", &t, "--parameters", &p])
         .output()
         .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = everything(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(!all.contains(SECRET), "{all}");
 }

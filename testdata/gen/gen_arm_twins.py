@@ -1066,6 +1066,23 @@ resource fw 'Microsoft.Network/azureFirewalls@{NET_API}' = {{
     return bicep + out_bicep, template(parameters=params, resources=resources, outputs=outputs)
 
 
+SPOKE_TO_HUB_BICEP = f"""\
+resource spokeToHub 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings@{NET_API}' = {{
+  parent: spokeVnet
+  name: 'peer-aks-to-hub'
+  properties: {{
+    remoteVirtualNetwork: {{
+      id: hub.outputs.hubVnetId
+    }}
+    allowVirtualNetworkAccess: true
+    allowForwardedTraffic: true
+    allowGatewayTransit: false
+    useRemoteGateways: false
+  }}
+}}
+"""
+
+
 def hub_spoke(*, dns_proxy: bool, custom_dns: bool, policy: bool = True) -> tuple[str, dict, str, dict]:
     """main.bicep of the hub-and-spoke twins: the spoke (VNet 10.1.0.0/16, node subnet
     10.1.0.0/22, NSG, route table 0.0.0.0/0 to the hub firewall, peering to the hub, the
@@ -1202,20 +1219,7 @@ resource spokeVnet 'Microsoft.Network/virtualNetworks@{NET_API}' = {{
   }}
 }}
 
-resource spokeToHub 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings@{NET_API}' = {{
-  parent: spokeVnet
-  name: 'peer-aks-to-hub'
-  properties: {{
-    remoteVirtualNetwork: {{
-      id: hub.outputs.hubVnetId
-    }}
-    allowVirtualNetworkAccess: true
-    allowForwardedTraffic: true
-    allowGatewayTransit: false
-    useRemoteGateways: false
-  }}
-}}
-
+""" + SPOKE_TO_HUB_BICEP + f"""
 """ + cluster_bicep(subnet="resourceId('Microsoft.Network/virtualNetworks/subnets', spokeVnetName, nodeSubnet.name)",
                     outbound="userDefinedRouting")
     t = template(parameters=params, resources=resources, v2=True, definitions=definitions)
@@ -1387,20 +1391,7 @@ resource spokeVnet 'Microsoft.Network/virtualNetworks@{NET_API}' = {{
   }}
 }}
 
-resource spokeToHub 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings@{NET_API}' = {{
-  parent: spokeVnet
-  name: 'peer-aks-to-hub'
-  properties: {{
-    remoteVirtualNetwork: {{
-      id: hub.outputs.hubVnetId
-    }}
-    allowVirtualNetworkAccess: true
-    allowForwardedTraffic: true
-    allowGatewayTransit: false
-    useRemoteGateways: false
-  }}
-}}
-
+""" + SPOKE_TO_HUB_BICEP + f"""
 module zone 'modules/zone.bicep' = {{
   name: 'zone'
   scope: resourceGroup(hubResourceGroupName)
