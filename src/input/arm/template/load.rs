@@ -287,6 +287,38 @@ fn collect_links(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Pointers of the default values of secure parameters (`securestring`, `secureObject`) in a
+/// template and the templates nested in it: never shown in an excerpt.
+fn secure_default_pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::Object(params)) = o.get("parameters") {
+                for (k, p) in params {
+                    let secure = p
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.to_ascii_lowercase().starts_with("secure"));
+                    if secure && p.get("defaultValue").is_some() {
+                        out.push(format!(
+                            "{at}/parameters/{}/defaultValue",
+                            super::decl::seg(k)
+                        ));
+                    }
+                }
+            }
+            for (k, x) in o {
+                secure_default_pointers(x, format!("{at}/{}", super::decl::seg(k)), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                secure_default_pointers(x, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Expand the template `root` read from `file` (its path as given on the command line).
 pub fn load(
     sources: &mut SourceMap,
@@ -313,6 +345,14 @@ pub fn load(
         if secure {
             sources.mark_sensitive(*pf, vec![Loc::Pointer(format!("{}/value", g.pointer))]);
         }
+    }
+    let mut secure_defaults = vec![];
+    secure_default_pointers(root, String::new(), &mut secure_defaults);
+    if !secure_defaults.is_empty() {
+        sources.mark_sensitive(
+            file,
+            secure_defaults.into_iter().map(Loc::Pointer).collect(),
+        );
     }
     let linked = linked_templates(sources, root, dir)?;
     let opts = Options {
@@ -352,6 +392,23 @@ mod tests {
         let deep = std::sync::Arc::new(format!("// c\n{}{}", "[".repeat(5000), "]".repeat(5000)));
         let e = parse_json("t.json", &deep).unwrap_err();
         assert!(e.to_string().contains("128 levels"), "{e}");
+    }
+
+    #[test]
+    fn secure_defaults_are_marked_sensitive() {
+        let root = serde_json::json!({"parameters": {"pw": {"type": "secureString", "defaultValue": "x"},
+            "name": {"type": "string", "defaultValue": "y"}},
+            "resources": [{"type": "Microsoft.Resources/deployments", "name": "m", "properties": {"template": {
+                "parameters": {"key": {"type": "secureObject", "defaultValue": {}}}}}}]});
+        let mut out = vec![];
+        secure_default_pointers(&root, String::new(), &mut out);
+        assert_eq!(
+            out,
+            [
+                "/parameters/pw/defaultValue",
+                "/resources/0/properties/template/parameters/key/defaultValue"
+            ]
+        );
     }
 
     #[test]
