@@ -19,30 +19,47 @@ pub struct Loaded {
     pub waivers: Vec<crate::model::Waiver>,
 }
 
-/// Read every input: the sources, what exists (ARM and az files, snapshots), what is planned
-/// (plans, state), and whether any input failed (its error is printed).
+/// What the inputs hold: the sources, what exists (ARM and az files, snapshots), what is planned
+/// (plans, state, templates), whether any input failed (its error is printed), and how many were
+/// ARM templates.
+pub struct Inputs {
+    pub sources: SourceMap,
+    pub existing: Model,
+    pub planned: Model,
+    pub failed: bool,
+    pub templates: usize,
+}
+
+/// Read every input.
 pub fn load_inputs(
     inputs: &[String],
+    opts: &crate::input::LoadOptions,
     verbose: &super::outputs::Verbose,
-) -> (SourceMap, Model, Model, bool) {
-    let mut sources = SourceMap::new();
-    let mut existing = Model::new();
-    let mut planned = Model::new();
-    let mut failed = false;
+) -> Inputs {
+    let mut out = Inputs {
+        sources: SourceMap::new(),
+        existing: Model::new(),
+        planned: Model::new(),
+        failed: false,
+        templates: 0,
+    };
     for path in inputs {
         let started = std::time::Instant::now();
-        let res = crate::input::load_path(&mut sources, path);
+        let res = crate::input::load_path_with(&mut out.sources, path, opts);
         verbose.done(&format!("read {path}"), started);
         match res {
-            Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
-            Ok((_, m)) => planned.merge(m),
+            Ok((crate::input::InputKind::ArmResources, m)) => out.existing.merge(m),
+            Ok((kind, m)) => {
+                out.templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
+                out.planned.merge(m)
+            }
             Err(e) => {
                 print_error(&e);
-                failed = true;
+                out.failed = true;
             }
         }
     }
-    (sources, existing, planned, failed)
+    out
 }
 
 pub(crate) fn print_error(e: &Error) {
@@ -64,8 +81,30 @@ pub fn render_error(e: &Error, color: bool) -> String {
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     // what exists (ARM and az files, snapshots) under what is planned (plans, state)
+    let cloud = args.cloud.map(|c| match c {
+        CloudArg::Public => Cloud::Public,
+        CloudArg::China => Cloud::China,
+        CloudArg::Usgov => Cloud::UsGov,
+    });
+    let opts = crate::input::LoadOptions {
+        template: crate::input::arm::template::load::TemplateInputs {
+            parameter_files: args.parameters.clone(),
+            params: args.param.clone(),
+            subscription: args.subscription.clone(),
+            resource_group: args.resource_group.clone(),
+            location: args.location.clone(),
+            cloud,
+        },
+    };
     let verbose = super::outputs::Verbose::new(args.verbose);
-    let (mut sources, mut existing, planned, mut failed) = load_inputs(&args.inputs, &verbose);
+    // what exists (ARM and az files, snapshots) under what is planned (plans, state, templates)
+    let Inputs {
+        mut sources,
+        mut existing,
+        planned,
+        mut failed,
+        templates,
+    } = load_inputs(&args.inputs, &opts, &verbose);
     let catalogue = match &args.policy_dir {
         Some(dir) => Catalogue::load_dir(dir),
         None => Catalogue::builtin().cloned(),
@@ -95,15 +134,20 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         },
         None => Config::default(),
     };
+    if templates == 0 && !failed && opts.template.any() {
+        print_error(&Error::Usage(
+            "--parameters, --param, --subscription, --resource-group and --location apply to ARM templates, and no input is one".into(),
+        ));
+        failed = true;
+    }
     if failed {
         return Err(2);
     }
     if args.live.live {
-        let cloud = args.cloud.map(|c| super::live::cloud_of(Some(c)));
-        let cloud = cloud.or(config.cloud.as_ref().map(|c| c.value));
+        let live_cloud = cloud.or(config.cloud.as_ref().map(|c| c.value));
         let read = super::live::read(
             &args.live,
-            cloud.unwrap_or_default(),
+            live_cloud.unwrap_or_default(),
             &planned,
             &existing,
             &mut sources,
@@ -119,11 +163,6 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     }
     verbose.say(&crate::analysis::inventory(&model));
     model.finish();
-    let cloud = args.cloud.map(|c| match c {
-        CloudArg::Public => Cloud::Public,
-        CloudArg::China => Cloud::China,
-        CloudArg::Usgov => Cloud::UsGov,
-    });
     let options = CheckOptions {
         cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
     };
@@ -238,11 +277,16 @@ fn check(a: CheckArgs) -> i32 {
     exit_code(&report, a.fail_on)
 }
 
-/// 0 no error findings; 1 error findings (or warnings / unknown verdicts with `--fail-on`).
+/// 0 no error findings; 1 error findings (or warnings / unknown verdicts with `--fail-on`;
+/// `--fail-on unknown` also fails a run that checked no node pool).
 pub fn exit_code(report: &report::Report, fail_on: FailOn) -> i32 {
     let errors = report.count(Severity::Error) > 0;
     let warnings = report.count(Severity::Warning) > 0;
-    let unknown = report.verdict() == report::RunVerdict::Unknown;
+    // nothing checked proves nothing: it fails where unknown verdicts fail
+    let unknown = matches!(
+        report.verdict(),
+        report::RunVerdict::Unknown | report::RunVerdict::NothingChecked
+    );
     let fail = match fail_on {
         FailOn::Error => errors,
         FailOn::Warning => errors || warnings,

@@ -5,7 +5,7 @@
 //! models in those scopes.
 
 use super::args::CloudArg;
-use super::commands::{load_inputs, print_error};
+use super::commands::{Inputs, load_inputs, print_error};
 use super::live::{LiveArgs, cloud_of, scopes};
 use crate::error::Error;
 use crate::input::arm::reads;
@@ -62,7 +62,13 @@ fn snapshot(a: &SnapshotArgs) -> Result<i32, Error> {
     let cloud = cloud_of(a.cloud);
     let opts = a.live.options(cloud);
     let verbose = super::outputs::Verbose::new(false);
-    let (mut sources, existing, planned, failed) = load_inputs(&a.inputs, &verbose);
+    let Inputs {
+        mut sources,
+        existing,
+        planned,
+        failed,
+        ..
+    } = load_inputs(&a.inputs, &crate::input::LoadOptions::default(), &verbose);
     if failed {
         return Ok(2);
     }

@@ -599,7 +599,10 @@ mod tests {
     /// named, and that the plan's data sources resolve to it.
     #[test]
     fn live_model_of_the_spoke_plan() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/scenarios/existing-hub-spoke");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/scenarios/existing-hub-spoke"
+        );
         let hub: Value =
             serde_json::from_str(&std::fs::read_to_string(format!("{dir}/hub-rest.json")).unwrap())
                 .unwrap();
@@ -630,8 +633,7 @@ mod tests {
             Arc::new(credential),
         );
         let opts = LiveOptions::default();
-        let read =
-            read_missing_with(client, &planned, &Model::new(), &mut sources, &opts).unwrap();
+        let read = read_missing_with(client, &planned, &Model::new(), &mut sources, &opts).unwrap();
         // the hub was read: VNet, firewall, its public IP, policy, rule collection group
         let m = &read.model;
         assert_eq!(
@@ -644,7 +646,10 @@ mod tests {
         assert_eq!(read.resources.len(), 5);
         let fw = &m.firewalls[0];
         assert_eq!(fw.meta.lifecycle, Lifecycle::Existing);
-        assert_eq!(fw.meta.address(), "rg-hub-prod-weu/azureFirewalls/afw-hub-prod-weu");
+        assert_eq!(
+            fw.meta.address(),
+            "rg-hub-prod-weu/azureFirewalls/afw-hub-prod-weu"
+        );
         let name = &sources.get(fw.meta.origin.file.unwrap()).name;
         assert!(
             name.starts_with("rg-hub-prod-weu/azureFirewalls/afw-hub-prod-weu (live, read 20"),
@@ -656,7 +661,12 @@ mod tests {
         let f = layered
             .firewall(&crate::model::Ref::key("data.azurerm_firewall.hub"))
             .expect("the data source resolves");
-        assert!(f.policy.known().and_then(|p| layered.firewall_policy(p)).is_some());
+        assert!(
+            f.policy
+                .known()
+                .and_then(|p| layered.firewall_policy(p))
+                .is_some()
+        );
         assert!(
             layered
                 .vnet(&crate::model::Ref::key("data.azurerm_virtual_network.hub"))
