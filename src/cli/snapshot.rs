@@ -126,8 +126,7 @@ fn snapshot(a: &SnapshotArgs) -> Result<i32, Error> {
     );
     let failed_reads = records.iter().filter(|r| !r.ok()).count();
     let count = resources.len();
-    let doc = reads::snapshot(header, resources, &records);
-    let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+    let text = reads::snapshot(header, resources, &records);
     if a.output == "-" {
         print!("{text}");
     } else {

@@ -150,7 +150,7 @@ impl ReadRecord {
     }
 }
 
-/// A snapshot document: the resources read (REST shape, secrets removed), and the reads that
+/// A snapshot document (pretty JSON text): the resources read (REST shape, secrets removed), and the reads that
 /// produced them, failed ones included, so that a check of the snapshot reports what the live
 /// check did. `header` says when, from where and for what (`createdAt`, `endpoint`, `cloud`,
 /// `inputs`, `scopes`); `format` is added.
@@ -158,7 +158,7 @@ pub fn snapshot(
     mut header: serde_json::Map<String, Value>,
     resources: Vec<Value>,
     reads: &[ReadRecord],
-) -> Value {
+) -> String {
     header.insert("format".into(), Value::String(SNAPSHOT_FORMAT.into()));
     header.insert(
         "tool".into(),
@@ -168,11 +168,19 @@ pub fn snapshot(
     for r in &mut resources {
         super::strip_sensitive(r);
     }
-    serde_json::json!({
-        "snapshot": Value::Object(header),
-        "value": resources,
-        "reads": reads,
-    })
+    /// The members in the order a reader expects them: header, resources, reads.
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        snapshot: Value,
+        value: Vec<Value>,
+        reads: &'a [ReadRecord],
+    }
+    let doc = Doc {
+        snapshot: Value::Object(header),
+        value: resources,
+        reads,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
 #[cfg(test)]
