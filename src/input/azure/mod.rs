@@ -595,24 +595,30 @@ mod tests {
         }
     }
 
-    /// The live layer read for the spoke plan of `existing-hub-spoke`: what was read, how it is
-    /// named, and that the plan's data sources resolve to it.
-    #[test]
-    fn live_model_of_the_spoke_plan() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/testdata/scenarios/existing-hub-spoke"
-        );
-        let hub: Value =
-            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/hub-rest.json")).unwrap())
-                .unwrap();
+    const DIR: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/scenarios/existing-hub-spoke"
+    );
+
+    fn hub() -> Vec<Value> {
+        let text = std::fs::read_to_string(format!("{DIR}/hub-rest.json")).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        v["value"].as_array().unwrap().clone()
+    }
+
+    /// The spoke plan, a fake ARM serving the hub by id (after the `extra` mocks), and a client
+    /// for it with a static token.
+    fn setup(extra: Vec<Mock>) -> (SourceMap, Model, MockServer, ArmClient) {
         let mut sources = SourceMap::new();
-        let plan_text = std::fs::read_to_string(format!("{dir}/plan.json")).unwrap();
+        let plan_text = std::fs::read_to_string(format!("{DIR}/plan.json")).unwrap();
         let (_, planned) = crate::input::load(&mut sources, "plan.json", plan_text).unwrap();
         let rt = runtime().unwrap();
         let server = rt.block_on(async {
             let server = MockServer::start().await;
-            for r in hub["value"].as_array().unwrap() {
+            for m in extra {
+                server.register(m).await;
+            }
+            for r in hub() {
                 Mock::given(method("GET"))
                     .and(PathIs(r["id"].as_str().unwrap().into()))
                     .and(header("authorization", "Bearer static-token"))
@@ -632,6 +638,14 @@ mod tests {
             ClientOptions::new(&server.uri()),
             Arc::new(credential),
         );
+        (sources, planned, server, client)
+    }
+
+    /// The live layer read for the spoke plan of `existing-hub-spoke`: what was read, how it is
+    /// named, and that the plan's data sources resolve to it.
+    #[test]
+    fn live_model_of_the_spoke_plan() {
+        let (mut sources, planned, server, client) = setup(vec![]);
         let opts = LiveOptions::default();
         let read = read_missing_with(client, &planned, &Model::new(), &mut sources, &opts).unwrap();
         // the hub was read: VNet, firewall, its public IP, policy, rule collection group
@@ -672,6 +686,71 @@ mod tests {
                 .vnet(&crate::model::Ref::key("data.azurerm_virtual_network.hub"))
                 .is_some_and(|v| v.meta.lifecycle == Lifecycle::Existing)
         );
+        drop(server);
+    }
+
+    /// A next hop that nothing in the inputs refers to by id: the firewall that owns it is found
+    /// in the list of the subscription's firewalls (two pages), the others are not kept.
+    #[test]
+    fn the_owner_of_a_next_hop_is_found_by_listing() {
+        let fw = hub()
+            .into_iter()
+            .find(|r| r["type"] == "Microsoft.Network/azureFirewalls")
+            .unwrap();
+        let mut other = fw.clone();
+        other["id"] = Value::String(fw["id"].as_str().unwrap().replace("afw-hub", "afw-other"));
+        other["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"] =
+            Value::String("10.9.0.4".into());
+        let sub = "3f2c9b1e-7d4a-4c8e-9a51-2b6f0d8e1c47";
+        let list = format!("/subscriptions/{sub}/providers/Microsoft.Network/azureFirewalls");
+        let resolvers = format!("/subscriptions/{sub}/providers/Microsoft.Network/dnsResolvers");
+        let next = Arc::new(std::sync::Mutex::new(String::new()));
+        let page2 = Mock::given(method("GET"))
+            .and(PathIs(list.clone()))
+            .and(wiremock::matchers::query_param("$skipToken", "2"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": [fw]})),
+            );
+        let n = next.clone();
+        let page1 =
+            Mock::given(method("GET"))
+                .and(PathIs(list))
+                .respond_with(move |_: &Request| {
+                    ResponseTemplate::new(200).set_body_json(
+                    serde_json::json!({"value": [other], "nextLink": n.lock().unwrap().clone()}),
+                )
+                });
+        let none = Mock::given(method("GET"))
+            .and(PathIs(resolvers))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": []})),
+            );
+        let (mut sources, mut planned, server, client) = setup(vec![page2, page1, none]);
+        *next.lock().unwrap() = format!(
+            "{}/subscriptions/{sub}/providers/Microsoft.Network/azureFirewalls?api-version=2024-05-01&$skipToken=2",
+            server.uri()
+        );
+        // the plan without its firewall data source: 10.0.1.4 has no owner in the inputs
+        planned.firewalls.clear();
+        planned.finish();
+        let opts = LiveOptions::default();
+        let read = read_missing_with(client, &planned, &Model::new(), &mut sources, &opts).unwrap();
+        let fws: Vec<&str> = read
+            .model
+            .firewalls
+            .iter()
+            .map(|f| f.meta.address())
+            .collect();
+        assert_eq!(fws, ["rg-hub-prod-weu/azureFirewalls/afw-hub-prod-weu"]);
+        let pages = read
+            .records
+            .iter()
+            .filter(|r| r.url.contains("azureFirewalls?"))
+            .count();
+        assert_eq!(pages, 2);
+        // and from the firewall on, its policy and the policy's group were read
+        assert_eq!(read.model.firewall_policies.len(), 1);
+        assert_eq!(read.model.rule_collection_groups.len(), 1);
         drop(server);
     }
 }
