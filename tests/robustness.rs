@@ -73,10 +73,14 @@ fn pipeline(name: &str, text: String) -> bool {
     let per_cluster: Vec<_> = model
         .clusters
         .iter()
-        .map(|c| requirements::ClusterRequirements {
-            address: c.meta.address().to_string(),
-            requirements: analysis::egress::cluster_requirements(&ctx, c),
-            node_subnet_prefixes: None,
+        .map(|c| {
+            let reqs = analysis::egress::cluster_requirements(&ctx, c);
+            requirements::ClusterRequirements {
+                address: c.meta.address().to_string(),
+                proxy: analysis::proxy::plan(c, &reqs),
+                requirements: reqs,
+                node_subnet_prefixes: None,
+            }
         })
         .collect();
     let _ = requirements::render_text(&per_cluster);

@@ -64,6 +64,9 @@ fn egress_of(model: &Model, hops: &[crate::eval::Hop]) -> Option<Egress> {
             HopKind::Internet if h.description.contains("default outbound access") => {
                 return Some(Egress::Undecidable("default outbound access uses an Azure-chosen IP that cannot be authorized in advance".into()))
             }
+            HopKind::Proxy => {
+                return Some(Egress::Undecidable("the traffic leaves through the cluster's HTTP proxy, whose public IP is not in the inputs".into()))
+            }
             HopKind::Appliance | HopKind::Gateway => {
                 return Some(Egress::Undecidable("the traffic leaves through an appliance or gateway whose public IP is not in the inputs".into()))
             }

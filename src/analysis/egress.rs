@@ -77,7 +77,10 @@ pub fn cluster_requirements(ctx: &Ctx<'_>, cluster: &Cluster) -> Vec<Requirement
     if let Some(cloud) = ctx.options.cloud {
         facts.cloud = cloud;
     }
-    requirements(ctx.catalogue, ctx.config, &facts)
+    let mut reqs = requirements(ctx.catalogue, ctx.config, &facts);
+    // with an HTTP proxy, the proxy is an endpoint the nodes need
+    reqs.extend(super::proxy::requirements(ctx, cluster));
+    reqs
 }
 
 /// GPU and Windows endpoints are needed by the GPU / Windows pools only.
@@ -101,9 +104,21 @@ pub fn applies_to_pool(req: &Requirement, pool: &NodePool) -> bool {
     true
 }
 
-/// Evaluate one pool's path to one requirement. Pools without a resolvable subnet get an
-/// unknown (or, for an AKS-managed VNet, a reasoned) verdict here.
+/// Evaluate one pool's path to one requirement: through the cluster's HTTP proxy when the flow
+/// goes there (see [`super::proxy`]), else straight.
 pub fn evaluate_pool(
+    ctx: &Ctx<'_>,
+    cluster: &Cluster,
+    pool: &NodePool,
+    req: &Requirement,
+) -> PathResult {
+    let direct = |r: &Requirement| evaluate_pool_direct(ctx, cluster, pool, r);
+    super::proxy::evaluate(ctx, cluster, req, &direct).unwrap_or_else(|| direct(req))
+}
+
+/// One pool's path to one requirement, without a proxy. Pools without a resolvable subnet get
+/// an unknown (or, for an AKS-managed VNet, a reasoned) verdict here.
+fn evaluate_pool_direct(
     ctx: &Ctx<'_>,
     cluster: &Cluster,
     pool: &NodePool,
@@ -747,6 +762,49 @@ fn classify(
                 "{}\nHere: the peering from {local} to {remote} (and back) belongs to the configuration that manages {local}; pass its plan as another input, or a snapshot of the VNet.",
                 registry::fix("PER002")
             ),
+            false,
+        ),
+        Cause::ProxyUnattested { proxy } => (
+            "PXY001",
+            format!(
+                "HTTP proxy {proxy}: the nodes reach it, but what it lets through is not known for"
+            ),
+            "",
+            format!(
+                "{}\nExample attestation (aks-preflight.toml):\n[[proxy]]\naddress = \"{proxy}\"\nallows = [\"*:443/https\", \"*:80/http\"]",
+                registry::fix("PXY001")
+            ),
+            false,
+        ),
+        Cause::ProxyDenies { proxy } => (
+            "PXY002",
+            format!(
+                "HTTP proxy {proxy} is attested in {} not to allow",
+                ctx.config.name
+            ),
+            "",
+            registry::fix("PXY002"),
+            false,
+        ),
+        Cause::ProxyAddressUnknown { proxy, detail } => (
+            "PXY003",
+            format!(
+                "the address of HTTP proxy {proxy} is not known ({detail}), so the path to it cannot be checked for"
+            ),
+            "",
+            format!(
+                "{}\nExample (aks-preflight.toml):\n[[proxy]]\naddress = \"{proxy}\"\nip = \"<the proxy's address>\"",
+                registry::fix("PXY003")
+            ),
+            false,
+        ),
+        Cause::ProxyBypassUndecided { proxy, .. } => (
+            "PXY004",
+            format!(
+                "whether AKS sends these through HTTP proxy {proxy} is not documented, and the two paths differ, for"
+            ),
+            "",
+            registry::fix("PXY004"),
             false,
         ),
         Cause::NoInternetEgress { subnet, detail } if blocked => {

@@ -12,6 +12,7 @@ pub mod firewall;
 pub mod hygiene;
 pub mod outbound;
 pub mod private;
+pub mod proxy;
 pub mod registry;
 
 use crate::model::{Cloud, Model};

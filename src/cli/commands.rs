@@ -202,6 +202,7 @@ fn requirements(a: RequirementsArgs) -> i32 {
         }
         per_cluster.push(report::requirements::ClusterRequirements {
             address: c.meta.address().to_string(),
+            proxy: analysis::proxy::plan(c, &reqs),
             requirements: reqs,
             node_subnet_prefixes: prefixes.filter(|v| !v.is_empty()),
         });

@@ -9,6 +9,7 @@ pub mod flow;
 pub mod fqdn;
 pub mod nsg;
 pub mod path;
+pub mod proxy;
 pub mod routing;
 pub mod servicetags;
 

@@ -31,6 +31,8 @@ pub enum HopKind {
     Internet,
     Destination,
     Dns,
+    /// The cluster's HTTP proxy, which HTTP(S) flows go to.
+    Proxy,
 }
 
 /// One step of a path.
@@ -121,6 +123,16 @@ pub enum Cause {
         route_table: Option<String>,
         detail: String,
     },
+    /// The flow goes through the cluster's HTTP proxy, which is reached, and what the proxy
+    /// lets through is not known (no attestation in the config).
+    ProxyUnattested { proxy: String },
+    /// The proxy's attestation in the config allows none of this.
+    ProxyDenies { proxy: String },
+    /// The proxy's address is not known (a host name, or a URL that does not parse).
+    ProxyAddressUnknown { proxy: String, detail: String },
+    /// The flow may go through the proxy or straight (AKS's own no-proxy values are not
+    /// documented), and the two paths end differently.
+    ProxyBypassUndecided { proxy: String, detail: String },
     /// Anything else; the reason says it.
     Other { detail: String },
 }

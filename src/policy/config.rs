@@ -44,6 +44,8 @@ pub struct Config {
     /// `public-cluster-no-konnectivity`, `pods-use-apiserver-ip`, ...).
     pub force_conditions: Vec<Located<String>>,
     pub appliances: Vec<Appliance>,
+    /// What the user's HTTP proxies let through (`[[proxy]]`).
+    pub proxies: Vec<ProxyAttestation>,
     pub dns_servers: Vec<DnsServerAttestation>,
 }
 
@@ -58,6 +60,26 @@ pub struct Appliance {
 }
 
 impl Appliance {
+    /// The first attested rule that covers a requirement, if any.
+    pub fn allowing(&self, req: &Requirement) -> Option<&AllowRule> {
+        self.allows.iter().find(|r| r.covers(req))
+    }
+}
+
+/// A user's HTTP proxy (`[[proxy]]`): where it listens, its address when the cluster names it by
+/// host name, and what it lets through (the tool cannot see beyond it).
+#[derive(Debug, Clone)]
+pub struct ProxyAttestation {
+    pub name: String,
+    /// Host name or address, lower case, as in the cluster's proxy URL.
+    pub host: String,
+    pub port: u16,
+    pub ip: Option<IpAddr>,
+    pub allows: Vec<AllowRule>,
+    pub span: Range<usize>,
+}
+
+impl ProxyAttestation {
     /// The first attested rule that covers a requirement, if any.
     pub fn allowing(&self, req: &Requirement) -> Option<&AllowRule> {
         self.allows.iter().find(|r| r.covers(req))
@@ -237,6 +259,18 @@ struct RawConfig {
     appliance: Vec<Spanned<RawAppliance>>,
     #[serde(default)]
     dns_server: Vec<Spanned<RawDnsServer>>,
+    #[serde(default)]
+    proxy: Vec<Spanned<RawProxy>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProxy {
+    address: Spanned<String>,
+    ip: Option<Spanned<String>>,
+    name: Option<String>,
+    #[serde(default)]
+    allows: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -350,26 +384,7 @@ impl Config {
                     None,
                 ));
             }
-            let mut allows = Vec::new();
-            for r in a.allows {
-                let (host, ports, protocol) = AllowRule::parse(r.get_ref()).map_err(|m| {
-                    err(
-                        r.span(),
-                        m,
-                        Some(
-                            "entries look like `*:443/tcp`, `mcr.microsoft.com:443/https`, `10.0.0.0/8:53/udp`"
-                                .into(),
-                        ),
-                    )
-                })?;
-                allows.push(AllowRule {
-                    text: r.get_ref().trim().to_string(),
-                    host,
-                    ports,
-                    protocol,
-                    span: r.span(),
-                });
-            }
+            let allows = parse_allows(a.allows, &err)?;
             appliances.push(Appliance {
                 ip,
                 name: a.name.unwrap_or_else(|| ip.to_string()),
@@ -418,6 +433,41 @@ impl Config {
             });
         }
 
+        let mut proxies: Vec<ProxyAttestation> = Vec::new();
+        for p in raw.proxy {
+            let span = p.span();
+            let p = p.into_inner();
+            let ep = crate::eval::proxy::ProxyEndpoint::parse(p.address.get_ref()).map_err(|m| {
+                err(
+                    p.address.span(),
+                    m,
+                    Some("write the proxy as in http_proxy_config: `10.0.5.10:3128` or `http://proxy.corp.example:3128`".into()),
+                )
+            })?;
+            if proxies
+                .iter()
+                .any(|x| x.host == ep.host && x.port == ep.port)
+            {
+                return Err(err(
+                    p.address.span(),
+                    format!("proxy {} is attested twice", ep.authority()),
+                    None,
+                ));
+            }
+            let ip = match &p.ip {
+                Some(s) => Some(parse_ip(s).map_err(|m| err(s.span(), m, None))?),
+                None => ep.ip(),
+            };
+            proxies.push(ProxyAttestation {
+                name: p.name.unwrap_or_else(|| ep.authority()),
+                host: ep.host,
+                port: ep.port,
+                ip,
+                allows: parse_allows(p.allows, &err)?,
+                span,
+            });
+        }
+
         Ok(Config {
             name: name.to_string(),
             text,
@@ -427,6 +477,7 @@ impl Config {
             force_conditions,
             appliances,
             dns_servers,
+            proxies,
         })
     }
 
@@ -485,6 +536,41 @@ impl Config {
     pub fn dns_server(&self, ip: &IpAddr) -> Option<&DnsServerAttestation> {
         self.dns_servers.iter().find(|d| d.ip == *ip)
     }
+
+    /// The attestation of the proxy listening on `host` (name or address) and `port`.
+    pub fn proxy(&self, host: &str, port: u16) -> Option<&ProxyAttestation> {
+        self.proxies
+            .iter()
+            .find(|p| p.port == port && p.host.eq_ignore_ascii_case(host))
+    }
+}
+
+/// `allows` entries (`<host>:<port>/<protocol>`) of an attestation.
+fn parse_allows(
+    raw: Vec<Spanned<String>>,
+    err: &dyn Fn(Range<usize>, String, Option<String>) -> crate::error::Error,
+) -> Result<Vec<AllowRule>> {
+    let mut allows = Vec::new();
+    for r in raw {
+        let (host, ports, protocol) = AllowRule::parse(r.get_ref()).map_err(|m| {
+            err(
+                r.span(),
+                m,
+                Some(
+                    "entries look like `*:443/tcp`, `mcr.microsoft.com:443/https`, `10.0.0.0/8:53/udp`"
+                        .into(),
+                ),
+            )
+        })?;
+        allows.push(AllowRule {
+            text: r.get_ref().trim().to_string(),
+            host,
+            ports,
+            protocol,
+            span: r.span(),
+        });
+    }
+    Ok(allows)
 }
 
 fn parse_ip(s: &Spanned<String>) -> std::result::Result<IpAddr, String> {
@@ -694,6 +780,30 @@ vnet = "/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/virtu
         );
         let e = Config::load(Path::new("/nonexistent/aks-preflight.toml")).expect_err("io");
         assert!(matches!(e, Error::Io { .. }));
+    }
+
+    #[test]
+    fn proxies_are_attested_by_address() {
+        let c = Config::parse(
+            "aks-preflight.toml",
+            "[[proxy]]\naddress = \"http://Proxy.Corp.example:3128/\"\nip = \"10.0.5.10\"\nallows = [\"*:443/https\"]\n\n[[proxy]]\naddress = \"10.0.3.4:8080\"\n",
+        )
+        .expect("cfg");
+        let p = c.proxy("proxy.corp.example", 3128).expect("named proxy");
+        assert_eq!(p.ip, Some("10.0.5.10".parse().unwrap()));
+        assert_eq!(p.allows.len(), 1);
+        let q = c.proxy("10.0.3.4", 8080).expect("proxy by address");
+        assert_eq!(q.ip, Some("10.0.3.4".parse().unwrap()));
+        assert!(q.allows.is_empty());
+        assert!(c.proxy("10.0.3.4", 3128).is_none());
+        // a bad address, a twice attested proxy, a bad allow entry: located errors
+        for bad in [
+            "[[proxy]]\naddress = \"http://proxy:port\"\n",
+            "[[proxy]]\naddress = \"10.0.3.4:8080\"\n[[proxy]]\naddress = \"http://10.0.3.4:8080\"\n",
+            "[[proxy]]\naddress = \"10.0.3.4:8080\"\nallows = [\"443\"]\n",
+        ] {
+            assert!(Config::parse("c.toml", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

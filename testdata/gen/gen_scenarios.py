@@ -38,6 +38,7 @@ MODULES = [
     "scenarios_firewall_rule_forms",
     "scenarios_run_scope",
     "scenarios_plan_limits",
+    "scenarios_proxy",
 ]
 
 
