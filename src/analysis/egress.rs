@@ -807,6 +807,30 @@ fn classify(
             registry::fix("PXY004"),
             false,
         ),
+        Cause::ReturnPath { subnet, .. } if blocked => (
+            "RET001",
+            format!(
+                "the reply cannot come back to node pool \"{}\": subnet {subnet} routes it away from the way the request came, for",
+                pool.display_name()
+            ),
+            "",
+            format!(
+                "{}\nHere: {}",
+                registry::fix("RET001"),
+                crate::eval::path::reason_without_flow(&res.reason)
+            ),
+            false,
+        ),
+        Cause::ReturnPath { subnet, .. } => (
+            "RET002",
+            format!(
+                "the way back from subnet {subnet} to node pool \"{}\" cannot be proven for",
+                pool.display_name()
+            ),
+            "",
+            registry::fix("RET002"),
+            false,
+        ),
         Cause::NoInternetEgress { subnet, detail } if blocked => {
             // a NAT gateway without public IPs is reported once by NAT003
             let has_nat = pool

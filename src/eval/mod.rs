@@ -10,6 +10,7 @@ pub mod fqdn;
 pub mod nsg;
 pub mod path;
 pub mod proxy;
+pub mod return_path;
 pub mod routing;
 pub mod servicetags;
 

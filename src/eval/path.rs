@@ -3,6 +3,7 @@
 
 use super::flow::{Destination, Flow};
 use super::nsg::{self, NsgContext, NsgDecision};
+use super::return_path::{self, Via};
 use super::routing::{self, EffectiveRoute, NextHop, RouteSource, SystemKind};
 use super::{Verdict, firewall, servicetags};
 use crate::model::{
@@ -33,6 +34,8 @@ pub enum HopKind {
     Dns,
     /// The cluster's HTTP proxy, which HTTP(S) flows go to.
     Proxy,
+    /// The way back from a private destination to the nodes.
+    Return,
 }
 
 /// One step of a path.
@@ -133,6 +136,9 @@ pub enum Cause {
     /// The flow may go through the proxy or straight (AKS's own no-proxy values are not
     /// documented), and the two paths end differently.
     ProxyBypassUndecided { proxy: String, detail: String },
+    /// The reply of a private destination cannot come back (or its way back is undecided):
+    /// `subnet` is the destination's subnet, whose routes carry the reply.
+    ReturnPath { subnet: String, detail: String },
     /// Anything else; the reason says it.
     Other { detail: String },
 }
@@ -603,6 +609,7 @@ fn deliver_private(
     ip: &IpAddr,
     flow: &Flow,
     location: Option<&str>,
+    via: Via<'_>,
 ) -> Result<String, Stop> {
     // Plans may hold several VNets with the same address space (one per environment): prefer
     // the source VNet, then VNets peered with it, then any other.
@@ -657,7 +664,18 @@ fn deliver_private(
         ),
         Some(ds.meta.origin.clone()),
     );
-    subnet_nsg(model, t, ds, flow, location, true)
+    let inbound = subnet_nsg(model, t, ds, flow, location, true)?;
+    if ds.meta.same_resource(&source.meta) {
+        return Ok(inbound); // the nodes' own subnet: the reply stays in it
+    }
+    // the reply must come back: routes are not stateful
+    let r = return_path::reply(model, ds, ip, source, flow, via, location);
+    t.hops.push(r.hop);
+    match (r.verdict, r.cause) {
+        (Verdict::Reachable, _) | (_, None) => Ok(format!("{inbound}; {}", r.reason)),
+        (Verdict::Blocked, Some(cause)) => Err(StopData::blocked(r.reason, cause, r.origin)),
+        (Verdict::Unknown, Some(cause)) => Err(StopData::unknown(r.reason, cause, r.origin)),
+    }
 }
 
 fn route_origin(r: &EffectiveRoute, subnet: &Subnet) -> Option<Origin> {
@@ -1091,7 +1109,8 @@ fn through_firewall(
             {
                 // The firewall forwards it to the private destination (no SNAT for private
                 // ranges on network rules): the destination's NSG must let it in.
-                let inner = deliver_private(model, t, subnet, ip, flow, location)?;
+                let via = Via::Firewall { fw, snat: d.snat };
+                let inner = deliver_private(model, t, subnet, ip, flow, location, via)?;
                 return Ok(format!("{frag}; {inner}"));
             }
             Ok(frag)
@@ -1362,7 +1381,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                 }
                 match &flow.destination {
                     Destination::Ip(ip) => {
-                        deliver_private(model, &mut t, subnet, ip, flow, location)
+                        deliver_private(model, &mut t, subnet, ip, flow, location, Via::Direct)
                     }
                     _ => Err(StopData::unknown(
                         format!(

@@ -39,6 +39,7 @@ MODULES = [
     "scenarios_run_scope",
     "scenarios_plan_limits",
     "scenarios_proxy",
+    "scenarios_return_path",
 ]
 
 
