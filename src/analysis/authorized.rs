@@ -29,7 +29,8 @@ enum Egress {
         prefixes: Vec<Ref>,
         origin: crate::source::Origin,
     },
-    /// The AKS-managed load balancer: AKS adds its outbound IPs to the authorized ranges itself.
+    /// The AKS-managed load balancer: AKS adds its outbound IPs to the authorized ranges itself
+    /// (`aks_managed::AUTHORIZED_LB_IP`).
     AksLoadBalancer,
     /// Egress IPs that cannot be known before deployment.
     Undecidable(String),

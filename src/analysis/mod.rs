@@ -3,6 +3,7 @@
 //! *Invariant:* no input-format knowledge (only the model) and no output-format knowledge (only
 //! [`Finding`]s and the format-independent [`Report`]).
 
+pub mod aks_managed;
 pub mod authorized;
 pub mod cloud;
 pub mod counterfactual;
@@ -68,6 +69,7 @@ pub fn check(
         report.clusters.push(cr);
         dns::check(&ctx, cluster, &mut report.findings);
         private::check(&ctx, cluster, &mut report.findings);
+        aks_managed::check(&ctx, cluster, &mut report.findings);
         authorized::check(&ctx, cluster, &mut report.findings);
     }
     hygiene::check(&ctx, &mut report.findings);

@@ -814,6 +814,8 @@ fn internet_egress(
     let ot = &ctx.cluster.outbound_type;
     match ot {
         Known::Known(OutboundType::LoadBalancer) => {
+            // AKS creates the load balancer, its outbound public IP and the outbound rules
+            // (`analysis::aks_managed::OUTBOUND_LB`)
             t.hop(
                 HopKind::LoadBalancer,
                 format!(
@@ -1444,6 +1446,7 @@ mod tests {
         m.location = Known::Known("westeurope".into());
         Cluster {
             meta: m,
+            identity: Known::Absent,
             dns_prefix: Known::Absent,
             outbound_type: ot,
             network_plugin: Known::Absent,

@@ -40,6 +40,7 @@ MODULES = [
     "scenarios_plan_limits",
     "scenarios_proxy",
     "scenarios_return_path",
+    "scenarios_aks_managed",
 ]
 
 

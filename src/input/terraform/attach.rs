@@ -554,6 +554,7 @@ fn placeholder_cluster(model: &mut Model, key: String, r: Option<&Ref>, origin: 
     meta.name = why(&reason);
     model.clusters.push(Cluster {
         meta,
+        identity: why(&reason),
         dns_prefix: why(&reason),
         outbound_type: why(&reason),
         network_plugin: why(&reason),

@@ -1574,3 +1574,37 @@ fn associations_of_existing_subnets_are_unknown_unless_stated() {
     assert_eq!(m.subnets[0].nsg, Known::Known(Ref::id(nsg)));
     assert!(m.subnets[0].route_table.is_unknown());
 }
+
+/// The cluster's identity and the role assignments of the plan, with principals that are known
+/// only after apply resolved to the identity they reference.
+#[test]
+fn cluster_identity_and_role_assignments() {
+    let (_, m, _) = load_file("scenarios/private-byo-zone-aks-links-spoke/plan.json");
+    assert_eq!(
+        m.clusters[0].identity,
+        Known::Known(ClusterIdentity::UserAssigned(vec![key(
+            "azurerm_user_assigned_identity.aks"
+        )]))
+    );
+    assert_eq!(m.identities.len(), 1);
+    let zone_role = m
+        .role_assignments
+        .iter()
+        .find(|a| a.role == Known::Known("Private DNS Zone Contributor".into()))
+        .expect("zone role");
+    assert_eq!(
+        zone_role.scope,
+        Known::Known(key("azurerm_private_dns_zone.aks"))
+    );
+    assert_eq!(
+        zone_role.principal,
+        Known::Known(Principal::Identity(key(
+            "azurerm_user_assigned_identity.aks"
+        )))
+    );
+    let (_, m, _) = load_file("scenarios/private-byo-zone-system-identity/plan.json");
+    assert_eq!(
+        m.clusters[0].identity,
+        Known::Known(ClusterIdentity::SystemAssigned)
+    );
+}
