@@ -105,20 +105,20 @@ pub fn reply(
             },
         ),
     };
-    let undecided = |reason: String, origin: Option<Origin>| Reply {
-        verdict: Verdict::Unknown,
-        hop: Hop::new(
-            HopKind::Return,
-            format!("way back from {ip}: {reason}"),
-            origin.clone(),
-        )
-        .with_verdict(Verdict::Unknown),
+    // a reply that does not come back (or may not): verdict, reason, and the hop's text
+    let failed = |verdict: Verdict, reason: String, hop: String, origin: Option<Origin>| Reply {
+        verdict,
+        hop: Hop::new(HopKind::Return, hop, origin.clone()).with_verdict(verdict),
         cause: Some(Cause::ReturnPath {
             subnet: daddr.clone(),
             detail: reason.clone(),
         }),
         reason,
         origin,
+    };
+    let undecided = |reason: String, origin: Option<Origin>| {
+        let hop = format!("way back from {ip}: {reason}");
+        failed(Verdict::Unknown, reason, hop, origin)
     };
     let Some(target) = target else {
         return undecided(
@@ -191,45 +191,23 @@ pub fn reply(
                     );
                 }
             }
-            let reason = format!(
-                "the reply is dropped: subnet {daddr} routes {target} ({to_what}) by {by}; it needs a route back the way the request came"
-            );
-            Reply {
-                verdict: Verdict::Blocked,
-                hop: Hop::new(
-                    HopKind::Return,
-                    format!("way back from {ip} to {target}: {by}: dropped"),
-                    origin.clone(),
-                )
-                .with_verdict(Verdict::Blocked),
-                cause: Some(Cause::ReturnPath {
-                    subnet: daddr.clone(),
-                    detail: reason.clone(),
-                }),
-                reason,
+            failed(
+                Verdict::Blocked,
+                format!(
+                    "the reply is dropped: subnet {daddr} routes {target} ({to_what}) by {by}; it needs a route back the way the request came"
+                ),
+                format!("way back from {ip} to {target}: {by}: dropped"),
                 origin,
-            }
+            )
         }
-        Known::Known(NextHop::Internet) => {
-            let reason = format!(
+        Known::Known(NextHop::Internet) => failed(
+            Verdict::Blocked,
+            format!(
                 "the reply is lost: subnet {daddr} sends {target} ({to_what}) to the internet by {by}, where a private address cannot be delivered"
-            );
-            Reply {
-                verdict: Verdict::Blocked,
-                hop: Hop::new(
-                    HopKind::Return,
-                    format!("way back from {ip} to {target}: {by}: lost"),
-                    origin.clone(),
-                )
-                .with_verdict(Verdict::Blocked),
-                cause: Some(Cause::ReturnPath {
-                    subnet: daddr.clone(),
-                    detail: reason.clone(),
-                }),
-                reason,
-                origin,
-            }
-        }
+            ),
+            format!("way back from {ip} to {target}: {by}: lost"),
+            origin,
+        ),
         Known::Known(NextHop::VnetLocal | NextHop::VNetPeering) => match via {
             Via::Firewall { fw, snat: false } => asymmetric(format!(
                 "not firewall {} that carried the request",
