@@ -340,6 +340,29 @@ fn through(
     }
 }
 
+/// Did the path stop on the way to the proxy (the proxy hop is not reachable)?
+pub fn stopped_before_proxy(res: &PathResult) -> bool {
+    res.hops
+        .iter()
+        .any(|h| h.kind == HopKind::Proxy && h.verdict != Some(Verdict::Reachable))
+        && !matches!(
+            res.cause,
+            Some(Cause::ProxyDenies { .. } | Cause::ProxyUnattested { .. })
+        )
+}
+
+/// The requirement of reaching the proxy `req` goes through (`None`: it does not use one).
+pub fn proxy_requirement(
+    ctx: &Ctx<'_>,
+    cluster: &Cluster,
+    req: &Requirement,
+) -> Option<Requirement> {
+    match route(cluster, req)? {
+        Ok(ProxyRoute::Proxy(p) | ProxyRoute::Either(p, _)) => Some(proxy_row(ctx, cluster, &p, 0)),
+        _ => None,
+    }
+}
+
 /// What `requirements` says about a cluster's proxy.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProxyPlan {

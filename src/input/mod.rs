@@ -3,8 +3,10 @@
 //! input note), only on input that cannot be read at all (exit 2 with a located error).
 
 pub mod arm;
+pub mod detect;
 pub mod sensitive;
 pub mod terraform;
+pub mod wrapper;
 
 use crate::error::Error;
 use crate::model::Model;
@@ -77,56 +79,102 @@ pub fn kind_from_path(path: &std::path::Path) -> Option<InputKind> {
 /// The text is added to `sources`; every origin in the model points into it.
 pub fn load_path(sources: &mut SourceMap, path: &str) -> Result<(InputKind, Model), Error> {
     if path != "-" {
-        if let Some(kind) = kind_from_path(std::path::Path::new(path)) {
-            return Err(not_read_yet(path, kind));
+        let p = std::path::Path::new(path);
+        if p.is_dir() {
+            let kind = detect::directory(p).map_err(refused)?;
+            return Err(not_read_yet(path, kind, None));
+        }
+        if let Some(kind) = kind_from_path(p) {
+            return Err(not_read_yet(path, kind, None));
         }
     }
     let (name, text) = read_text(path)?;
     load(sources, &name, text)
 }
 
-/// A recognised kind this build has no reader for.
-fn not_read_yet(path: &str, kind: InputKind) -> Error {
-    let help = match kind {
-        InputKind::TerraformHcl | InputKind::TerraformVars => {
-            "HCL is not read yet; run `terraform plan -out tfplan && terraform show -json tfplan > plan.json` and check plan.json"
-        }
-        InputKind::Bicep => {
-            "compile it first: `az bicep build --file main.bicep` (or `bicep build main.bicep`) writes main.json"
-        }
-        _ => RECIPE,
-    };
+fn refused(r: detect::Refusal) -> Error {
     Error::Unsupported {
-        message: format!(
-            "{path} is {}, which aks-preflight does not read",
-            kind.describe()
+        message: r.message,
+        help: Some(r.help),
+    }
+}
+
+/// A recognised kind this build has no reader for (or that is not checked by itself), with
+/// what to do instead. `seen`: how it was recognised, when not by its name.
+fn not_read_yet(path: &str, kind: InputKind, seen: Option<&str>) -> Error {
+    let plan = "`terraform plan -out tfplan && terraform show -json tfplan > plan.json`";
+    let (what, help) = match kind {
+        InputKind::TerraformHcl => (
+            "which aks-preflight does not read yet".to_string(),
+            format!("HCL is not read yet; run {plan} and check plan.json"),
         ),
-        help: Some(help.to_string()),
+        InputKind::TerraformVars => (
+            "the values of a configuration's variables: there is nothing in it to check by itself"
+                .to_string(),
+            format!(
+                "check the plan made with it: `terraform plan -var-file={path} -out tfplan && \
+                 terraform show -json tfplan > plan.json`"
+            ),
+        ),
+        InputKind::Bicep => (
+            "which aks-preflight does not read yet".to_string(),
+            "Bicep (and the ARM template `az bicep build --file main.bicep` compiles it to) is \
+             not read yet; check the resources it deploys from their `az … show -o json` output, \
+             or the Terraform plan of the same network"
+                .to_string(),
+        ),
+        InputKind::ArmTemplate => (
+            "which aks-preflight does not read yet".to_string(),
+            "ARM templates are not read yet; check the resources it deploys from their `az … \
+             show -o json` output (or REST responses), or the Terraform plan of the same network"
+                .to_string(),
+        ),
+        InputKind::ArmParameters => (
+            "the parameter values of an ARM template: there is nothing in it to check by itself"
+                .to_string(),
+            "check the resources the template deploys (their `az … show -o json` output)"
+                .to_string(),
+        ),
+        InputKind::WhatIf => (
+            "which aks-preflight does not read yet".to_string(),
+            "what-if output is not read yet; check the resources it changes from their `az … show \
+             -o json` output, or the Terraform plan of the same network"
+                .to_string(),
+        ),
+        _ => (
+            "which aks-preflight does not read".to_string(),
+            RECIPE.to_string(),
+        ),
+    };
+    let seen = seen.map(|s| format!(" ({s})")).unwrap_or_default();
+    Error::Unsupported {
+        message: format!("{path} is {}{seen}, {what}", kind.describe()),
+        help: Some(help),
     }
 }
 
 /// The text of a file (or of stdin for `-`), with the name to show for it.
 pub fn read_text(path: &str) -> Result<(String, String), Error> {
     use std::io::Read;
-    if path == "-" {
-        let mut s = String::new();
+    let (name, bytes) = if path == "-" {
+        let mut b = vec![];
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut b)
             .map_err(|e| Error::Io {
                 path: "<stdin>".into(),
                 message: e.to_string(),
             })?;
-        return Ok(("<stdin>".into(), s));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
-        path: path.into(),
-        message: format!("not UTF-8 text (invalid byte at offset {}): is this a binary plan file? Use `terraform show -json tfplan > plan.json`", e.utf8_error().valid_up_to()),
-    })?;
-    Ok((path.to_string(), text))
+        ("<stdin>".to_string(), b)
+    } else {
+        let b = std::fs::read(path).map_err(|e| Error::Io {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        (path.to_string(), b)
+    };
+    // empty, UTF-16, a binary plan file: said as such
+    let text = detect::text_of(&name, bytes).map_err(refused)?;
+    Ok((name, text))
 }
 
 const RECIPE: &str = "aks-preflight reads the JSON form of a Terraform plan. Produce it with:\n  \
@@ -139,16 +187,55 @@ const RECIPE: &str = "aks-preflight reads the JSON form of a Terraform plan. Pro
 pub fn load(
     sources: &mut SourceMap,
     name: &str,
-    text: String,
+    mut text: String,
 ) -> Result<(InputKind, Model), Error> {
-    let file = sources.add(name, text);
-    let text = sources.get(file).text.clone();
+    use serde_json::error::Category;
+    // lines a CI wrapper adds around the JSON are blanked (offsets stay the file's own)
+    let command = wrapper::blank_command_line(&mut text);
     // a UTF-8 byte order mark (editors on Windows add one) is not JSON
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let root: Value = match serde_json::from_str(&text[bom..]) {
+    let mut parsed = serde_json::from_str::<Value>(&text[bom..]);
+    let mut trailing = None;
+    if let Err(e) = &parsed {
+        if e.classify() == Category::Syntax && e.to_string().starts_with("trailing characters") {
+            let at = offset_of(&text[bom..], e.line(), e.column()) + bom;
+            trailing = wrapper::blank_trailing_lines(&mut text, at);
+            if trailing.is_some() {
+                parsed = serde_json::from_str::<Value>(&text[bom..]);
+            }
+        }
+    }
+    let wrapped = wrapper::WrapperLines { command, trailing };
+    let file = sources.add(name, text);
+    let text = sources.get(file).text.clone();
+    let root = match parsed {
         Ok(v) => v,
-        Err(e) => return Err(json_error(name, &text, &e, bom)),
+        Err(e) => {
+            // not JSON, but a kind we know: HCL, Bicep, an ARM template with comments
+            if let Some((kind, seen)) = detect::kind_of_text(&text) {
+                if !matches!(
+                    kind,
+                    InputKind::TerraformPlan | InputKind::TerraformState | InputKind::ArmResources
+                ) {
+                    return Err(not_read_yet(name, kind, Some(seen)));
+                }
+            }
+            return Err(json_error(name, &text, &e, bom, &wrapped));
+        }
     };
+    // one dispatch by kind: each reader plugs in here
+    match detect::kind_of_json(&root) {
+        Some(InputKind::ArmResources) => return Ok(load_arm(sources, file, name, &root)),
+        Some(
+            kind @ (InputKind::ArmTemplate
+            | InputKind::ArmParameters
+            | InputKind::WhatIf
+            | InputKind::TerraformHcl
+            | InputKind::TerraformVars
+            | InputKind::Bicep),
+        ) => return Err(not_read_yet(name, kind, None)),
+        Some(InputKind::TerraformPlan | InputKind::TerraformState) | None => {}
+    }
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts
     let secrets = sensitive::terraform_sensitive_pointers(&root);
@@ -161,7 +248,48 @@ pub fn load(
                 .collect(),
         );
     }
-    Ok(load_kind(kind, &root, file))
+    let (kind, mut model) = load_kind(kind, &root, file);
+    if !wrapped.is_empty() {
+        let start = text.len() - text.trim_start().len();
+        model.input_notes.push(crate::model::InputNote {
+            code: "INP010",
+            message: format!(
+                "{name} holds the output of a CI wrapper, not the JSON alone ({}); those lines \
+                 were ignored. With hashicorp/setup-terraform set `terraform_wrapper: false` (or \
+                 run `terraform-bin show -json`) so the file is the plan alone",
+                wrapper_lines_text(&wrapped)
+            ),
+            origin: crate::source::Origin {
+                file: Some(file),
+                address: None,
+                loc: crate::source::Loc::Span(start..(start + 1).min(text.len())),
+            },
+        });
+    }
+    Ok((kind, model))
+}
+
+fn wrapper_lines_text(w: &wrapper::WrapperLines) -> &'static str {
+    match (&w.command, &w.trailing) {
+        (Some(_), Some(_)) => "a `[command]` line before it, status lines after it",
+        (Some(_), None) => "a `[command]` line before it",
+        _ => "status lines after it",
+    }
+}
+
+/// ARM resources (REST, `az`, snapshots): never shows their secrets in excerpts.
+fn load_arm(sources: &mut SourceMap, file: FileId, name: &str, root: &Value) -> (InputKind, Model) {
+    let secrets = arm::sensitive_pointers(root);
+    if !secrets.is_empty() {
+        sources.mark_sensitive(
+            file,
+            secrets
+                .into_iter()
+                .map(crate::source::Loc::Pointer)
+                .collect(),
+        );
+    }
+    (InputKind::ArmResources, arm::load_value(root, file, name))
 }
 
 fn load_kind(kind: DocKind, root: &Value, file: FileId) -> (InputKind, Model) {
@@ -207,7 +335,13 @@ fn char_span(text: &str, at: usize) -> Range<usize> {
     start..end
 }
 
-fn json_error(name: &str, text: &Arc<String>, e: &serde_json::Error, bom: usize) -> Error {
+fn json_error(
+    name: &str,
+    text: &Arc<String>,
+    e: &serde_json::Error,
+    bom: usize,
+    wrapped: &wrapper::WrapperLines,
+) -> Error {
     use serde_json::error::Category;
     let at = offset_of(&text[bom..], e.line(), e.column()) + bom;
     let msg = e.to_string();
@@ -241,11 +375,35 @@ fn json_error(name: &str, text: &Arc<String>, e: &serde_json::Error, bom: usize)
         ),
     };
     let span = if e.classify() == Category::Eof {
-        text.len()..text.len()
+        // just after the last character (a final newline would put it on an empty line)
+        let end = text.trim_end().len();
+        end..end
     } else {
         char_span(text, at)
     };
-    Error::input_at(name, text.clone(), Some(span), message, label, help)
+    // the text parsed up to the error (all of it when it ends too early)
+    let help = match (help, &wrapped.command) {
+        (Some(h), Some(_)) => Some(format!(
+            "{h}\nThe file starts with a `[command]` line: it was written through the \
+             hashicorp/setup-terraform wrapper; set `terraform_wrapper: false` (or run \
+             `terraform-bin show -json`)."
+        )),
+        (h, _) => h,
+    };
+    let valid_until = if e.classify() == Category::Eof {
+        text.len()
+    } else {
+        span.start
+    };
+    Error::input_at(
+        name,
+        text.clone(),
+        Some(span),
+        valid_until,
+        message,
+        label,
+        help,
+    )
 }
 
 /// A short description of what a JSON document looks like, for the "not a plan" error.
@@ -309,6 +467,7 @@ fn detect(name: &str, text: &Arc<String>, root: &Value) -> Result<DocKind, Error
             name,
             text.clone(),
             Some(first.clone()),
+            text.len(),
             format!(
                 "{name} is not a Terraform plan or state: it looks like {what}, and a plan is a \
                  JSON object with `format_version` and `resource_changes`"
@@ -332,6 +491,7 @@ fn detect(name: &str, text: &Arc<String>, root: &Value) -> Result<DocKind, Error
                 name,
                 text.clone(),
                 span,
+                text.len(),
                 format!(
                     "{name} is a terraform.tfstate of version {}, which we do not read (only \
                      version 4, Terraform 0.12 and later)",
@@ -366,6 +526,7 @@ fn detect(name: &str, text: &Arc<String>, root: &Value) -> Result<DocKind, Error
                 name,
                 text.clone(),
                 span,
+                text.len(),
                 format!(
                     "{name} has format_version {fv}, which this version of aks-preflight does \
                      not read (it reads 0.x and 1.x)"

@@ -63,6 +63,11 @@ pub struct Finding {
     pub path: Vec<Hop>,
     /// The verdict of that path.
     pub verdict: Option<Verdict>,
+    /// A Terraform snippet that applies the fix as pasted (valid HCL, priorities free where it
+    /// goes); reporters print it after the help.
+    pub snippet: Option<String>,
+    /// The endpoints (`host:port/proto`) the finding covers, when it is about egress.
+    pub endpoints: Vec<String>,
 }
 
 impl Finding {
@@ -78,6 +83,17 @@ impl Finding {
             node_pool: None,
             path: vec![],
             verdict: None,
+            snippet: None,
+            endpoints: vec![],
+        }
+    }
+    /// The help text followed by the snippet, as reporters show it.
+    pub fn full_help(&self) -> Option<String> {
+        match (&self.help, &self.snippet) {
+            (Some(h), Some(s)) => Some(format!("{h}\n{s}")),
+            (Some(h), None) => Some(h.clone()),
+            (None, Some(s)) => Some(s.clone()),
+            (None, None) => None,
         }
     }
     pub fn help(mut self, h: impl Into<String>) -> Self {
@@ -112,6 +128,14 @@ impl Finding {
     pub fn failure(mut self, f: Option<PredictedFailure>) -> Self {
         self.failure = f;
         self
+    }
+    pub fn endpoints(mut self, endpoints: Vec<String>) -> Self {
+        self.endpoints = endpoints;
+        self
+    }
+    /// The primary label's origin, when there is one.
+    pub fn primary_origin(&self) -> Option<&Origin> {
+        self.labels.iter().find(|l| l.primary).map(|l| &l.origin)
     }
     pub fn path(mut self, verdict: Verdict, hops: Vec<Hop>) -> Self {
         self.verdict = Some(verdict);

@@ -93,6 +93,8 @@ class Scenario:
     expect: Expect
     build: Callable[[], Plan]
     minified: bool = False
+    # more files of the scenario folder (relative path -> text), e.g. existing resources
+    files: Callable[[], dict[str, str]] | None = None
     # the scenario's config file (aks-preflight.toml, passed as --config), when it needs one
     config: str | None = None
 

@@ -41,6 +41,7 @@ MODULES = [
     "scenarios_proxy",
     "scenarios_return_path",
     "scenarios_aks_managed",
+    "scenarios_existing_hub",
 ]
 
 
@@ -155,6 +156,8 @@ def render(s: Scenario) -> dict[str, str]:
     if s.config is not None:
         tomllib.loads(s.config)  # must parse
         files["aks-preflight.toml"] = s.config
+    if s.files is not None:
+        files.update(s.files())
     return files
 
 
@@ -185,7 +188,7 @@ def index(scenarios: list[Scenario]) -> str:
         'pool = "system"          # optional: node pool concerned',
         'endpoint = "mcr.microsoft.com"  # optional: endpoint concerned',
         'message = "DenyInternet"  # optional: text the message must contain (the cause it names)',
-        'help = "priority"        # optional: text the help must contain (the fix it gives)',
+        'help = "priority"        # optional: text the help or its snippet must contain (the fix)',
         "",
         "[[egress]]               # per (pool, host, port, protocol) path verdict",
         'pool = "system"          # node pool name',

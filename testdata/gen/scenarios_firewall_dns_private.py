@@ -213,7 +213,9 @@ HUB_FW_MISSING_README = (
     "`management.azure.com`, `login.microsoftonline.com` and `packages.microsoft.com` are in no "
     "rule, and no network rule covers Tcp 443, so Azure Firewall's default deny drops them: "
     "kubelet cannot get Entra tokens, ARM calls fail, packages cannot be installed. Verdict "
-    "fail, exit 1, one FWL001 per missing endpoint; the listed endpoints stay reachable."
+    "fail, exit 1, one FWL001 for the firewall listing the three missing endpoints (one root "
+    "cause: no rule allows them), with a fix in the classic form the firewall uses; the listed "
+    "endpoints stay reachable."
 )
 
 
@@ -272,9 +274,10 @@ HUB_FW_TYPO_README = (
     "unknown tag matches no FQDN (or is rejected when the policy is deployed), so the only "
     "rule meant to allow the AKS FQDNs allows nothing and the firewall's default deny drops "
     "MCR, ARM, Entra ID, the package hosts and the API server FQDN. Verdict fail, exit 1, "
-    "FWL003 (a warning) naming the misspelt tag and suggesting "
-    "`AzureKubernetesService`, and FWL001 (error) for each required endpoint the default deny "
-    "then drops, naming the misspelt tag as the cause; the endpoints are `blocked`."
+    "one FWL001 (error) pointing at the rule with the misspelt tag, suggesting "
+    "`AzureKubernetesService` and listing every required endpoint the default deny then drops "
+    "(one root cause, one finding: the FWL003 warning about the same rule is not repeated); "
+    "the endpoints are `blocked`."
 )
 
 
@@ -647,7 +650,7 @@ def scenarios() -> list[Scenario]:
     return [
         Scenario("hub-fw-aks-tag", "Spoke UDR to hub Azure Firewall, AzureKubernetesService FQDN tag, DNS proxy: pass.",
                  HUB_FW_AKS_TAG_README, Expect(0, "pass", [], ok), build_hub_fw_aks_tag),
-        Scenario("hub-fw-missing-fqdns", "Classic target_fqdns allowlist without management/login/packages.microsoft.com: FWL001 x3.",
+        Scenario("hub-fw-missing-fqdns", "Classic target_fqdns allowlist without management/login/packages.microsoft.com: one FWL001 listing them.",
                  HUB_FW_MISSING_README,
                  Expect(1, "fail", ["FWL001"],
                         egress("system", missing_ok, "reachable")
@@ -663,10 +666,10 @@ def scenarios() -> list[Scenario]:
                  HUB_FW_PARTIAL_README,
                  Expect(1, "fail", ["FWL002"], blocked, [Finding("FWL002", RCG, pool="system")]),
                  build_hub_fw_source_partial),
-        Scenario("hub-fw-typo-tag", "FQDN tag AzureKubernetesServices (typo): FWL003, endpoints blocked.",
+        Scenario("hub-fw-typo-tag", "FQDN tag AzureKubernetesServices (typo): one FWL001 naming it, endpoints blocked.",
                  HUB_FW_TYPO_README,
-                 Expect(1, "fail", ["FWL001", "FWL003"], blocked,
-                        [Finding("FWL003", RCG), Finding("FWL001", "azurerm_firewall.hub", endpoint="mcr.microsoft.com")]),
+                 Expect(1, "fail", ["FWL001"], blocked,
+                        [Finding("FWL001", RCG), Finding("FWL001", "azurerm_firewall.hub", endpoint="mcr.microsoft.com")]),
                  build_hub_fw_typo_tag),
         Scenario("peering-no-forwarded", "Spoke-to-hub peering without allow_forwarded_traffic: PER001.",
                  PEERING_README,

@@ -43,14 +43,14 @@ def proxy_ca_var(p: Plan):
                         sensitive=True))
 
 
-def build_spoke_proxy(nsg_rules) -> Plan:
+def build_spoke_proxy(nsg_rules, no_proxy=("localhost", "127.0.0.1")) -> Plan:
     p = Plan()
     rg, sn = spoke(p, nsg_rules=nsg_rules)
     proxy_sn = add_subnet(p, "proxy", rg, "aks", VNET, "snet-proxy", ["10.10.8.0/24"])
     proxy_vm(p, rg, proxy_sn, SPOKE_PROXY)
     proxy_ca_var(p)
     add_cluster(p, rg, sn, "loadBalancer", network_contributor_scope=sn,
-                http_proxy=(f"http://{SPOKE_PROXY}:3128/", None, ["localhost", "127.0.0.1"]))
+                http_proxy=(f"http://{SPOKE_PROXY}:3128/", None, list(no_proxy)))
     return p
 
 
@@ -76,9 +76,10 @@ DENIED_README = (
     "to the internet every HTTPS endpoint would be allowed, and a check that ignores the proxy "
     "says pass; but the nodes send HTTPS to the proxy on Tcp 3128, which `DenyVnetOutbound` "
     "drops: the proxy and every endpoint behind it are `blocked`, and the provisioning outbound "
-    "check (curl to MCR through the proxy) fails with exit 50. Verdict fail, exit 1: NSG001 on "
-    "`DenyVnetOutbound`, listing the proxy and the endpoints behind it; PXY004 for the API "
-    "server, open straight and blocked through the proxy. " + PROXY_DOCS
+    "check (curl to MCR through the proxy) fails with exit 50. The API server goes straight "
+    "(`no_proxy` lists `azmk8s.io`) and is reachable. Verdict fail, exit 1: NSG001 on "
+    "`DenyVnetOutbound`, listing the proxy and the endpoints behind it, whose fix opens Tcp 3128 "
+    "to the proxy (not 443 to the internet). " + PROXY_DOCS
 )
 
 
@@ -135,12 +136,13 @@ def scenarios() -> list[Scenario]:
                  "NSG denies the proxy port while direct 443 is open: NSG001 for the proxy and "
                  "everything behind it.",
                  DENIED_README,
-                 Expect(1, "fail", ["NSG001", "PXY004"],
+                 Expect(1, "fail", ["NSG001"],
                         egress("system", https, "blocked")
-                        + [Egress("system", SPOKE_PROXY, 3128, "tcp", "blocked")],
+                        + [Egress("system", SPOKE_PROXY, 3128, "tcp", "blocked"),
+                           Egress("system", PUBLIC_API, 443, "tcp", "reachable")],
                         [Finding("NSG001", "azurerm_network_security_group.nodes", pool="system",
-                                 message="DenyVnetOutbound")]),
-                 lambda: build_spoke_proxy(locked)),
+                                 message="DenyVnetOutbound", help="destination_address_prefix = \"10.10.8.4\"")]),
+                 lambda: build_spoke_proxy(locked, ("localhost", "127.0.0.1", "azmk8s.io"))),
         Scenario("proxy-in-peered-hub-attested",
                  "HTTP proxy in the peered hub, attested in the config; one no_proxy bypass: "
                  "pass.",

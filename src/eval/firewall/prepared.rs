@@ -281,7 +281,10 @@ pub(super) fn prepare(model: &Model, firewall: &Firewall) -> Prepared {
         }
         Known::Known(r) => {
             let chain = match policy_chain(model, r) {
-                Ok(c) => c,
+                Ok(c) => {
+                    p.error = missing_listed_group(model, &c);
+                    c
+                }
                 Err(e) => {
                     p.error = Some(e);
                     // keep the child policy's own groups for name checks
@@ -442,4 +445,24 @@ pub(super) fn source_cuts(
         list.dedup();
     }
     cuts
+}
+
+/// A rule collection group that a policy of the chain lists but the model does not hold: its
+/// rules are not known, so no decision is.
+fn missing_listed_group(model: &Model, chain: &[&FirewallPolicy]) -> Option<String> {
+    for p in chain {
+        let Known::Known(listed) = &p.rule_collection_groups else {
+            continue;
+        };
+        for g in listed {
+            if model.rule_collection_group(g).is_none() {
+                return Some(format!(
+                    "rule collection group {} of firewall policy {} is not in the inputs",
+                    g.display(),
+                    p.meta.address()
+                ));
+            }
+        }
+    }
+    None
 }

@@ -42,6 +42,7 @@ fn policy(key: &str, base: Option<&str>, dns_proxy: Known<bool>) -> FirewallPoli
         dns_servers: vec![],
         threat_intel_mode: Known::Absent,
         sku_tier: Known::Absent,
+        rule_collection_groups: Known::Absent,
     }
 }
 
@@ -1550,4 +1551,32 @@ fn rules_not_in_the_inputs_make_the_decision_unknown() {
         "{}",
         d.reason
     );
+}
+
+#[test]
+fn a_listed_group_outside_the_model_makes_decisions_unknown() {
+    let mut m = Model::new();
+    let mut p = policy("p.listed", None, Known::Absent);
+    p.rule_collection_groups = Known::Known(vec![Ref::id(
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/firewallPolicies/p/ruleCollectionGroups/elsewhere",
+    )]);
+    m.firewall_policies.push(p);
+    m.finish();
+    let d = evaluate(&m, &firewall(Some("p.listed")), &https("mcr.microsoft.com"));
+    assert_eq!(d.verdict, Verdict::Unknown, "{}", d.reason);
+    assert!(d.reason.contains("elsewhere"), "{}", d.reason);
+    // the listed group present: decided (default deny here)
+    let mut m2 = m.clone();
+    let mut g = group("g.elsewhere", "p.listed", Known::Known(100), vec![]);
+    g.meta.id = Some(crate::model::ResourceId::new(
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/firewallPolicies/p/ruleCollectionGroups/elsewhere",
+    ));
+    m2.rule_collection_groups.push(g);
+    m2.finish();
+    let d = evaluate(
+        &m2,
+        &firewall(Some("p.listed")),
+        &https("mcr.microsoft.com"),
+    );
+    assert_eq!(d.verdict, Verdict::Blocked, "{}", d.reason);
 }

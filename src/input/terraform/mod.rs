@@ -110,6 +110,9 @@ pub(crate) fn load_value(kind: DocKind, root: &Value, file: FileId) -> Model {
     }
     attach::attach(&mut ctx);
     let mut model = std::mem::take(&mut ctx.model);
+    if kind == DocKind::Plan {
+        model.deleted = instances::deleted_ids(root);
+    }
     model.finish();
     model
 }
