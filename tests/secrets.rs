@@ -294,15 +294,7 @@ fn outputs(name: &str, text: String) -> Vec<String> {
     let per_cluster: Vec<_> = model
         .clusters
         .iter()
-        .map(|c| {
-            let reqs = analysis::egress::cluster_requirements(&ctx, c);
-            requirements::ClusterRequirements {
-                address: c.meta.address().to_string(),
-                proxy: analysis::proxy::plan(c, &reqs),
-                requirements: reqs,
-                node_subnet_prefixes: None,
-            }
-        })
+        .map(|c| analysis::requirements_of(&ctx, c, true))
         .collect();
     out.push(requirements::render_text(&per_cluster));
     out.push(requirements::render_json(&per_cluster));

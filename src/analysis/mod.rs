@@ -135,6 +135,46 @@ pub fn node_subnets(model: &Model) -> impl Iterator<Item = &crate::model::Subnet
         .filter_map(|p| p.subnet.known().and_then(|r| model.subnet(r)))
 }
 
+/// What `requirements` lists for one cluster: its egress requirements (only the required ones
+/// unless `all`), the proxy plan, and the node subnet prefixes (only when every pool's subnet
+/// prefixes are known).
+pub fn requirements_of(
+    ctx: &Ctx<'_>,
+    c: &crate::model::Cluster,
+    all: bool,
+) -> crate::report::requirements::ClusterRequirements {
+    let mut reqs = egress::cluster_requirements(ctx, c);
+    if !all {
+        reqs.retain(|r| r.required);
+    }
+    let mut prefixes: Option<Vec<ipnet::IpNet>> = Some(vec![]);
+    for p in &c.node_pools {
+        match p
+            .subnet
+            .known()
+            .and_then(|r| ctx.model.subnet(r))
+            .and_then(|s| s.prefixes.known())
+        {
+            Some(ps) => {
+                if let Some(v) = prefixes.as_mut() {
+                    for n in ps {
+                        if !v.contains(n) {
+                            v.push(*n);
+                        }
+                    }
+                }
+            }
+            None => prefixes = None,
+        }
+    }
+    crate::report::requirements::ClusterRequirements {
+        address: c.meta.address().to_string(),
+        proxy: proxy::plan(c, &reqs),
+        requirements: reqs,
+        node_subnet_prefixes: prefixes.filter(|v| !v.is_empty()),
+    }
+}
+
 /// One root cause, one finding: when an outbound-type finding already explains a pool's egress
 /// (AKS rejects the cluster, or the subnet has no egress method of that type), the generic
 /// egress findings for the same pool (default outbound access, no internet egress) are dropped.

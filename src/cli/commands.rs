@@ -272,37 +272,7 @@ fn requirements(a: RequirementsArgs) -> i32 {
             c,
             500 + 10 * i as u32,
         ));
-        let mut reqs = analysis::egress::cluster_requirements(&ctx, c);
-        if !a.all {
-            reqs.retain(|r| r.required);
-        }
-        // node subnet prefixes, only when every pool's subnet prefixes are known
-        let mut prefixes: Option<Vec<ipnet::IpNet>> = Some(vec![]);
-        for p in &c.node_pools {
-            match p
-                .subnet
-                .known()
-                .and_then(|r| l.model.subnet(r))
-                .and_then(|s| s.prefixes.known())
-            {
-                Some(ps) => {
-                    if let Some(v) = prefixes.as_mut() {
-                        for n in ps {
-                            if !v.contains(n) {
-                                v.push(*n);
-                            }
-                        }
-                    }
-                }
-                None => prefixes = None,
-            }
-        }
-        per_cluster.push(report::requirements::ClusterRequirements {
-            address: c.meta.address().to_string(),
-            proxy: analysis::proxy::plan(c, &reqs),
-            requirements: reqs,
-            node_subnet_prefixes: prefixes.filter(|v| !v.is_empty()),
-        });
+        per_cluster.push(analysis::requirements_of(&ctx, c, a.all));
     }
     if per_cluster.is_empty() {
         eprintln!("aks-preflight: the inputs contain no AKS cluster; nothing to list");

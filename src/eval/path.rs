@@ -1434,7 +1434,8 @@ mod tests {
     use super::*;
     use crate::eval::flow::Protocol;
     use crate::eval::routing::tests::{
-        base_model, host_flow, ip_flow, meta, named, net, peering, route, route_table, subnet, vnet,
+        base_model, firewall, host_flow, ip_flow, meta, named, net, peering, route, route_table,
+        subnet, vnet,
     };
     use crate::model::{
         Access, AddressMatch, Cluster, Direction, IpValue, NatGateway, NextHopType, NodePool, Nsg,
@@ -1553,18 +1554,7 @@ mod tests {
         m.peerings.push(p);
         m.peerings
             .push(peering("peering.hub-spoke", "vnet.hub", "vnet.spoke"));
-        m.firewalls.push(Firewall {
-            meta: named("azurerm_firewall.fw", "fw"),
-            subnet: Known::Known(Ref::key("subnet.fw")),
-            private_ip: Known::Known("10.1.0.4".parse().unwrap()),
-            public_ips: vec![],
-            policy: Known::Absent,
-            dns_proxy: Known::Absent,
-            dns_servers: vec![],
-            threat_intel_mode: Known::Absent,
-            sku_tier: Known::Absent,
-            collections: vec![],
-        });
+        m.firewalls.push(firewall("subnet.fw", "10.1.0.4"));
     }
 
     #[test]

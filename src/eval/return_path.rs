@@ -243,7 +243,9 @@ pub fn reply(
 mod tests {
     use super::*;
     use crate::eval::flow::Protocol;
-    use crate::eval::routing::tests::{ip_flow, named, peering, route, route_table, subnet, vnet};
+    use crate::eval::routing::tests::{
+        firewall, ip_flow, peering, route, route_table, subnet, vnet,
+    };
     use crate::model::NextHopType;
 
     /// Nodes in spoke 10.0.0.0/16; hub 10.1.0.0/16 with a firewall at 10.1.0.4; shared
@@ -267,18 +269,7 @@ mod tests {
         ] {
             m.peerings.push(peering(k, a, b));
         }
-        let fw = Firewall {
-            meta: named("azurerm_firewall.fw", "fw"),
-            subnet: Known::Known(crate::model::Ref::key("subnet.fw")),
-            private_ip: Known::Known("10.1.0.4".parse().unwrap()),
-            public_ips: vec![],
-            policy: Known::Absent,
-            dns_proxy: Known::Absent,
-            dns_servers: vec![],
-            threat_intel_mode: Known::Absent,
-            sku_tier: Known::Absent,
-            collections: vec![],
-        };
+        let fw = firewall("subnet.fw", "10.1.0.4");
         m.firewalls.push(fw.clone());
         (m, fw)
     }

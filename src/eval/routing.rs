@@ -1027,6 +1027,22 @@ pub(crate) mod tests {
         }
     }
 
+    /// An Azure Firewall `azurerm_firewall.fw` in `subnet` at `ip`, with no policy and no rules.
+    pub(crate) fn firewall(subnet: &str, ip: &str) -> crate::model::Firewall {
+        crate::model::Firewall {
+            meta: named("azurerm_firewall.fw", "fw"),
+            subnet: Known::Known(Ref::key(subnet)),
+            private_ip: Known::Known(ip.parse().unwrap()),
+            public_ips: vec![],
+            policy: Known::Absent,
+            dns_proxy: Known::Absent,
+            dns_servers: vec![],
+            threat_intel_mode: Known::Absent,
+            sku_tier: Known::Absent,
+            collections: vec![],
+        }
+    }
+
     pub(crate) fn host_flow(host: &str, tags: &[&str]) -> Flow {
         Flow {
             source_prefixes: vec![net("10.0.1.0/24")],
