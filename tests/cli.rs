@@ -5,7 +5,9 @@ use predicates::prelude::*;
 
 fn bin() -> Command {
     let mut c = Command::cargo_bin("aks-preflight").expect("binary builds");
-    c.env("NO_COLOR", "1");
+    c.env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY");
     c
 }
 

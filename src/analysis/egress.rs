@@ -428,7 +428,8 @@ impl Group {
             .help(help)
             .at_pool(cluster, pool)
             .failure(failure)
-            .path(first.verdict, first.hops.clone());
+            .path(first.verdict, first.hops.clone())
+            .endpoints(eps.iter().map(|e| e.to_string()).collect());
         if let Some(o) = &self.cause_origin {
             let text = match (self.rule, first.verdict) {
                 _ if self.label.is_some() => self.label.clone().unwrap_or_default(),
@@ -444,7 +445,6 @@ impl Group {
             f = f.secondary(o, "the same cause");
         }
         f.snippet = snippet;
-        f.endpoints = self.items.into_iter().map(|(e, _, _)| e).collect();
         f
     }
 }

@@ -15,9 +15,11 @@ pub struct Loaded {
     pub catalogue: Catalogue,
     pub config: Config,
     pub options: CheckOptions,
+    /// Every waiver: the config file's `[[waiver]]` entries and those written in the inputs.
+    pub waivers: Vec<crate::model::Waiver>,
 }
 
-fn print_error(e: &Error) {
+pub(crate) fn print_error(e: &Error) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     eprint!("{}", render_error(e, color));
 }
@@ -40,8 +42,11 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let mut existing = Model::new();
     let mut planned = Model::new();
     let mut failed = false;
+    let verbose = super::outputs::Verbose::new(args.verbose);
     for path in &args.inputs {
+        let started = std::time::Instant::now();
         let res = crate::input::load_path(&mut sources, path);
+        verbose.done(&format!("read {path}"), started);
         match res {
             Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
             Ok((_, m)) => planned.merge(m),
@@ -63,7 +68,13 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
             Catalogue::default()
         }
     };
-    let config = match &args.config {
+    let config_path = args.config.clone().or_else(|| {
+        let found = super::discover::discover_config(&args.inputs)?;
+        let shown = super::discover::display_path(&found);
+        verbose.say(&format!("config: {} (discovered)", shown.display()));
+        Some(shown)
+    });
+    let config = match &config_path {
         Some(p) => match Config::load(p).and_then(|c| c.validate_against(&catalogue).map(|_| c)) {
             Ok(c) => c,
             Err(e) => {
@@ -78,6 +89,13 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         return Err(2);
     }
     let mut model = Model::layered(existing, planned);
+    let mut waivers = std::mem::take(&mut model.waivers);
+    if !config.waivers.is_empty() {
+        // the config file joins the sources, so findings about a waiver point at its entry
+        let file = sources.add(config.name.clone(), config.text.to_string());
+        waivers.extend(config.waivers_in(file));
+    }
+    verbose.say(&crate::analysis::inventory(&model));
     model.finish();
     let cloud = args.cloud.map(|c| match c {
         CloudArg::Public => Cloud::Public,
@@ -93,6 +111,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         catalogue,
         config,
         options,
+        waivers,
     })
 }
 
@@ -132,26 +151,67 @@ fn use_color(c: Color) -> bool {
 }
 
 fn check(a: CheckArgs) -> i32 {
+    let verbose = super::outputs::Verbose::new(a.input.verbose);
+    let started = std::time::Instant::now();
     let mut l = match load(&a.input) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
-    let text = match a.format {
-        Format::Json => report::json::render(&report, &mut l.sources) + "\n",
-        Format::Human => {
-            let style = human::Style {
-                color: use_color(a.color),
-                width: terminal_width(),
-                all_endpoints: a.all && !a.problems_only,
-                verbose: a.verbose,
-            };
-            human::render(&report, &mut l.sources, &style)
-        }
+    verbose.done("load", started);
+    // read the baseline before the analyses: a bad file fails fast
+    let baseline = match &a.baseline {
+        Some(p) => match super::outputs::read_baseline(p) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                print_error(&e);
+                return 2;
+            }
+        },
+        None => None,
     };
-    if write_stdout(&text) != 0 {
+    let started = std::time::Instant::now();
+    let mut report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
+    verbose.done("analysis", started);
+    if let Err(code) = super::outputs::accept(&a, &mut l, &mut report, baseline.as_ref(), &verbose)
+    {
+        return code;
+    }
+    let color = use_color(a.color) && !a.no_color;
+    let github = report::github::in_github_actions();
+    let mut text = String::new();
+    if !a.quiet {
+        let style = human::Style {
+            color,
+            width: terminal_width(),
+            all_endpoints: a.all && !a.problems_only,
+            verbose: a.input.verbose,
+        };
+        text = match super::outputs::render(a.format, &report, &mut l.sources, a.fail_on, &style) {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+    }
+    if github {
+        // annotations on stdout beside the human report; on stderr when stdout carries a
+        // machine-readable format (GitHub reads workflow commands from both)
+        let notes = super::outputs::github_annotations(&report, &mut l.sources);
+        if a.format == OutputFormat::Human || a.quiet {
+            text = notes + &text;
+        } else {
+            eprint!("{notes}");
+        }
+    }
+    if !text.is_empty() && write_stdout(&text) != 0 {
         return 2;
     }
+    let started = std::time::Instant::now();
+    if let Err(code) = super::outputs::write_files(&a, &report, &mut l.sources, &verbose) {
+        return code;
+    }
+    if github {
+        super::outputs::step_summary(&report, &mut l.sources, &verbose);
+    }
+    verbose.done("outputs", started);
     exit_code(&report, a.fail_on)
 }
 

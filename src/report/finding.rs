@@ -66,7 +66,8 @@ pub struct Finding {
     /// A Terraform snippet that applies the fix as pasted (valid HCL, priorities free where it
     /// goes); reporters print it after the help.
     pub snippet: Option<String>,
-    /// The endpoints (`host:port/proto`) the finding covers, when it is about egress.
+    /// The endpoints the finding is about (`mcr.microsoft.com:443/https`, as in the per-pool
+    /// table), when it comes from endpoint verdicts; empty otherwise.
     pub endpoints: Vec<String>,
 }
 
@@ -128,6 +129,14 @@ impl Finding {
     pub fn failure(mut self, f: Option<PredictedFailure>) -> Self {
         self.failure = f;
         self
+    }
+    pub fn endpoints(mut self, endpoints: Vec<String>) -> Self {
+        self.endpoints = endpoints;
+        self
+    }
+    /// The primary label's origin, when there is one.
+    pub fn primary_origin(&self) -> Option<&Origin> {
+        self.labels.iter().find(|l| l.primary).map(|l| &l.origin)
     }
     pub fn path(mut self, verdict: Verdict, hops: Vec<Hop>) -> Self {
         self.verdict = Some(verdict);

@@ -404,6 +404,7 @@ pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String
         report.count(Severity::Warning),
         report.count(Severity::Note)
     );
+    out.push_str(&render_suppressed(report));
     if !style.verbose && report.findings.iter().any(|f| !f.path.is_empty()) {
         out.push_str(&wrap(
             "--verbose prints each finding's hop-by-hop path; `aks-preflight explain INPUT --to \
@@ -416,6 +417,39 @@ pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String
     out
 }
 
+/// How many findings were suppressed and why, one line each (at most [`SUPPRESSED_SHOWN`]).
+pub fn render_suppressed(report: &Report) -> String {
+    let mut out = String::new();
+    if report.suppressed.is_empty() {
+        return out;
+    }
+    let (waived, baselined) = report.suppressed_counts();
+    let _ = writeln!(
+        out,
+        "{} finding(s) suppressed: {waived} waived, {baselined} in the baseline",
+        report.suppressed.len()
+    );
+    for s in report.suppressed.iter().take(SUPPRESSED_SHOWN) {
+        let what = s
+            .finding
+            .primary_origin()
+            .and_then(|o| o.address.as_deref())
+            .or(s.finding.cluster.as_deref())
+            .unwrap_or("");
+        let _ = writeln!(out, "  {} {what}: {}", s.finding.rule, s.by.describe());
+    }
+    if report.suppressed.len() > SUPPRESSED_SHOWN {
+        let _ = writeln!(
+            out,
+            "  ... and {} more (--format json lists them)",
+            report.suppressed.len() - SUPPRESSED_SHOWN
+        );
+    }
+    out
+}
+
+/// Suppressed findings listed in the human summary.
+const SUPPRESSED_SHOWN: usize = 10;
 #[cfg(test)]
 mod tests {
     use super::*;
