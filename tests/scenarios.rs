@@ -69,6 +69,7 @@ fn proto_matches(expected: &str, actual: &str) -> bool {
 fn verdict_str(r: &Report) -> &'static str {
     match r.verdict() {
         report::RunVerdict::Pass => "pass",
+        report::RunVerdict::Error => "error",
         report::RunVerdict::Fail => "fail",
         report::RunVerdict::Unknown => "unknown",
     }

@@ -394,6 +394,7 @@ pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String
     out.push_str(&render_table(report, style));
     let verdict = match report.verdict() {
         RunVerdict::Pass => paint(style, "32;1", "PASS"),
+        RunVerdict::Error => paint(style, "31;1", "ERROR"),
         RunVerdict::Fail => paint(style, "31;1", "FAIL"),
         RunVerdict::Unknown => paint(style, "33;1", "UNKNOWN"),
     };

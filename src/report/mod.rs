@@ -124,6 +124,9 @@ pub enum RunVerdict {
     Pass,
     Fail,
     Unknown,
+    /// The run could not check: an input, configuration or usage error (exit 2). Only the
+    /// error documents of `--format json` carry it; a report's own verdict is never `error`.
+    Error,
 }
 
 impl Report {
