@@ -429,3 +429,45 @@ fn explain_takes_urls_echoes_the_protocol_and_lists_pools() {
         "{stderr}"
     );
 }
+
+#[test]
+fn help_shows_examples_and_exit_codes() {
+    for args in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["explain", "--help"],
+        vec!["requirements", "--help"],
+    ] {
+        let out = bin().args(&args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(stdout.contains("Examples:"), "{args:?}: {stdout}");
+        assert!(
+            stdout.contains("Exit codes:") && stdout.contains("  2  "),
+            "{args:?}: {stdout}"
+        );
+    }
+}
+
+/// A rule id where catalogue endpoint ids go is refused with the key that accepts findings.
+#[test]
+fn config_disable_of_a_rule_points_at_waivers() {
+    let dir = Scratch::new("disable");
+    let config = dir.write("aks-preflight.toml", "disable = [\"NSG001\"]\n");
+    let out = bin()
+        .args(["check", "--config", &config, &scenario("lb-clean")])
+        .output()
+        .unwrap();
+    let stderr = unwrapped(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("`NSG001` is a rule"), "{stderr}");
+    assert!(stderr.contains("[[waiver]]"), "{stderr}");
+    let config = dir.write("aks-preflight.toml", "disable = [\"public.mcrr\"]\n");
+    let out = bin()
+        .args(["check", "--config", &config, &scenario("lb-clean")])
+        .output()
+        .unwrap();
+    let stderr = unwrapped(&out.stderr);
+    assert!(stderr.contains("did you mean public.mcr"), "{stderr}");
+    assert!(!stderr.contains("policies/endpoints.toml"), "{stderr}");
+}
