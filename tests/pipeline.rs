@@ -629,8 +629,7 @@ fn bad_waivers_are_located_input_errors() {
 
 #[test]
 fn a_baseline_hides_exactly_the_findings_it_recorded() {
-    // a scenario with two findings (one root cause per finding: the missing FQDNs of
-    // hub-fw-missing-fqdns are one FWL001)
+    // a plan with several findings (a firewall's missing allows are one grouped finding)
     let dir = scratch("baseline");
     let base = dir.join("baseline.json");
     bin()

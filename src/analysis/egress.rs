@@ -545,6 +545,22 @@ fn firewall_root_cause(
             help: registry::fix("FWL002"),
         });
     }
+    if let Some(n) = d
+        .notes
+        .iter()
+        .find(|n| n.kind == crate::eval::firewall::FirewallNoteKind::SourcesMissNodes)
+    {
+        return Some(RootCause {
+            rule: "FWL005",
+            origins: n.origin.iter().cloned().collect(),
+            text: n.message.clone(),
+            help: format!(
+                "{}\nHere: add the node subnet ({}) to the rule's source_addresses, or to the IP group it uses.",
+                registry::fix("FWL005"),
+                node_sources(ctx, pool)
+            ),
+        });
+    }
     let allowed_in = |m: &crate::model::Model| {
         m.firewalls
             .iter()
@@ -764,6 +780,24 @@ fn classify(
                 g.push(item, req);
                 return;
             }
+            if root.rule == "FWL005" {
+                // the allow rule whose sources miss the nodes is the cause: one finding per rule
+                let key = format!("FWL005|{firewall}|{origin:?}");
+                let g = groups.entry(key).or_insert_with(|| {
+                    Group::new(
+                        "FWL005",
+                        format!(
+                            "firewall {firewall}: {}, so its default deny drops",
+                            root.text
+                        ),
+                        "",
+                        origin.or_else(|| res.cause_origin.clone()),
+                        Help::Text(root.help.clone()),
+                    )
+                });
+                g.push(item, req);
+                return;
+            }
             // A misspelt name (FWL003) or an FQDN network rule without DNS proxy (FWL004): one
             // error for every endpoint it leaves blocked, pointing at the name or rule; the
             // firewall analysis' warning about the same place is then left out (one root cause,
@@ -834,6 +868,17 @@ fn classify(
             },
             "blocks",
             Help::Text(registry::fix("PER001")),
+        ),
+        Cause::PeeringNotInInputs { local, remote } => (
+            "PER002",
+            format!(
+                "no peering from {local} to {remote} is in the inputs, and {local} exists already: whether one exists cannot be decided for"
+            ),
+            "",
+            Help::Text(format!(
+                "{}\nHere: the peering from {local} to {remote} (and back) belongs to the configuration that manages {local}; pass its plan as another input, or a snapshot of the VNet.",
+                registry::fix("PER002")
+            )),
         ),
         Cause::NoInternetEgress { subnet, detail } if blocked => {
             // a NAT gateway without public IPs is reported once by NAT003

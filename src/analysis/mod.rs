@@ -4,6 +4,7 @@
 //! [`Finding`]s and the format-independent [`Report`]).
 
 pub mod authorized;
+pub mod cloud;
 pub mod counterfactual;
 pub mod dns;
 pub mod egress;
@@ -61,6 +62,7 @@ pub fn check(
         );
     }
     for cluster in &model.clusters {
+        cloud::check(&ctx, cluster, &mut report.findings);
         outbound::check(&ctx, cluster, &mut report.findings);
         let cr = egress::check(&ctx, cluster, &mut report.findings);
         report.clusters.push(cr);

@@ -91,8 +91,8 @@ pub struct InputArgs {
     /// Azure cloud (default: inferred from each cluster's region).
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
-    /// Say on stderr what was read (inputs, config, baseline) and how long each stage took; the
-    /// human report adds each finding's hop-by-hop path.
+    /// More detail: each finding's hop-by-hop path (human format), and on stderr what was read
+    /// (inputs, config, baseline) and how long each stage took.
     #[arg(short, long)]
     pub verbose: bool,
 }

@@ -260,11 +260,16 @@ fn check(a: CheckArgs) -> i32 {
     exit_code(&report, a.fail_on)
 }
 
-/// 0 no error findings; 1 error findings (or warnings / unknown verdicts with `--fail-on`).
+/// 0 no error findings; 1 error findings (or warnings / unknown verdicts with `--fail-on`;
+/// `--fail-on unknown` also fails a run that checked no node pool).
 pub fn exit_code(report: &report::Report, fail_on: FailOn) -> i32 {
     let errors = report.count(Severity::Error) > 0;
     let warnings = report.count(Severity::Warning) > 0;
-    let unknown = report.verdict() == report::RunVerdict::Unknown;
+    // nothing checked proves nothing: it fails where unknown verdicts fail
+    let unknown = matches!(
+        report.verdict(),
+        report::RunVerdict::Unknown | report::RunVerdict::NothingChecked
+    );
     let fail = match fail_on {
         FailOn::Error => errors,
         FailOn::Warning => errors || warnings,

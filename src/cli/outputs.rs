@@ -127,10 +127,12 @@ pub fn write_files(
     verbose: &Verbose,
 ) -> Result<(), i32> {
     for o in &a.outputs {
+        // files get the plain, 100-column human report
         let style = human::Style {
+            color: false,
+            width: 100,
             all_endpoints: a.all && !a.problems_only,
             verbose: a.input.verbose,
-            ..human::Style::default()
         };
         let text = render(o.format, report, sources, a.fail_on, &style)?;
         write_file(&o.path, &text)?;

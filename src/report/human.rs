@@ -397,6 +397,11 @@ pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String
         RunVerdict::Error => paint(style, "31;1", "ERROR"),
         RunVerdict::Fail => paint(style, "31;1", "FAIL"),
         RunVerdict::Unknown => paint(style, "33;1", "UNKNOWN"),
+        RunVerdict::NothingChecked => paint(
+            style,
+            "33;1",
+            "NOTHING CHECKED (no AKS node pool in the inputs)",
+        ),
     };
     let _ = writeln!(
         out,

@@ -194,6 +194,7 @@ pub fn render(report: &Report, sources: &mut SourceMap, limit: Option<usize>) ->
         RunVerdict::Error => "⛔ ERROR",
         RunVerdict::Fail => "❌ FAIL",
         RunVerdict::Unknown => "⚠️ UNKNOWN",
+        RunVerdict::NothingChecked => "⚪ NOTHING CHECKED",
     };
     let _ = writeln!(head, "## aks-preflight: {verdict}\n");
     let (mut ok, mut bad, mut unk) = (0, 0, 0);
