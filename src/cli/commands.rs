@@ -209,6 +209,11 @@ fn check(a: CheckArgs) -> i32 {
             Ok(b) => Some(b),
             Err(e) => {
                 print_error(&e);
+                if json {
+                    let errors = vec![report::json::error_value(&e, p.to_str())];
+                    let _ =
+                        write_stdout(&report::json::render_errors(report::json::SCHEMA, errors));
+                }
                 return 2;
             }
         },
