@@ -47,15 +47,23 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
         // drop the path, query and user info
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         let authority = authority.rsplit('@').next().unwrap_or(authority);
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (
-                h,
-                p.parse::<u16>()
-                    .map_err(|_| format!("invalid port `{p}` in `{s}`"))?,
-            ),
-            _ => (authority, default_port),
+        // `[v6]:port`, `[v6]`, `host:port`, `host`
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (h, rest) = v6.split_once(']').unwrap_or((v6, ""));
+                (h, rest.strip_prefix(':'))
+            }
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            },
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = match port {
+            Some(p) => p
+                .parse::<u16>()
+                .map_err(|_| format!("invalid port `{p}` in `{s}`"))?,
+            None => default_port,
+        };
         if host.is_empty() {
             return Err(format!("missing host in `{s}`"));
         }
@@ -657,6 +665,14 @@ mod tests {
             Protocol::Udp
         );
         assert_eq!(parse_target("10.0.0.4:53").unwrap().given, "tcp");
+        assert_eq!(
+            parse_target("https://[2001:db8::1]/").unwrap().label(),
+            "2001:db8::1:443/https"
+        );
+        assert_eq!(
+            parse_target("http://[2001:db8::1]:8080").unwrap().port,
+            8080
+        );
         assert!(
             parse_target("ftp://x")
                 .unwrap_err()
