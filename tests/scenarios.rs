@@ -74,12 +74,7 @@ fn proto_matches(expected: &str, actual: &str) -> bool {
 }
 
 fn verdict_str(r: &Report) -> &'static str {
-    match r.verdict() {
-        report::RunVerdict::Pass => "pass",
-        report::RunVerdict::Fail => "fail",
-        report::RunVerdict::Unknown => "unknown",
-        report::RunVerdict::NothingChecked => "nothing-checked",
-    }
+    r.verdict().as_str()
 }
 
 /// Compare one scenario with its oracle; returns the list of mismatches.

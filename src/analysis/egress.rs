@@ -460,7 +460,6 @@ impl Group {
             f = f.secondary(o, "the same cause");
         }
         f.snippet = snippet;
-        f.endpoints = self.items.into_iter().map(|(e, _, _)| e).collect();
         f
     }
 }

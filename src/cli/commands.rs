@@ -37,6 +37,25 @@ pub fn render_error(e: &Error, color: bool) -> String {
 
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
+    load_with(args, &mut |_, e| print_error(e))
+}
+
+/// [`load`], handing each error to `on_error` with the input it came from (when it is an
+/// input's): printed on stderr, and for `--format json` also kept for the error document.
+pub fn load_with(
+    args: &InputArgs,
+    on_error: &mut dyn FnMut(Option<&str>, &Error),
+) -> Result<Loaded, i32> {
+    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
+        on_error(
+            None,
+            &Error::Usage(
+                "`-` (standard input) can be given only once: it is read to its end the first time"
+                    .into(),
+            ),
+        );
+        return Err(2);
+    }
     let mut sources = SourceMap::new();
     // what exists (ARM and az files, snapshots) under what is planned (plans, state)
     let mut existing = Model::new();
@@ -70,7 +89,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
                 planned.merge(m)
             }
             Err(e) => {
-                print_error(&e);
+                on_error(Some(path), &e);
                 failed = true;
             }
         }
@@ -82,7 +101,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let catalogue = match catalogue {
         Ok(c) => c,
         Err(e) => {
-            print_error(&e);
+            on_error(None, &e);
             failed = true;
             Catalogue::default()
         }
@@ -97,7 +116,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         Some(p) => match Config::load(p).and_then(|c| c.validate_against(&catalogue).map(|_| c)) {
             Ok(c) => c,
             Err(e) => {
-                print_error(&e);
+                on_error(None, &e);
                 failed = true;
                 Config::default()
             }
@@ -135,13 +154,38 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     })
 }
 
-fn write_stdout(s: &str) -> i32 {
+/// Write to stdout; a full or closed stdout is said on stderr and is exit 2 (the output is
+/// incomplete: a CI step must not read half a report as a verdict).
+pub(crate) fn write_stdout(s: &str) -> i32 {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => 0,
-        // broken pipe (`| head`): quiet
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(_) => 2,
+        Err(e) => {
+            eprintln!("aks-preflight: cannot write to standard output: {e}");
+            2
+        }
+    }
+}
+
+/// Load for a command whose `--format json` must print a JSON document even when loading
+/// fails: errors are printed on stderr as always, and in JSON mode also written to stdout as the
+/// `schema` error document (verdict `error`, exit 2).
+pub(crate) fn load_for(args: &InputArgs, json: bool, schema: &str) -> Result<Loaded, i32> {
+    let mut errors = vec![];
+    let res = load_with(args, &mut |input, e| {
+        print_error(e);
+        if json {
+            errors.push(report::json::error_value(e, input));
+        }
+    });
+    match res {
+        Ok(l) => Ok(l),
+        Err(code) => {
+            if json {
+                let _ = write_stdout(&report::json::render_errors(schema, errors));
+            }
+            Err(code)
+        }
     }
 }
 
@@ -173,7 +217,8 @@ fn use_color(c: Color) -> bool {
 fn check(a: CheckArgs) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
-    let mut l = match load(&a.input) {
+    let json = a.format == OutputFormat::Json;
+    let mut l = match load_for(&a.input, json, report::json::SCHEMA) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -184,6 +229,11 @@ fn check(a: CheckArgs) -> i32 {
             Ok(b) => Some(b),
             Err(e) => {
                 print_error(&e);
+                if json {
+                    let errors = vec![report::json::error_value(&e, p.to_str())];
+                    let _ =
+                        write_stdout(&report::json::render_errors(report::json::SCHEMA, errors));
+                }
                 return 2;
             }
         },

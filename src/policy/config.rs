@@ -555,29 +555,53 @@ impl Config {
     /// Check references to the catalogue: every `disable` id must exist.
     pub fn validate_against(&self, catalogue: &Catalogue) -> Result<()> {
         for d in &self.disable {
-            if catalogue.get(&d.value).is_none() {
-                let similar: Vec<&str> = catalogue
-                    .endpoints
-                    .iter()
-                    .map(|e| e.id.as_str())
-                    .filter(|id| {
-                        let tail = d.value.rsplit('.').next().unwrap_or(&d.value);
-                        !tail.is_empty() && id.contains(tail)
-                    })
-                    .take(5)
-                    .collect();
-                let help = if similar.is_empty() {
-                    "ids are listed in policies/endpoints.toml (`public.mcr`, `public.acs-mirror`, ...)"
-                        .to_string()
-                } else {
-                    format!("did you mean one of: {}", similar.join(", "))
-                };
+            if catalogue.get(&d.value).is_some() {
+                continue;
+            }
+            // a rule id (`disable = ["NSG001"]`): rules are not switched off here
+            if let Some(rule) = crate::analysis::registry::rule(&d.value) {
                 return Err(self.error_at(
                     d.span.clone(),
-                    format!("`disable` names an unknown endpoint id `{}`", d.value),
-                    Some(help),
+                    format!(
+                        "`disable` switches off catalogue endpoints, and `{}` is a rule ({})",
+                        d.value, rule.name
+                    ),
+                    Some(format!(
+                        "to accept the findings of a rule, add a waiver naming the resources it \
+                         is about:\n[[waiver]]\nrule = \"{}\"\nresource = \"<address or Azure \
+                         id; * globs>\"\nreason = \"<why it is accepted>\"\nexpires = 2027-03-31",
+                        rule.id
+                    )),
                 ));
             }
+            let similar = similar_ids(catalogue, &d.value);
+            let prefix = d.value.split_once('.').map(|(p, _)| p).unwrap_or("");
+            let help = format!(
+                "{}the endpoint ids of the catalogue{}:{}",
+                if similar.is_empty() {
+                    String::new()
+                } else {
+                    format!("did you mean {}? ", similar.join(", "))
+                },
+                if catalogue_ids(catalogue, prefix).is_empty() {
+                    ""
+                } else {
+                    " with that prefix"
+                },
+                {
+                    let ids = catalogue_ids(catalogue, prefix);
+                    if ids.is_empty() {
+                        catalogue_ids(catalogue, "")
+                    } else {
+                        ids
+                    }
+                }
+            );
+            return Err(self.error_at(
+                d.span.clone(),
+                format!("`disable` names an unknown endpoint id `{}`", d.value),
+                Some(help),
+            ));
         }
         Ok(())
     }
@@ -749,6 +773,46 @@ fn parse_ip(s: &Spanned<String>) -> std::result::Result<IpAddr, String> {
         .map_err(|_| format!("`{v}` is not an IP address"))
 }
 
+/// Catalogue ids that look like `id` (same last segment, or one contains the other).
+fn similar_ids<'c>(catalogue: &'c Catalogue, id: &str) -> Vec<&'c str> {
+    let tail = id.rsplit('.').next().unwrap_or(id).to_ascii_lowercase();
+    catalogue
+        .endpoints
+        .iter()
+        .map(|e| e.id.as_str())
+        .filter(|c| {
+            let ct = c.rsplit('.').next().unwrap_or(c).to_ascii_lowercase();
+            !tail.is_empty() && (ct.contains(&tail) || tail.contains(&ct))
+        })
+        .take(5)
+        .collect()
+}
+
+/// The endpoint ids of the catalogue, grouped by prefix (`public.{mcr, mcr-data, …}`), only
+/// those of `only` when it is not empty: the list comes from the binary, so users without the
+/// source tree can read it.
+fn catalogue_ids(catalogue: &Catalogue, only: &str) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = vec![];
+    for e in &catalogue.endpoints {
+        let (prefix, rest) = e.id.split_once('.').unwrap_or(("", e.id.as_str()));
+        if !only.is_empty() && prefix != only {
+            continue;
+        }
+        match groups.iter_mut().find(|(p, _)| p == prefix) {
+            Some((_, v)) => {
+                if !v.iter().any(|x| x == rest) {
+                    v.push(rest.to_string());
+                }
+            }
+            None => groups.push((prefix.to_string(), vec![rest.to_string()])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(p, v)| format!("\n  {p}.{{{}}}", v.join(", ")))
+        .collect::<String>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -880,6 +944,36 @@ vnet = "/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/virtu
             policy_parts(&e)
                 .0
                 .contains("unknown endpoint id `public.acs-miror`")
+        );
+        // the valid ids come from the embedded catalogue, not a path in the source tree
+        let help = match &e {
+            Error::Policy { help, .. } => help.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        assert!(
+            help.contains("public.{") && help.contains("acs-mirror"),
+            "{help}"
+        );
+        assert!(!help.contains("policies/endpoints.toml"), "{help}");
+    }
+
+    #[test]
+    fn a_rule_id_in_disable_points_at_waivers() {
+        let cat = Catalogue::builtin().expect("builtin");
+        let text = "disable = [\"NSG001\"]\n";
+        let c = Config::parse("c.toml", text).expect("parses");
+        let e = c
+            .validate_against(cat)
+            .expect_err("a rule is not an endpoint");
+        assert_eq!(spanned_text(text, &e), "\"NSG001\"");
+        assert!(policy_parts(&e).0.contains("`NSG001` is a rule"));
+        let Error::Policy { help, .. } = &e else {
+            panic!("{e:?}")
+        };
+        let help = help.clone().unwrap_or_default();
+        assert!(
+            help.contains("[[waiver]]") && help.contains("rule = \"NSG001\""),
+            "{help}"
         );
     }
 

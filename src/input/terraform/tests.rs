@@ -1,5 +1,6 @@
 //! Loader tests: fixtures under `testdata/fixtures/plan/` (one concern each, in the exact shape of
-//! `terraform show -json`), and the real files under `testdata/corpus/terraform-plan/`.
+//! `terraform show -json`), and the real files of the shared corpus
+//! (`../shared/corpus/terraform-plan/`, beside the repository; provenance in its PROVENANCE.md).
 
 use super::summarize;
 use crate::error::Error;
@@ -7,8 +8,18 @@ use crate::input::{InputKind, load};
 use crate::model::*;
 use crate::source::{Loc, Origin, SourceMap};
 
+/// Where a test input is: `corpus/…` in the shared third-party corpus beside the repository
+/// (`../shared/corpus`, never copied in), anything else under `testdata/`.
+fn path_of(rel: &str) -> String {
+    if rel.starts_with("corpus/") {
+        format!("{}/../shared/{rel}", env!("CARGO_MANIFEST_DIR"))
+    } else {
+        format!("{}/testdata/{rel}", env!("CARGO_MANIFEST_DIR"))
+    }
+}
+
 fn read(rel: &str) -> String {
-    let p = format!("{}/testdata/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let p = path_of(rel);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
@@ -1092,10 +1103,9 @@ fn corpus_raw_tfstate_files() {
 
 #[test]
 fn summaries_are_stable() {
-    let dir = format!("{}/testdata", env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for sub in ["fixtures/plan", "corpus/terraform-plan"] {
-        for f in std::fs::read_dir(format!("{dir}/{sub}")).expect("dir") {
+        for f in std::fs::read_dir(path_of(sub)).expect("dir") {
             let f = f.expect("entry").path();
             if f.extension().is_some_and(|e| e == "json") {
                 let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
