@@ -30,11 +30,12 @@ pub struct Inputs {
     pub templates: usize,
 }
 
-/// Read every input.
+/// Read every input; each error goes to `on_error` with the input it came from.
 pub fn load_inputs(
     inputs: &[String],
     opts: &crate::input::LoadOptions,
     verbose: &super::outputs::Verbose,
+    on_error: &mut dyn FnMut(Option<&str>, &Error),
 ) -> Inputs {
     let mut out = Inputs {
         sources: SourceMap::new(),
@@ -54,7 +55,7 @@ pub fn load_inputs(
                 out.planned.merge(m)
             }
             Err(e) => {
-                print_error(&e);
+                on_error(Some(path), &e);
                 out.failed = true;
             }
         }
@@ -80,7 +81,25 @@ pub fn render_error(e: &Error, color: bool) -> String {
 
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
-    // what exists (ARM and az files, snapshots) under what is planned (plans, state)
+    load_with(args, &mut |_, e| print_error(e))
+}
+
+/// [`load`], handing each error to `on_error` with the input it came from (when it is an
+/// input's): printed on stderr, and for `--format json` also kept for the error document.
+pub fn load_with(
+    args: &InputArgs,
+    on_error: &mut dyn FnMut(Option<&str>, &Error),
+) -> Result<Loaded, i32> {
+    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
+        on_error(
+            None,
+            &Error::Usage(
+                "`-` (standard input) can be given only once: it is read to its end the first time"
+                    .into(),
+            ),
+        );
+        return Err(2);
+    }
     let cloud = args.cloud.map(|c| match c {
         CloudArg::Public => Cloud::Public,
         CloudArg::China => Cloud::China,
@@ -104,7 +123,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         planned,
         mut failed,
         templates,
-    } = load_inputs(&args.inputs, &opts, &verbose);
+    } = load_inputs(&args.inputs, &opts, &verbose, on_error);
     let catalogue = match &args.policy_dir {
         Some(dir) => Catalogue::load_dir(dir),
         None => Catalogue::builtin().cloned(),
@@ -112,7 +131,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let catalogue = match catalogue {
         Ok(c) => c,
         Err(e) => {
-            print_error(&e);
+            on_error(None, &e);
             failed = true;
             Catalogue::default()
         }
@@ -127,7 +146,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         Some(p) => match Config::load(p).and_then(|c| c.validate_against(&catalogue).map(|_| c)) {
             Ok(c) => c,
             Err(e) => {
-                print_error(&e);
+                on_error(None, &e);
                 failed = true;
                 Config::default()
             }
@@ -151,8 +170,14 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
             &planned,
             &existing,
             &mut sources,
-        )?;
-        existing.merge(read.model);
+        );
+        match read {
+            Ok(read) => existing.merge(read.model),
+            Err(e) => {
+                on_error(None, &e);
+                return Err(2);
+            }
+        }
     }
     let mut model = Model::layered(existing, planned);
     let mut waivers = std::mem::take(&mut model.waivers);
@@ -176,13 +201,38 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     })
 }
 
-fn write_stdout(s: &str) -> i32 {
+/// Write to stdout; a full or closed stdout is said on stderr and is exit 2 (the output is
+/// incomplete: a CI step must not read half a report as a verdict).
+pub(crate) fn write_stdout(s: &str) -> i32 {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => 0,
-        // broken pipe (`| head`): quiet
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(_) => 2,
+        Err(e) => {
+            eprintln!("aks-preflight: cannot write to standard output: {e}");
+            2
+        }
+    }
+}
+
+/// Load for a command whose `--format json` must print a JSON document even when loading
+/// fails: errors are printed on stderr as always, and in JSON mode also written to stdout as the
+/// `schema` error document (verdict `error`, exit 2).
+pub(crate) fn load_for(args: &InputArgs, json: bool, schema: &str) -> Result<Loaded, i32> {
+    let mut errors = vec![];
+    let res = load_with(args, &mut |input, e| {
+        print_error(e);
+        if json {
+            errors.push(report::json::error_value(e, input));
+        }
+    });
+    match res {
+        Ok(l) => Ok(l),
+        Err(code) => {
+            if json {
+                let _ = write_stdout(&report::json::render_errors(schema, errors));
+            }
+            Err(code)
+        }
     }
 }
 
@@ -215,7 +265,8 @@ fn use_color(c: Color) -> bool {
 fn check(a: CheckArgs) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
-    let mut l = match load(&a.input) {
+    let json = a.format == OutputFormat::Json;
+    let mut l = match load_for(&a.input, json, report::json::SCHEMA) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -226,6 +277,11 @@ fn check(a: CheckArgs) -> i32 {
             Ok(b) => Some(b),
             Err(e) => {
                 print_error(&e);
+                if json {
+                    let errors = vec![report::json::error_value(&e, p.to_str())];
+                    let _ =
+                        write_stdout(&report::json::render_errors(report::json::SCHEMA, errors));
+                }
                 return 2;
             }
         },
@@ -314,36 +370,7 @@ fn requirements(a: RequirementsArgs) -> i32 {
             c,
             500 + 10 * i as u32,
         ));
-        let mut reqs = analysis::egress::cluster_requirements(&ctx, c);
-        if !a.all {
-            reqs.retain(|r| r.required);
-        }
-        // node subnet prefixes, only when every pool's subnet prefixes are known
-        let mut prefixes: Option<Vec<ipnet::IpNet>> = Some(vec![]);
-        for p in &c.node_pools {
-            match p
-                .subnet
-                .known()
-                .and_then(|r| l.model.subnet(r))
-                .and_then(|s| s.prefixes.known())
-            {
-                Some(ps) => {
-                    if let Some(v) = prefixes.as_mut() {
-                        for n in ps {
-                            if !v.contains(n) {
-                                v.push(*n);
-                            }
-                        }
-                    }
-                }
-                None => prefixes = None,
-            }
-        }
-        per_cluster.push(report::requirements::ClusterRequirements {
-            address: c.meta.address().to_string(),
-            requirements: reqs,
-            node_subnet_prefixes: prefixes.filter(|v| !v.is_empty()),
-        });
+        per_cluster.push(analysis::requirements_of(&ctx, c, a.all));
     }
     if per_cluster.is_empty() {
         eprintln!("aks-preflight: the inputs contain no AKS cluster; nothing to list");
