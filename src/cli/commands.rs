@@ -77,6 +77,9 @@ pub fn load_with(
         },
     };
     let mut templates = 0;
+    // fixes are written in the language of what is deployed: Bicep for templates and what-if
+    // output alone, else Terraform
+    let (mut arm_deployments, mut terraform) = (0, 0);
     let verbose = super::outputs::Verbose::new(args.verbose);
     for path in &args.inputs {
         let started = std::time::Instant::now();
@@ -85,7 +88,10 @@ pub fn load_with(
         match res {
             Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
             Ok((kind, m)) => {
-                templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
+                use crate::input::InputKind as K;
+                templates += usize::from(kind == K::ArmTemplate);
+                arm_deployments += usize::from(matches!(kind, K::ArmTemplate | K::WhatIf));
+                terraform += usize::from(!matches!(kind, K::ArmTemplate | K::WhatIf));
                 planned.merge(m)
             }
             Err(e) => {
@@ -143,6 +149,11 @@ pub fn load_with(
     model.finish();
     let options = CheckOptions {
         cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
+        fix_language: if arm_deployments > 0 && terraform == 0 {
+            crate::analysis::fixes::FixLanguage::Bicep
+        } else {
+            crate::analysis::fixes::FixLanguage::Terraform
+        },
     };
     Ok(Loaded {
         sources,
