@@ -20,14 +20,19 @@ pub struct Loaded {
 }
 
 /// What the inputs hold: the sources, what exists (ARM and az files, snapshots), what is planned
-/// (plans, state, templates), whether any input failed (its error is printed), and how many were
-/// ARM templates.
+/// (plans, state, templates), whether any input failed (its error went to `on_error`), and how
+/// many inputs were of each deployment kind.
 pub struct Inputs {
     pub sources: SourceMap,
     pub existing: Model,
     pub planned: Model,
     pub failed: bool,
+    /// ARM templates.
     pub templates: usize,
+    /// ARM templates and what-if output (fixes are written in Bicep when they are all there is).
+    pub arm_deployments: usize,
+    /// Terraform plans and state.
+    pub terraform: usize,
 }
 
 /// Read every input; each error goes to `on_error` with the input it came from.
@@ -43,6 +48,8 @@ pub fn load_inputs(
         planned: Model::new(),
         failed: false,
         templates: 0,
+        arm_deployments: 0,
+        terraform: 0,
     };
     for path in inputs {
         let started = std::time::Instant::now();
@@ -51,7 +58,10 @@ pub fn load_inputs(
         match res {
             Ok((crate::input::InputKind::ArmResources, m)) => out.existing.merge(m),
             Ok((kind, m)) => {
-                out.templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
+                use crate::input::InputKind as K;
+                out.templates += usize::from(kind == K::ArmTemplate);
+                out.arm_deployments += usize::from(matches!(kind, K::ArmTemplate | K::WhatIf));
+                out.terraform += usize::from(!matches!(kind, K::ArmTemplate | K::WhatIf));
                 out.planned.merge(m)
             }
             Err(e) => {
@@ -123,6 +133,8 @@ pub fn load_with(
         planned,
         mut failed,
         templates,
+        arm_deployments,
+        terraform,
     } = load_inputs(&args.inputs, &opts, &verbose, on_error);
     let catalogue = match &args.policy_dir {
         Some(dir) => Catalogue::load_dir(dir),
@@ -190,6 +202,11 @@ pub fn load_with(
     model.finish();
     let options = CheckOptions {
         cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
+        fix_language: if arm_deployments > 0 && terraform == 0 {
+            crate::analysis::fixes::FixLanguage::Bicep
+        } else {
+            crate::analysis::fixes::FixLanguage::Terraform
+        },
     };
     Ok(Loaded {
         sources,
