@@ -266,6 +266,21 @@ fn live_args<'a>(plan: &'a str, endpoint: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// `explain PLAN --live --to mcr.microsoft.com:443/tcp` against the fake ARM at `uri`.
+fn explain_mcr(az: &StubAz, plan: &str, uri: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "explain",
+        plan,
+        "--live",
+        "--arm-endpoint",
+        uri,
+        "--to",
+        "mcr.microsoft.com:443/tcp",
+    ];
+    args.extend(extra);
+    run(az, &args)
+}
+
 /// `snapshot PLAN --live` from the fake ARM, then `check PLAN SNAPSHOT` offline: the report
 /// and the snapshot.
 fn snapshot_then_check(az: &StubAz, plan: &str, uri: &str) -> (Value, Value) {
@@ -329,18 +344,7 @@ async fn hops_from_live_reads_say_so() {
     let server = fake_arm(&hub(name), vec![]).await;
     let plan = format!("testdata/scenarios/{name}/plan.json");
     let uri = server.uri();
-    let out = run(
-        &az,
-        &[
-            "explain",
-            &plan,
-            "--live",
-            "--arm-endpoint",
-            &uri,
-            "--to",
-            "mcr.microsoft.com:443/tcp",
-        ],
-    );
+    let out = explain_mcr(&az, &plan, &uri, &[]);
     let t = text(&out);
     assert!(t.contains(&format!("at {plan}:")), "{t}");
     assert!(
@@ -503,19 +507,7 @@ async fn a_forbidden_policy_is_unknown_with_a_finding_and_survives_the_round_tri
             assert!(out.stdout.is_empty());
         }
     }
-    let out = run(
-        &az,
-        &[
-            "explain",
-            &plan,
-            "--live",
-            "--arm-endpoint",
-            &uri,
-            "--to",
-            "mcr.microsoft.com:443/tcp",
-            "-v",
-        ],
-    );
+    let out = explain_mcr(&az, &plan, &uri, &["-v"]);
     assert!(text(&out).contains("firewallPolicies/afwp-hub-prod-weu"));
 
     // live -> snapshot -> offline check: identical findings
