@@ -175,6 +175,9 @@ pub struct SourceMap {
     /// Locations of sensitive values per file (masked in displayed text).
     sensitive: HashMap<FileId, Vec<Loc>>,
     masked: HashMap<FileId, Arc<String>>,
+    /// Where the value shown at a span is written, when that is elsewhere (a Terraform
+    /// variable's default used by a resource attribute): reports show both.
+    related: HashMap<(FileId, Range<usize>), Vec<Origin>>,
 }
 
 impl SourceMap {
@@ -186,6 +189,28 @@ impl SourceMap {
         self.files.push(SourceFile::new(name.into(), text));
         id
     }
+    /// Record that the value used at `used` (a span) is written at `from`.
+    pub fn relate(&mut self, used: Origin, from: Origin) {
+        if let (Some(f), Loc::Span(r)) = (used.file, &used.loc) {
+            let list = self.related.entry((f, r.clone())).or_default();
+            if !list.contains(&from) {
+                list.push(from);
+            }
+        }
+    }
+
+    /// Where the value used at `origin` is written, when elsewhere.
+    pub fn related(&self, origin: &Origin) -> &[Origin] {
+        match (origin.file, &origin.loc) {
+            (Some(f), Loc::Span(r)) => self
+                .related
+                .get(&(f, r.clone()))
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
     /// Mark locations of `file` as sensitive: [`SourceMap::display_text`] masks them.
     pub fn mark_sensitive(&mut self, file: FileId, locs: Vec<Loc>) {
         self.masked.remove(&file);

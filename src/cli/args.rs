@@ -24,7 +24,8 @@ pub enum Command {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
-    /// Input files: `terraform show -json` output of a plan or of state (`-` reads stdin).
+    /// Inputs: `terraform show -json` output of a plan or of state (`-` reads stdin), or a
+    /// Terraform configuration (a directory holding the root module, or a `.tf` file).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Directory of extra policy files (*.toml) adding or overriding catalogue endpoints by id.
@@ -36,6 +37,14 @@ pub struct InputArgs {
     /// Azure cloud (default: inferred from each cluster's region).
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
+    /// A Terraform variable for a configuration (HCL) input: `NAME=VALUE` (repeatable; a value
+    /// for a non-string variable is written in HCL: `--var 'dns_servers=["10.0.0.4"]'`).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A Terraform variables file (`.tfvars`, `.tfvars.json`) for a configuration (HCL) input
+    /// (repeatable; read after terraform.tfvars and *.auto.tfvars, before --var).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

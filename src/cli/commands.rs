@@ -40,8 +40,12 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let mut sources = SourceMap::new();
     let mut model = Model::new();
     let mut failed = false;
+    let vars = crate::input::terraform::hcl::VarArgs {
+        vars: args.vars.clone(),
+        var_files: args.var_files.clone(),
+    };
     for path in &args.inputs {
-        let res = crate::input::load_path(&mut sources, path);
+        let res = crate::input::load_path_with(&mut sources, path, &vars);
         match res {
             Ok((_, m)) => model.merge(m),
             Err(e) => {

@@ -76,9 +76,24 @@ pub fn kind_from_path(path: &std::path::Path) -> Option<InputKind> {
 /// Read and load one input path (`-` is stdin): a file of any recognised kind, or a directory.
 /// The text is added to `sources`; every origin in the model points into it.
 pub fn load_path(sources: &mut SourceMap, path: &str) -> Result<(InputKind, Model), Error> {
+    load_path_with(sources, path, &terraform::hcl::VarArgs::default())
+}
+
+/// [`load_path`], with the variable values an HCL input is evaluated with.
+pub fn load_path_with(
+    sources: &mut SourceMap,
+    path: &str,
+    vars: &terraform::hcl::VarArgs,
+) -> Result<(InputKind, Model), Error> {
     if path != "-" {
         if let Some(kind) = kind_from_path(std::path::Path::new(path)) {
-            return Err(not_read_yet(path, kind));
+            return match kind {
+                InputKind::TerraformHcl => {
+                    terraform::hcl::load(sources, std::path::Path::new(path), vars)
+                        .map(|m| (kind, m))
+                }
+                _ => Err(not_read_yet(path, kind)),
+            };
         }
     }
     let (name, text) = read_text(path)?;
@@ -88,8 +103,8 @@ pub fn load_path(sources: &mut SourceMap, path: &str) -> Result<(InputKind, Mode
 /// A recognised kind this build has no reader for.
 fn not_read_yet(path: &str, kind: InputKind) -> Error {
     let help = match kind {
-        InputKind::TerraformHcl | InputKind::TerraformVars => {
-            "HCL is not read yet; run `terraform plan -out tfplan && terraform show -json tfplan > plan.json` and check plan.json"
+        InputKind::TerraformVars => {
+            "a variables file is read with the configuration it belongs to: `aks-preflight check DIR --var-file FILE`"
         }
         InputKind::Bicep => {
             "compile it first: `az bicep build --file main.bicep` (or `bicep build main.bicep`) writes main.json"

@@ -2,6 +2,7 @@
 //! with the values we model (the after-state), their masks and their JSON pointers.
 
 use super::addr::{IndexKey, ModStep, ResourceAddr, parse_module_path, parse_resource_address};
+use super::hcl::SpanTable;
 use super::value::{Mask, V, ptr_seg};
 use crate::model::{InputNote, Lifecycle};
 use crate::source::{FileId, Loc, Origin};
@@ -25,6 +26,11 @@ pub(crate) struct Instance<'a> {
     /// Pointer of `values` in the original text.
     pub ptr: String,
     pub lifecycle: Lifecycle,
+    /// This instance's own configuration expressions and their pointer (the HCL reader evaluates
+    /// each instance); `None`: the plan's per-block `configuration` applies.
+    pub expressions: Option<(&'a Value, String)>,
+    /// Source spans of the values (HCL); `None`: origins are JSON pointers into the input.
+    pub spans: Option<&'a SpanTable>,
 }
 
 impl<'a> Instance<'a> {
@@ -52,10 +58,14 @@ impl<'a> Instance<'a> {
             &self.address,
             file,
         )
+        .with_spans(self.spans)
     }
 
     pub(crate) fn origin(&self, file: FileId) -> Origin {
-        Origin::new(file, self.address.clone(), Loc::Pointer(self.ptr.clone()))
+        match self.spans {
+            Some(t) => t.origin(file, &self.address, &self.ptr),
+            None => Origin::new(file, self.address.clone(), Loc::Pointer(self.ptr.clone())),
+        }
     }
 }
 
@@ -115,6 +125,8 @@ fn base_instance<'a>(entry: &'a Value, fallback_module: Option<&str>) -> Option<
         sensitive_owned: None,
         ptr: String::new(),
         lifecycle: Lifecycle::Existing,
+        expressions: None,
+        spans: None,
     })
 }
 
@@ -297,6 +309,8 @@ pub(crate) fn from_tfstate(root: &Value) -> Vec<Instance<'_>> {
                 sensitive_owned: ins.get("sensitive_attributes").and_then(sensitive_mask),
                 ptr: format!("/resources/{i}/instances/{j}/attributes",),
                 lifecycle: Lifecycle::Existing,
+                expressions: None,
+                spans: None,
             });
         }
     }

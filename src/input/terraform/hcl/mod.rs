@@ -1,0 +1,205 @@
+//! Terraform configuration (HCL) read directly, without Terraform: the root module directory
+//! (or one `.tf` file), its local modules and the registry/git modules `terraform init`
+//! downloaded.
+//!
+//! The configuration is parsed with hcl-edit (spans and comments), evaluated statically
+//! ([`eval`], [`scope`]: variables from defaults, `.tfvars` files, `--var` and `TF_VAR_*`; locals;
+//! `count` / `for_each`; `dynamic` blocks; module inputs and outputs; the built-in functions of
+//! [`funcs`]), and every resource instance is handed to the plan loader in the shape it reads
+//! ([`emit`]: `after` values with `after_unknown` masks, and configuration references already
+//! resolved to instances). So the azurerm mappers and every analysis are shared with plans; what
+//! differs is that origins are byte spans of the `.tf` files.
+//!
+//! What a configuration cannot say is unknown, with the reason: attributes computed by Azure
+//! (ids, allocated IPs) are "known only after apply" and stay references to the resource that
+//! computes them, exactly like in a plan; a variable without value, an unsupported function, an
+//! unknown `count`, a module that was not downloaded, or a data source's attributes are unknown
+//! and noted (`INP030`–`INP035`).
+//!
+//! Input note codes:
+//! * `INP030` a root variable has no value;
+//! * `INP031` a function this reader does not evaluate;
+//! * `INP032` a module call that is not followed (not downloaded, not found);
+//! * `INP033` a `count` / `for_each` that is unknown;
+//! * `INP034` a data source: its attributes are read from Azure at plan time;
+//! * `INP035` an expression that cannot be evaluated (type error, missing attribute).
+
+mod emit;
+mod eval;
+pub(crate) mod files;
+mod funcs;
+mod scope;
+mod types;
+mod value;
+mod vars;
+mod waivers;
+
+pub use vars::VarArgs;
+
+use super::config::Config;
+use super::instances::Instance;
+use crate::error::Error;
+use crate::model::{InputNote, Lifecycle, Model};
+use crate::source::{FileId, Loc, Origin, SourceMap};
+use std::collections::HashMap;
+use std::path::Path;
+use value::Src;
+
+/// The source span of every node of the evaluated instances, by JSON pointer
+/// (`/hcl/3/after/security_rule/0`); a pointer without its own span takes its parent's.
+#[derive(Debug, Default)]
+pub(crate) struct SpanTable {
+    map: HashMap<String, Src>,
+}
+
+impl SpanTable {
+    fn insert(&mut self, ptr: &str, src: Src) {
+        self.map.insert(ptr.to_string(), src);
+    }
+
+    fn find(&self, ptr: &str) -> Option<Src> {
+        let mut p = ptr;
+        loop {
+            if let Some(s) = self.map.get(p) {
+                return Some(*s);
+            }
+            p = &p[..p.rfind('/')?];
+        }
+    }
+
+    /// The origin of the node at `ptr` of the instance `address`.
+    pub(crate) fn origin(&self, fallback: FileId, address: &str, ptr: &str) -> Origin {
+        match self.find(ptr) {
+            Some(s) => Origin::new(s.file, address, Loc::Span(s.range())),
+            None => Origin::new(fallback, address, Loc::None),
+        }
+    }
+}
+
+/// Resource types whose data sources matter to the analyses (a note says they are unknown).
+fn is_network_data(t: &str) -> bool {
+    [
+        "azurerm_virtual_network",
+        "azurerm_subnet",
+        "azurerm_network_security_group",
+        "azurerm_route_table",
+        "azurerm_nat_gateway",
+        "azurerm_firewall",
+        "azurerm_firewall_policy",
+        "azurerm_public_ip",
+        "azurerm_private_dns_zone",
+        "azurerm_kubernetes_cluster",
+        "azurerm_ip_group",
+    ]
+    .contains(&t)
+}
+
+/// Read the configuration at `path` (a directory, or a `.tf` file) into the model.
+#[allow(clippy::result_large_err)] // the crate-wide `Error` carries its source text
+pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Model, Error> {
+    let tree = files::load(sources, path)?;
+    let root_dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| ".".into())
+    };
+    let all_files: Vec<&files::Parsed> = tree.modules.iter().flat_map(|m| &m.files).collect();
+    let waivers = waivers::collect(sources, &all_files)?;
+    let defs = scope::definitions(&tree);
+    let inputs = vars::root_inputs(sources, &root_dir, &defs[0], args)?;
+    // never show a sensitive variable's default in an excerpt
+    for d in &defs {
+        for v in d.vars.iter().filter(|v| v.sensitive) {
+            if let Some(s) = v.default.and_then(hcl::edit::Span::span) {
+                sources.mark_sensitive(v.file, vec![Loc::Span(s)]);
+            }
+        }
+    }
+    let first_file = all_files.first().map(|p| p.file).unwrap_or(FileId(0));
+    let ev = scope::Evaluator::new(defs, &inputs);
+    let insts: Vec<(usize, std::rc::Rc<scope::Expansion>)> = ev.all_instances();
+    let mut flat: Vec<&scope::Inst> = insts.iter().flat_map(|(_, x)| x.insts.iter()).collect();
+    flat.sort_by_key(|i| emit::sort_key(i));
+    for i in &flat {
+        if i.addr.data && is_network_data(&i.addr.rtype) {
+            ev.note(
+                "INP034",
+                format!(
+                    "{} is read from Azure when Terraform plans: its attributes are unknown to \
+                     a configuration-only check (check the plan, or add a snapshot of the \
+                     resource)",
+                    i.address()
+                ),
+                Some(i.body.header),
+            );
+        }
+    }
+    let mut em = emit::Emitter::new();
+    let emitted: Vec<emit::Emitted> = flat
+        .iter()
+        .enumerate()
+        .map(|(n, i)| em.instance(n, i))
+        .collect();
+    let spans = em.spans;
+    let instances: Vec<Instance<'_>> = flat
+        .iter()
+        .zip(&emitted)
+        .enumerate()
+        .map(|(n, (i, e))| Instance {
+            address: e.address.clone(),
+            module: i.addr.module.clone(),
+            data: i.addr.data,
+            rtype: i.addr.rtype.clone(),
+            name: i.addr.name.clone(),
+            index: i.addr.index.clone(),
+            values: Some(&e.after),
+            unknown: Some(&e.unknown),
+            sensitive: Some(&e.sensitive),
+            sensitive_owned: None,
+            ptr: emit::after_ptr(n),
+            lifecycle: if i.addr.data {
+                Lifecycle::Existing
+            } else {
+                Lifecycle::Create
+            },
+            expressions: Some((&e.expressions, emit::expr_ptr(n))),
+            spans: Some(&spans),
+        })
+        .collect();
+    let notes: Vec<InputNote> = ev
+        .take_notes()
+        .into_iter()
+        .map(|n| InputNote {
+            code: n.code,
+            message: n.message,
+            origin: match n.at {
+                Some(s) => Origin {
+                    file: Some(s.file),
+                    address: None,
+                    loc: Loc::Span(s.range()),
+                },
+                None => Origin::none(),
+            },
+        })
+        .collect();
+    let mut model = super::build_model(first_file, &instances, &Config::default(), notes);
+    model.waivers = waivers;
+    for (used, from) in em.related {
+        sources.relate(
+            Origin {
+                file: Some(used.file),
+                address: None,
+                loc: Loc::Span(used.range()),
+            },
+            Origin {
+                file: Some(from.file),
+                address: None,
+                loc: Loc::Span(from.range()),
+            },
+        );
+    }
+    Ok(model)
+}
