@@ -14,6 +14,8 @@ pub(crate) const NAMES: &[&str] = &[
     "abs",
     "alltrue",
     "anytrue",
+    "base64decode",
+    "base64encode",
     "ceil",
     "chomp",
     "cidrhost",
@@ -267,6 +269,14 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
             _ => return Err(format!("tostring() of a {}", arg(0)?.type_name())),
         },
         "tonumber" => derive(Kind::Num(num_arg(0)?)),
+        "base64encode" => derive(Kind::Str(base64_encode(str_arg(0)?.as_bytes()))),
+        "base64decode" => {
+            let bytes = base64_decode(&str_arg(0)?)
+                .ok_or("base64decode(): the argument is not valid base64")?;
+            derive(Kind::Str(
+                String::from_utf8(bytes).map_err(|_| "base64decode(): the result is not UTF-8")?,
+            ))
+        }
         "tobool" => derive(Kind::Bool(arg(0)?.as_bool()?)),
         "jsonencode" => derive(Kind::Str(
             serde_json::to_string(&arg(0)?.to_json()).map_err(|e| e.to_string())?,
@@ -648,6 +658,48 @@ fn flatten_into(v: &Val, out: &mut Vec<Val>) -> Result<Option<Val>, String> {
         Kind::Unknown(_) => Ok(Some(v.clone())),
         _ => Err(format!("flatten() of a {}", v.type_name())),
     }
+}
+
+// -------------------------------------------------------------------- base64
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = B64.iter().position(|&x| x == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 // -------------------------------------------------------------------- format
@@ -1116,6 +1168,18 @@ mod tests {
         let d = call("jsondecode", vec![s(r#"{"a":[1,"x"]}"#)]).unwrap();
         assert_eq!(d.as_map().unwrap()["a"].as_list().unwrap().len(), 2);
         assert!(call("replace", vec![s("a"), s("/a/"), s("b")]).is_err());
+        // RFC 4648 test vectors
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(text(call("base64encode", vec![s(plain)]).unwrap()), enc);
+            assert_eq!(text(call("base64decode", vec![s(enc)]).unwrap()), plain);
+        }
+        assert!(call("base64decode", vec![s("!!")]).is_err());
     }
 
     #[test]
