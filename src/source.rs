@@ -177,8 +177,11 @@ pub struct SourceMap {
     masked: HashMap<FileId, Arc<String>>,
     /// Where the value shown at a span is written, when that is elsewhere (a Terraform
     /// variable's default used by a resource attribute): reports show both.
-    related: HashMap<(FileId, Range<usize>), Vec<Origin>>,
+    related: HashMap<(FileId, Range<usize>), Vec<Related>>,
 }
+
+/// Where what is shown at a span comes from, and the label saying so.
+type Related = (Origin, String);
 
 impl SourceMap {
     pub fn new() -> Self {
@@ -189,18 +192,19 @@ impl SourceMap {
         self.files.push(SourceFile::new(name.into(), text));
         id
     }
-    /// Record that the value used at `used` (a span) is written at `from`.
-    pub fn relate(&mut self, used: Origin, from: Origin) {
+    /// Record that what is shown at `used` (a span) comes from `from`, as `text` says ("the
+    /// value is written here").
+    pub fn relate(&mut self, used: Origin, from: Origin, text: &str) {
         if let (Some(f), Loc::Span(r)) = (used.file, &used.loc) {
             let list = self.related.entry((f, r.clone())).or_default();
-            if !list.contains(&from) {
-                list.push(from);
+            if !list.iter().any(|(o, _)| o == &from) {
+                list.push((from, text.to_string()));
             }
         }
     }
 
-    /// Where the value used at `origin` is written, when elsewhere.
-    pub fn related(&self, origin: &Origin) -> &[Origin] {
+    /// Where what is shown at `origin` comes from, when that is elsewhere, with a label text.
+    pub fn related(&self, origin: &Origin) -> &[Related] {
         match (origin.file, &origin.loc) {
             (Some(f), Loc::Span(r)) => self
                 .related

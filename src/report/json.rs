@@ -183,6 +183,11 @@ pub fn render(report: &Report, sources: &mut SourceMap) -> String {
             // primary labels first
             let mut labels: Vec<_> = f.labels.iter().collect();
             labels.sort_by_key(|l| !l.primary);
+            // after the labels: where labelled values come from, when elsewhere
+            let related: Vec<crate::source::Origin> = labels
+                .iter()
+                .flat_map(|l| sources.related(&l.origin).iter().map(|(o, _)| o.clone()))
+                .collect();
             for l in labels {
                 if let Some(loc) = location(sources, &l.origin) {
                     locations.push(loc);
@@ -193,6 +198,11 @@ pub fn render(report: &Report, sources: &mut SourceMap) -> String {
                         column: None,
                         address: Some(a.clone()),
                     });
+                }
+            }
+            for o in &related {
+                if let Some(loc) = location(sources, o) {
+                    locations.push(loc);
                 }
             }
             JsonFinding {

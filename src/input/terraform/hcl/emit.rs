@@ -31,7 +31,7 @@ const DATA_UNKNOWN: &str = "read from Azure by the data source when Terraform pl
 pub(crate) struct Emitter {
     pub spans: SpanTable,
     /// (where a value is used, where it is written), for values written elsewhere.
-    pub related: Vec<(Src, Src)>,
+    pub related: Vec<(Src, Src, &'static str)>,
     seen: HashSet<(Src, Src)>,
 }
 
@@ -72,6 +72,9 @@ impl Emitter {
     fn block(&mut self, b: &EBlock, ap: &str, ep: &str) -> (Json, Json, Json, Json) {
         self.spans.insert(ap, b.header);
         self.spans.insert(ep, b.header);
+        if let Some(d) = b.expanded_by {
+            self.relate(b.header, d, "expanded by this dynamic block");
+        }
         let mut after = Map::new();
         let mut unk = Map::new();
         let mut sens = Map::new();
@@ -88,7 +91,7 @@ impl Emitter {
             expr.insert(k.clone(), leaf(a));
             let (ap2, ep2) = (child(ap, k), child(ep, k));
             self.spans.insert(&ep2, a.span);
-            self.value(&ap2, &a.val, a.span);
+            self.value(&ap2, &a.val, a.span, None);
         }
         for (name, bs) in &b.blocks {
             let (ap2, ep2) = (child(ap, name), child(ep, name));
@@ -140,12 +143,15 @@ impl Emitter {
 
     /// Spans of a value and its parts: a part written inside the expression points at itself;
     /// a part written elsewhere (a variable default, a `.tfvars` file) points where it is used
-    /// and is related to where it is written.
-    fn value(&mut self, ptr: &str, v: &Val, used: Src) {
+    /// and is related to where it is written (once for a list written elsewhere as a whole).
+    fn value(&mut self, ptr: &str, v: &Val, used: Src, covered: Option<Src>) {
         self.spans.insert(ptr, used);
+        let mut covered = covered;
         if let Some(src) = v.src {
-            if !used.contains(&src) && self.seen.insert((used, src)) {
-                self.related.push((used, src));
+            let inside = used.contains(&src) || covered.is_some_and(|c| c.contains(&src));
+            if !inside {
+                self.relate(used, src, "the value is written here");
+                covered = Some(src);
             }
         }
         let part = |x: &Val| match x.src {
@@ -155,15 +161,21 @@ impl Emitter {
         match &v.kind {
             Kind::List(l) => {
                 for (i, x) in l.iter().enumerate() {
-                    self.value(&child(ptr, &i.to_string()), x, part(x));
+                    self.value(&child(ptr, &i.to_string()), x, part(x), covered);
                 }
             }
             Kind::Map(m) => {
                 for (k, x) in m {
-                    self.value(&child(ptr, k), x, part(x));
+                    self.value(&child(ptr, k), x, part(x), covered);
                 }
             }
             _ => {}
+        }
+    }
+
+    fn relate(&mut self, used: Src, from: Src, text: &'static str) {
+        if self.seen.insert((used, from)) {
+            self.related.push((used, from, text));
         }
     }
 }

@@ -187,19 +187,13 @@ pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Mode
         .collect();
     let mut model = super::build_model(first_file, &instances, &Config::default(), notes);
     model.waivers = waivers;
-    for (used, from) in em.related {
-        sources.relate(
-            Origin {
-                file: Some(used.file),
-                address: None,
-                loc: Loc::Span(used.range()),
-            },
-            Origin {
-                file: Some(from.file),
-                address: None,
-                loc: Loc::Span(from.range()),
-            },
-        );
+    for (used, from, text) in em.related {
+        let at = |s: Src| Origin {
+            file: Some(s.file),
+            address: None,
+            loc: Loc::Span(s.range()),
+        };
+        sources.relate(at(used), at(from), text);
     }
     Ok(model)
 }

@@ -189,8 +189,11 @@ pub(crate) enum Repeat {
 /// An evaluated block body.
 #[derive(Debug)]
 pub(crate) struct EBlock {
-    /// The block header (`resource "azurerm_route" "x"`, `security_rule`).
+    /// The block header (`resource "azurerm_route" "x"`, `security_rule`); for a block made by a
+    /// `dynamic` block, the collection element it was made from, when that is written literally.
     pub header: Src,
+    /// The `dynamic` block this block was made by.
+    pub expanded_by: Option<Src>,
     pub attrs: Vec<EAttr>,
     pub blocks: Vec<(String, EBlocks)>,
 }
@@ -736,6 +739,7 @@ impl<'a> Evaluator<'a> {
     fn eval_body(&self, env: &Env, body: &Body, file: FileId, header: Src, top: bool) -> EBlock {
         let mut out = EBlock {
             header,
+            expanded_by: None,
             attrs: Vec::new(),
             blocks: Vec::new(),
         };
@@ -814,9 +818,14 @@ impl<'a> Evaluator<'a> {
             }
         };
         for (k, v) in items {
+            // a block made from a literal element points at that element (what to change)
+            let own = v.src.unwrap_or(header);
             let it = Val::map([("key".to_string(), k), ("value".to_string(), v)].into());
             let e = env.bind(&iter_name, it);
-            let eb = self.eval_body(&e, &content.body, file, header, false);
+            let mut eb = self.eval_body(&e, &content.body, file, own, false);
+            if own != header {
+                eb.expanded_by = Some(header);
+            }
             push_block(out, &name, eb);
         }
         if !out.blocks.iter().any(|(n, _)| n == &name) {
