@@ -150,8 +150,22 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
     }
 
     let subnets = Finder::new(&ctx.model.subnets, |s| &s.meta);
+    // associations whose subnet is unknown may set that field of any subnet that has none
+    let mut unknown_links: Vec<(SubnetField, String)> = Vec::new();
     for l in p.subnet_links {
-        let Known::Known(r) = &l.subnet else { continue };
+        let Known::Known(r) = &l.subnet else {
+            if let Known::Unknown(why) = &l.subnet {
+                unknown_links.push((
+                    l.field,
+                    format!(
+                        "{} sets the {} of a subnet that is not known ({why}); it may be this one",
+                        l.address,
+                        l.field.name().replace('_', " ")
+                    ),
+                ));
+            }
+            continue;
+        };
         match subnets.find(r) {
             Some(i) => {
                 let s = &mut ctx.model.subnets[i];
@@ -163,6 +177,19 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
                 s.meta.set_field_origin(l.field.name(), l.origin);
             }
             None => missing(ctx, &l.address, "subnet", r, &l.origin),
+        }
+    }
+
+    for (field, why) in unknown_links {
+        for s in &mut ctx.model.subnets {
+            let slot = match field {
+                SubnetField::Nsg => &mut s.nsg,
+                SubnetField::RouteTable => &mut s.route_table,
+                SubnetField::NatGateway => &mut s.nat_gateway,
+            };
+            if slot.is_absent() {
+                *slot = Known::Unknown(why.clone());
+            }
         }
     }
 

@@ -23,6 +23,7 @@ pub mod azurerm;
 mod config;
 pub mod hcl;
 mod instances;
+mod patterns;
 mod refs;
 mod summary;
 mod value;
@@ -395,7 +396,10 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     .and_then(one)
                 {
                     Ok(r) => Known::Known(r),
-                    Err(e) => Known::Unknown(self.unresolved(i, v, &e)),
+                    Err(e) => match self.pattern_ref(i, v, want) {
+                        Some(r) => Known::Known(r),
+                        None => Known::Unknown(self.unresolved(i, v, &e)),
+                    },
                 }
             }
         }

@@ -266,7 +266,11 @@ fn leaf(a: &EAttr) -> Json {
         deep_refs(v, &mut refs);
     }
     if !refs.is_empty() || v.has_unknown() || v.any_sensitive() {
-        json!({"references": a.refs, "targets": targets(&refs)})
+        let mut m = json!({"references": a.refs, "targets": targets(&refs)});
+        if let (Some(p), Json::Object(o)) = (&v.pattern, &mut m) {
+            o.insert("id_pattern".into(), Json::String(p.to_string()));
+        }
+        m
     } else {
         json!({"constant_value": v.to_json()})
     }

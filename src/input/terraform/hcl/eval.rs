@@ -146,7 +146,9 @@ impl Evaluator<'_> {
         self.render(env, t, &mut out, &mut unknown, &mut parts, &mut false)?;
         let refs: Vec<&Val> = parts.iter().collect();
         if let Some(u) = unknown {
-            return Ok(Val::unknown_from(&u, &refs));
+            let mut v = Val::unknown_from(&u, &refs);
+            v.pattern = pattern(t, &parts).map(Into::into);
+            return Ok(v);
         }
         let mut v = Val::derived(Kind::Str(out), &refs);
         if let Some(s) = at {
@@ -610,6 +612,31 @@ impl Evaluator<'_> {
         );
         Val::unknown(why)
     }
+}
+
+/// The text of a template with `*` for each unknown interpolation; `None` with directives or
+/// strip markers (the text would not be the value's).
+fn pattern(t: &Template, parts: &[Val]) -> Option<String> {
+    let mut out = String::new();
+    let mut vals = parts.iter();
+    for el in t.iter() {
+        match el {
+            Element::Literal(s) => out.push_str(s.value()),
+            Element::Interpolation(i) => {
+                if i.strip.strip_start() || i.strip.strip_end() {
+                    return None;
+                }
+                let v = vals.next()?;
+                if v.is_unknown() {
+                    out.push('*');
+                } else {
+                    out.push_str(&v.as_string().ok()?);
+                }
+            }
+            Element::Directive(_) => return None,
+        }
+    }
+    Some(out)
 }
 
 fn trim_end(s: &mut String) {

@@ -17,6 +17,7 @@ pub(crate) fn convert(v: Val, ty: &Expression) -> Result<Val, String> {
         refs,
         at,
         sensitive,
+        pattern,
     } = v;
     let kind = convert_kind(kind, ty)?;
     Ok(Val {
@@ -25,6 +26,7 @@ pub(crate) fn convert(v: Val, ty: &Expression) -> Result<Val, String> {
         refs,
         at,
         sensitive,
+        pattern,
     })
 }
 

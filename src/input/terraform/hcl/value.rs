@@ -94,6 +94,9 @@ pub(crate) struct Val {
     /// the configuration does not set are unknown until apply.
     pub at: Option<Rc<Target>>,
     pub sensitive: bool,
+    /// For an unknown string built by a template: the known text, `*` for each unknown part
+    /// (an id whose subscription is unknown still names its element).
+    pub pattern: Option<Rc<str>>,
 }
 
 impl Val {
@@ -104,6 +107,7 @@ impl Val {
             refs: Vec::new(),
             at: None,
             sensitive: false,
+            pattern: None,
         }
     }
     pub(crate) fn null() -> Val {
