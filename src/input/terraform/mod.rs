@@ -531,7 +531,14 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     Some(Value::Array(_)) => {
                         Known::Unknown(format!("{}.{a} is a list of addresses", t.address))
                     }
-                    _ => v.str(),
+                    // referenced while unknown: computed by Azure (a configuration read
+                    // without Terraform leaves computed attributes out)
+                    _ => match v.str() {
+                        Known::Absent => {
+                            Known::Unknown(format!("{}.{a} is known only after apply", t.address))
+                        }
+                        other => other,
+                    },
                 };
                 Ok(vec![(val, Some(sym))])
             }

@@ -56,7 +56,11 @@ impl Emitter {
         let (ap, ep) = (after_ptr(i), expr_ptr(i));
         let (after, mut unknown, sensitive, expressions) = self.block(&inst.body, &ap, &ep);
         if inst.addr.data {
-            if let Json::Object(m) = &mut unknown {
+            // what the configuration sets is known; everything else comes from Azure
+            if let (Json::Object(m), Json::Object(a)) = (&mut unknown, &after) {
+                for k in a.keys() {
+                    m.entry(k.clone()).or_insert(Json::Bool(false));
+                }
                 m.insert(OTHER_KEYS.into(), Json::String(DATA_UNKNOWN.into()));
             }
         }

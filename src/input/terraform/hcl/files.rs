@@ -190,6 +190,16 @@ pub(crate) fn load(sources: &mut SourceMap, root: &Path) -> Result<Tree, Error> 
                                 Some(&i) => i,
                                 None => {
                                     let files = tf_files(&d)?;
+                                    if files.is_empty() {
+                                        tree.calls.insert(
+                                            (mi, name),
+                                            CallTarget::Missing(format!(
+                                                "its source {src} ({}) holds no .tf file",
+                                                display(&d)
+                                            )),
+                                        );
+                                        continue;
+                                    }
                                     let i = add_module(sources, &mut tree, &mut by_dir, &d, files)?;
                                     queue.push((i, ckey.clone(), depth + 1));
                                     i

@@ -197,3 +197,6 @@ pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Mode
     }
     Ok(model)
 }
+
+#[cfg(test)]
+mod tests;
