@@ -144,7 +144,7 @@ pub(crate) fn load(sources: &mut SourceMap, root: &Path) -> Result<Tree, Error> 
         return Err(Error::Unsupported {
             message: format!(
                 "{} holds no .tf file: it is not a Terraform root module{hint}",
-                display(root)
+                display(&normalize(root))
             ),
             help: Some(
                 "give the directory that holds the root module's .tf files (where you run \
@@ -359,15 +359,12 @@ pub(crate) fn parse_text(name: &str, text: &Arc<String>) -> Result<Body, Error> 
             start -= 1;
         }
         let msg = e.message().to_string();
+        let (line, col) = line_col(text, start);
         Error::input_at(
             name,
             text.clone(),
             Some(start..end),
-            format!(
-                "{name}:{}:{}: not valid HCL: {msg}",
-                loc.line(),
-                loc.column()
-            ),
+            format!("{name}:{line}:{col}: not valid HCL: {msg}"),
             msg,
             Some(
                 "fix the syntax (`terraform validate` shows the same place); an unclosed block or \
