@@ -551,3 +551,60 @@ fn findings_underline_the_tf_line_and_say_where_a_value_is_written() {
         "{files:?}"
     );
 }
+
+/// A plan whose directory holds the root module is shown against the `.tf` files without
+/// `--source`; inline waivers of the `.tf` files come with it.
+#[test]
+fn a_plan_next_to_its_configuration_points_at_the_tf_lines() {
+    let s = "testdata/scenarios/udr-default-to-none";
+    let read = |p: &str| std::fs::read(format!("{}/{s}/{p}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let files: Vec<(String, Vec<u8>)> = [
+        "main.tf",
+        "variables.tf",
+        "outputs.tf",
+        "providers.tf",
+        "terraform.tfvars",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), read(&format!("hcl/{f}"))))
+    .chain([("plan.json".to_string(), read("plan.json"))])
+    .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let t = Temp::new(&refs);
+    let plan = format!("{}/plan.json", t.path());
+    let (code, v) = check_json(&[&plan]);
+    assert_eq!(code, 1);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "RTE001")
+        .unwrap();
+    let locs = f["locations"].as_array().unwrap();
+    assert!(
+        locs[0]["file"].as_str().unwrap().ends_with("main.tf"),
+        "{locs:?}"
+    );
+    assert_eq!(locs[0]["line"], 67);
+    assert!(
+        locs.iter()
+            .any(|l| l["file"].as_str().unwrap().ends_with("plan.json")),
+        "the plan location is kept: {locs:?}"
+    );
+    // a malformed configuration next to the plan does not stop the plan's check
+    std::fs::write(t.0.join("broken.tf"), "resource {").unwrap();
+    let out = bin()
+        .args(["check", "--format", "json", &plan])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid HCL"));
+    // unless it was asked for
+    bin()
+        .args(["check", &plan, "--source", t.path()])
+        .assert()
+        .code(2);
+}

@@ -184,3 +184,56 @@ fn hcl_twins_give_the_plans_verdicts_and_findings() {
         dirs.len()
     );
 }
+
+/// A plan checked with the configuration it was made from (`--source`) shows every finding at
+/// the `.tf` lines, and keeps the plan location as a related one.
+#[test]
+fn plans_checked_with_their_source_point_at_the_tf_lines() {
+    let mut errs = Vec::new();
+    for dir in twins() {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let rel = format!("testdata/scenarios/{name}");
+        std::env::set_current_dir(root()).unwrap();
+        let args = InputArgs {
+            inputs: vec![format!("{rel}/plan.json")],
+            source: Some(PathBuf::from(format!("{rel}/hcl"))),
+            ..Default::default()
+        };
+        let l = load(&args).unwrap_or_else(|code| panic!("{name}: exit {code}"));
+        let report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
+        let (plain, _) = check(&format!("{rel}/plan.json"));
+        // the same findings as without the source
+        let keys: Vec<String> = report.findings.iter().map(finding_key).collect();
+        let plain_keys: Vec<String> = plain.findings.iter().map(finding_key).collect();
+        if keys != plain_keys {
+            errs.push(format!("{name}: --source changed the findings"));
+        }
+        let mut sources = l.sources;
+        for f in &report.findings {
+            for l in &f.labels {
+                let Some(loc) = sources.locate_label(&l.origin) else {
+                    continue;
+                };
+                let fname = sources.get(loc.file).name.clone();
+                if !fname.ends_with(".tf") {
+                    errs.push(format!(
+                        "{name}: {} `{}` is shown in {fname}",
+                        f.rule, l.text
+                    ));
+                    continue;
+                }
+                if l.origin
+                    .file
+                    .is_some_and(|p| sources.get(p).name.ends_with("plan.json"))
+                    && !sources
+                        .related(&l.origin)
+                        .iter()
+                        .any(|(o, t)| t == "in the plan" && o.file == l.origin.file)
+                {
+                    errs.push(format!("{name}: {} keeps no plan location", f.rule));
+                }
+            }
+        }
+    }
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}

@@ -45,6 +45,11 @@ pub struct InputArgs {
     /// (repeatable; read after terraform.tfvars and *.auto.tfvars, before --var).
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
+    /// The Terraform configuration a plan input was made from: findings point at its `.tf`
+    /// lines (the plan location is kept as a related one). Default: the plan's directory, when
+    /// it holds `.tf` files.
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -45,9 +45,33 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         var_files: args.var_files.clone(),
     };
     for path in &args.inputs {
+        let first_file = crate::source::FileId(sources.files().count() as u32);
         let res = crate::input::load_path_with(&mut sources, path, &vars);
         match res {
-            Ok((_, m)) => model.merge(m),
+            Ok((kind, mut m)) => {
+                if kind == crate::input::InputKind::TerraformPlan {
+                    // findings of a plan point at the .tf lines it was made from
+                    let explicit = args.source.clone();
+                    let dir = explicit
+                        .clone()
+                        .or_else(|| crate::input::terraform::hcl::source_dir_of(path));
+                    if let Some(dir) = dir {
+                        match crate::input::terraform::hcl::locate_plan_in_source(
+                            &mut sources,
+                            first_file,
+                            &dir,
+                            &vars,
+                        ) {
+                            Ok(w) => m.waivers.extend(w),
+                            Err(e) => {
+                                print_error(&e);
+                                failed |= explicit.is_some();
+                            }
+                        }
+                    }
+                }
+                model.merge(m)
+            }
             Err(e) => {
                 print_error(&e);
                 failed = true;

@@ -118,7 +118,7 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
     let related: Vec<super::Label> = f
         .labels
         .iter()
-        .flat_map(|l| sources.related(&l.origin).to_vec())
+        .flat_map(|l| sources.related(&l.origin))
         .map(|(origin, text)| super::Label {
             origin,
             text,
@@ -253,10 +253,12 @@ pub fn render_path(hops: &[Hop], sources: &mut SourceMap, indent: &str) -> Strin
             .as_ref()
             .and_then(|o| {
                 let file = o.file?;
-                let name = sources.get(file).name.clone();
                 Some(match sources.locate_label(o) {
-                    Some(l) => format!("\n{indent}   at {name}:{}:{}", l.line, l.column),
-                    None => format!("\n{indent}   in {name}"),
+                    Some(l) => {
+                        let name = &sources.get(l.file).name;
+                        format!("\n{indent}   at {name}:{}:{}", l.line, l.column)
+                    }
+                    None => format!("\n{indent}   in {}", sources.get(file).name),
                 })
             })
             .unwrap_or_default();

@@ -92,8 +92,12 @@ struct JsonFinding<'a> {
 
 fn location(sources: &mut SourceMap, origin: &crate::source::Origin) -> Option<JsonLocation> {
     let file = origin.file?;
-    let name = sources.get(file).name.clone();
     let loc = sources.locate_label(origin);
+    // the located file: a plan location may be shown in the .tf file it was made from
+    let name = sources
+        .get(loc.as_ref().map_or(file, |l| l.file))
+        .name
+        .clone();
     Some(JsonLocation {
         file: name,
         line: loc.as_ref().map(|l| l.line),
@@ -186,7 +190,7 @@ pub fn render(report: &Report, sources: &mut SourceMap) -> String {
             // after the labels: where labelled values come from, when elsewhere
             let related: Vec<crate::source::Origin> = labels
                 .iter()
-                .flat_map(|l| sources.related(&l.origin).iter().map(|(o, _)| o.clone()))
+                .flat_map(|l| sources.related(&l.origin).into_iter().map(|(o, _)| o))
                 .collect();
             for l in labels {
                 if let Some(loc) = location(sources, &l.origin) {

@@ -28,12 +28,14 @@ mod emit;
 mod eval;
 pub(crate) mod files;
 mod funcs;
+mod plan_source;
 mod scope;
 mod types;
 mod value;
 mod vars;
 mod waivers;
 
+pub use plan_source::{locate_plan_in_source, source_dir_of};
 pub use vars::VarArgs;
 
 use super::config::Config;
@@ -94,9 +96,37 @@ fn is_network_data(t: &str) -> bool {
     .contains(&t)
 }
 
-/// Read the configuration at `path` (a directory, or a `.tf` file) into the model.
+/// One evaluated resource instance, in the shape the plan loader reads.
+pub(crate) struct Evaluated {
+    pub addr: super::addr::ResourceAddr,
+    pub emitted: emit::Emitted,
+}
+
+/// A configuration evaluated: its instances (sorted as Terraform sorts them), the span of every
+/// node, the notes and the waivers.
+pub(crate) struct Configuration {
+    pub instances: Vec<Evaluated>,
+    pub spans: SpanTable,
+    pub notes: Vec<InputNote>,
+    pub waivers: Vec<crate::model::Waiver>,
+    pub first_file: FileId,
+}
+
+fn origin_of(s: Src) -> Origin {
+    Origin {
+        file: Some(s.file),
+        address: None,
+        loc: Loc::Span(s.range()),
+    }
+}
+
+/// Read and evaluate the configuration at `path` (a directory, or a `.tf` file).
 #[allow(clippy::result_large_err)] // the crate-wide `Error` carries its source text
-pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Model, Error> {
+pub(crate) fn evaluate(
+    sources: &mut SourceMap,
+    path: &Path,
+    args: &VarArgs,
+) -> Result<Configuration, Error> {
     let tree = files::load(sources, path)?;
     let root_dir = if path.is_dir() {
         path.to_path_buf()
@@ -138,63 +168,66 @@ pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Mode
         }
     }
     let mut em = emit::Emitter::new();
-    let emitted: Vec<emit::Emitted> = flat
+    let instances: Vec<Evaluated> = flat
         .iter()
         .enumerate()
-        .map(|(n, i)| em.instance(n, i))
-        .collect();
-    let spans = em.spans;
-    let instances: Vec<Instance<'_>> = flat
-        .iter()
-        .zip(&emitted)
-        .enumerate()
-        .map(|(n, (i, e))| Instance {
-            address: e.address.clone(),
-            module: i.addr.module.clone(),
-            data: i.addr.data,
-            rtype: i.addr.rtype.clone(),
-            name: i.addr.name.clone(),
-            index: i.addr.index.clone(),
-            values: Some(&e.after),
-            unknown: Some(&e.unknown),
-            sensitive: Some(&e.sensitive),
-            sensitive_owned: None,
-            ptr: emit::after_ptr(n),
-            lifecycle: if i.addr.data {
-                Lifecycle::Existing
-            } else {
-                Lifecycle::Create
-            },
-            expressions: Some((&e.expressions, emit::expr_ptr(n))),
-            spans: Some(&spans),
+        .map(|(n, i)| Evaluated {
+            addr: i.addr.clone(),
+            emitted: em.instance(n, i),
         })
         .collect();
+    for (used, from, text) in std::mem::take(&mut em.related) {
+        sources.relate(origin_of(used), origin_of(from), text);
+    }
     let notes: Vec<InputNote> = ev
         .take_notes()
         .into_iter()
         .map(|n| InputNote {
             code: n.code,
             message: n.message,
-            origin: match n.at {
-                Some(s) => Origin {
-                    file: Some(s.file),
-                    address: None,
-                    loc: Loc::Span(s.range()),
-                },
-                None => Origin::none(),
-            },
+            origin: n.at.map(origin_of).unwrap_or_else(Origin::none),
         })
         .collect();
-    let mut model = super::build_model(first_file, &instances, &Config::default(), notes);
-    model.waivers = waivers;
-    for (used, from, text) in em.related {
-        let at = |s: Src| Origin {
-            file: Some(s.file),
-            address: None,
-            loc: Loc::Span(s.range()),
-        };
-        sources.relate(at(used), at(from), text);
-    }
+    Ok(Configuration {
+        instances,
+        spans: em.spans,
+        notes,
+        waivers,
+        first_file,
+    })
+}
+
+/// Read the configuration at `path` (a directory, or a `.tf` file) into the model.
+#[allow(clippy::result_large_err)] // the crate-wide `Error` carries its source text
+pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Model, Error> {
+    let c = evaluate(sources, path, args)?;
+    let instances: Vec<Instance<'_>> = c
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(n, x)| Instance {
+            address: x.emitted.address.clone(),
+            module: x.addr.module.clone(),
+            data: x.addr.data,
+            rtype: x.addr.rtype.clone(),
+            name: x.addr.name.clone(),
+            index: x.addr.index.clone(),
+            values: Some(&x.emitted.after),
+            unknown: Some(&x.emitted.unknown),
+            sensitive: Some(&x.emitted.sensitive),
+            sensitive_owned: None,
+            ptr: emit::after_ptr(n),
+            lifecycle: if x.addr.data {
+                Lifecycle::Existing
+            } else {
+                Lifecycle::Create
+            },
+            expressions: Some((&x.emitted.expressions, emit::expr_ptr(n))),
+            spans: Some(&c.spans),
+        })
+        .collect();
+    let mut model = super::build_model(c.first_file, &instances, &Config::default(), c.notes);
+    model.waivers = c.waivers;
     Ok(model)
 }
 

@@ -572,7 +572,7 @@ fn origins_are_spans_of_the_tf_file() {
 
 #[test]
 fn values_written_elsewhere_are_related_to_where_they_are_used() {
-    let (m, sources) = model(&[
+    let (m, mut sources) = model(&[
         (
             "main.tf",
             r#"resource "azurerm_virtual_network" "v" {
