@@ -49,11 +49,11 @@ fn unescape(seg: &str) -> String {
 
 fn walk(root: &Value<'_>, pointer: &str, label: bool) -> Option<Range<usize>> {
     let mut cur = root;
-    if pointer.is_empty() {
-        let r = cur.range();
-        return Some(r.start..r.end);
-    }
-    for raw in pointer.strip_prefix('/')?.split('/') {
+    let segments = match pointer {
+        "" => None,
+        p => Some(p.strip_prefix('/')?.split('/')),
+    };
+    for raw in segments.into_iter().flatten() {
         let seg = unescape(raw);
         cur = match cur {
             Value::Object(obj) => {

@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod eval;
+pub mod excerpt;
 pub mod input;
 pub mod jsonspan;
 pub mod model;

@@ -172,9 +172,10 @@ pub struct Located {
 pub struct SourceMap {
     files: Vec<SourceFile>,
     pointer_cache: HashMap<(FileId, String), Option<Range<usize>>>,
-    /// Locations of sensitive values per file (masked in displayed text).
+    /// Locations of sensitive values per file (masked in excerpts).
     sensitive: HashMap<FileId, Vec<Loc>>,
-    masked: HashMap<FileId, Arc<String>>,
+    /// The same, resolved to byte ranges.
+    masked: HashMap<FileId, Arc<Vec<Range<usize>>>>,
     /// Where the value shown at a span is written, when that is elsewhere (a Terraform
     /// variable's default used by a resource attribute): reports show both.
     related: HashMap<(FileId, Range<usize>), Vec<Related>>,
@@ -263,22 +264,19 @@ impl SourceMap {
         }
     }
 
-    /// Mark locations of `file` as sensitive: [`SourceMap::display_text`] masks them.
+    /// Mark locations of `file` as sensitive: excerpts ([`SourceMap::excerpt`]) mask them.
     pub fn mark_sensitive(&mut self, file: FileId, locs: Vec<Loc>) {
         self.masked.remove(&file);
         self.sensitive.entry(file).or_default().extend(locs);
     }
 
-    /// The text of a file as it may be shown to users: every sensitive value replaced by `*`
-    /// characters of the same byte length (inside string quotes), so spans stay valid.
-    pub fn display_text(&mut self, file: FileId) -> Arc<String> {
+    /// The byte ranges of the sensitive values of a file (pointers resolved once per file).
+    pub fn sensitive_spans(&mut self, file: FileId) -> Arc<Vec<Range<usize>>> {
         if let Some(t) = self.masked.get(&file) {
             return t.clone();
         }
         let text = self.get(file).text.clone();
-        let Some(locs) = self.sensitive.get(&file).cloned() else {
-            return text;
-        };
+        let locs = self.sensitive.get(&file).cloned().unwrap_or_default();
         let pointers: Vec<String> = locs
             .iter()
             .filter_map(|l| match l {
@@ -293,33 +291,36 @@ impl SourceMap {
                 _ => None,
             })
             .collect();
-        spans.extend(
-            crate::jsonspan::resolve_pointers(&text, &pointers)
-                .into_iter()
-                .flatten(),
-        );
-        let mut bytes = text.as_bytes().to_vec();
-        for r in spans {
-            let (mut a, mut b) = (r.start.min(bytes.len()), r.end.min(bytes.len()));
-            if b > a + 1 && bytes[a] == b'"' && bytes[b - 1] == b'"' {
-                a += 1;
-                b -= 1;
-            }
-            for x in &mut bytes[a..b] {
-                // keep line structure; everything else becomes '*'
-                if *x != b'\n' {
-                    *x = b'*';
-                }
-            }
+        if !pointers.is_empty() {
+            spans.extend(
+                crate::jsonspan::resolve_pointers(&text, &pointers)
+                    .into_iter()
+                    .flatten(),
+            );
         }
-        // Replacing whole byte ranges with ASCII keeps UTF-8 valid unless a range cut a
-        // character; fall back to lossy conversion (never the clear text) in that case.
-        let masked = Arc::new(
-            String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        );
-        self.masked.insert(file, masked.clone());
-        masked
+        spans.sort_by_key(|r| r.start);
+        let spans = Arc::new(spans);
+        self.masked.insert(file, spans.clone());
+        spans
+    }
+
+    /// The excerpt of `file` a diagnostic shows for labels at `focus` (byte ranges): the lines
+    /// around them, clipped, with every sensitive value masked (see [`crate::excerpt`]).
+    pub fn excerpt(
+        &mut self,
+        file: FileId,
+        focus: &[Range<usize>],
+        context: usize,
+    ) -> crate::excerpt::Excerpt {
+        let spans = self.sensitive_spans(file);
+        let f = self.get(file);
+        crate::excerpt::Excerpt::build(
+            &f.name,
+            &f.text,
+            focus,
+            crate::excerpt::Redaction::Spans(&spans),
+            context,
+        )
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {

@@ -373,7 +373,8 @@ impl Group {
             .help(self.help)
             .at_pool(cluster, pool)
             .failure(failure)
-            .path(first.verdict, first.hops.clone());
+            .path(first.verdict, first.hops.clone())
+            .endpoints(eps.iter().map(|e| e.to_string()).collect());
         if let Some(o) = &self.cause_origin {
             let text = match (self.rule, first.verdict) {
                 ("NSG001", _) => "this rule denies the traffic".to_string(),

@@ -139,7 +139,8 @@ mod code_tests {
                     let code = &rest[..6];
                     let (p, n) = code.split_at(3);
                     if [
-                        "NSG", "RTE", "NAT", "EGR", "FWL", "PER", "APL", "DNS", "PRV", "API", "INP",
+                        "NSG", "RTE", "NAT", "EGR", "FWL", "PER", "APL", "DNS", "PRV", "API",
+                        "INP", "WAV",
                     ]
                     .contains(&p)
                         && n.chars().all(|c| c.is_ascii_digit())

@@ -50,6 +50,9 @@ pub struct InputArgs {
     /// it holds `.tf` files.
     #[arg(long, value_name = "DIR")]
     pub source: Option<PathBuf>,
+    /// Say on stderr what was read (inputs, config, baseline) and how long each stage took.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -63,6 +66,68 @@ pub enum CloudArg {
 pub enum Format {
     Human,
     Json,
+    /// A Mermaid flowchart of each path (`explain` only).
+    Mermaid,
+}
+
+/// Formats of the `check` report: on stdout (`--format`) or written to files (`--output`).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Diagnostics pointing at the responsible lines, and the per-pool table.
+    Human,
+    /// The `aks-preflight/report/v1` contract.
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// JUnit XML for Azure DevOps and test reporters.
+    Junit,
+    /// Markdown with Mermaid path pictures (job summary, pull-request comment).
+    Markdown,
+}
+
+impl OutputFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Human => "human",
+            OutputFormat::Json => "json",
+            OutputFormat::Sarif => "sarif",
+            OutputFormat::Junit => "junit",
+            OutputFormat::Markdown => "markdown",
+        }
+    }
+}
+
+/// One `--output FORMAT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSpec {
+    pub format: OutputFormat,
+    pub path: PathBuf,
+}
+
+/// Parse `FORMAT=PATH` (`sarif=aks-preflight.sarif`). Returns `Err` with a message for anything
+/// else; a value without `=` is not ours (`az ... --output json` keeps its own meaning where both
+/// appear on one command line).
+pub fn parse_output_spec(s: &str) -> Result<OutputSpec, String> {
+    let (format, path) = s.split_once('=').ok_or_else(|| {
+        format!("`{s}` is not FORMAT=PATH (for example sarif=aks-preflight.sarif)")
+    })?;
+    let format = <OutputFormat as ValueEnum>::from_str(format.trim(), true).map_err(|_| {
+        let names: Vec<&str> = OutputFormat::value_variants()
+            .iter()
+            .map(|f| f.name())
+            .collect();
+        format!(
+            "unknown format `{format}` in `{s}` (expected one of: {})",
+            names.join(", ")
+        )
+    })?;
+    if path.is_empty() {
+        return Err(format!("missing path in `{s}` (FORMAT=PATH)"));
+    }
+    Ok(OutputSpec {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -86,9 +151,24 @@ pub enum Color {
 pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format.
+    /// Output format on stdout.
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: OutputFormat,
+    /// Also write FORMAT to PATH (repeatable): `--output sarif=aks-preflight.sarif --output junit=TEST-aks-preflight.xml`.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output_spec)]
+    pub outputs: Vec<OutputSpec>,
+    /// Report only findings that are not in this baseline file (the others are counted as suppressed).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record this run's findings (after waivers) in FILE, for `--baseline`.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Print nothing on stdout (files from --output, GitHub annotations and the summary are still written).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// No colour (same as --color never; the NO_COLOR variable is honoured too).
+    #[arg(long)]
+    pub no_color: bool,
     /// Tighten the exit code.
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
@@ -132,7 +212,7 @@ pub struct ExplainArgs {
     /// Cluster address or name (default: every cluster).
     #[arg(long)]
     pub cluster: Option<String>,
-    /// Output format.
+    /// Output format: human, json, or mermaid (a flowchart of each path, deciding hop marked).
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
 }
@@ -141,4 +221,32 @@ pub struct ExplainArgs {
 pub struct RulesArgs {
     /// Rule ID or name to document.
     pub id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_specs() {
+        assert_eq!(
+            parse_output_spec("sarif=out/a.sarif").unwrap(),
+            OutputSpec {
+                format: OutputFormat::Sarif,
+                path: PathBuf::from("out/a.sarif")
+            }
+        );
+        // the path may contain `=`; the format is case-insensitive
+        assert_eq!(
+            parse_output_spec("JUnit=a=b.xml").unwrap().path,
+            PathBuf::from("a=b.xml")
+        );
+        assert!(
+            parse_output_spec("json")
+                .unwrap_err()
+                .contains("FORMAT=PATH")
+        );
+        assert!(parse_output_spec("pdf=x").unwrap_err().contains("sarif"));
+        assert!(parse_output_spec("sarif=").is_err());
+    }
 }

@@ -4,7 +4,7 @@ use crate::error::Error;
 use crate::model::{Cloud, Model};
 use crate::policy::catalogue::Catalogue;
 use crate::policy::config::Config;
-use crate::report::{self, Severity, human};
+use crate::report::{self, Severity};
 use crate::source::SourceMap;
 use std::io::{IsTerminal, Write};
 
@@ -15,10 +15,18 @@ pub struct Loaded {
     pub catalogue: Catalogue,
     pub config: Config,
     pub options: CheckOptions,
+    /// Every waiver: the config file's `[[waiver]]` entries and those written in the inputs.
+    pub waivers: Vec<crate::model::Waiver>,
 }
 
-fn print_error(e: &Error) {
+pub(crate) fn print_error(e: &Error) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    eprint!("{}", render_error(e, color));
+}
+
+/// An error as the CLI prints it on stderr: a miette diagnostic (excerpts are short and
+/// redacted, see [`crate::excerpt`]).
+pub fn render_error(e: &Error, color: bool) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
     } else {
@@ -32,22 +40,28 @@ fn print_error(e: &Error) {
     if !s.ends_with('\n') {
         s.push('\n');
     }
-    eprint!("{s}");
+    s
 }
 
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let mut sources = SourceMap::new();
-    let mut model = Model::new();
+    // what exists (ARM and az files, snapshots) under what is planned (plans, state)
+    let mut existing = Model::new();
+    let mut planned = Model::new();
     let mut failed = false;
     let vars = crate::input::terraform::hcl::VarArgs {
         vars: args.vars.clone(),
         var_files: args.var_files.clone(),
     };
+    let verbose = super::outputs::Verbose::new(args.verbose);
     for path in &args.inputs {
+        let started = std::time::Instant::now();
         let first_file = crate::source::FileId(sources.files().count() as u32);
         let res = crate::input::load_path_with(&mut sources, path, &vars);
+        verbose.done(&format!("read {path}"), started);
         match res {
+            Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
             Ok((kind, mut m)) => {
                 if kind == crate::input::InputKind::TerraformPlan {
                     // findings of a plan point at the .tf lines it was made from
@@ -70,7 +84,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
                         }
                     }
                 }
-                model.merge(m)
+                planned.merge(m)
             }
             Err(e) => {
                 print_error(&e);
@@ -90,7 +104,13 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
             Catalogue::default()
         }
     };
-    let config = match &args.config {
+    let config_path = args.config.clone().or_else(|| {
+        let found = super::discover::discover_config(&args.inputs)?;
+        let shown = super::discover::display_path(&found);
+        verbose.say(&format!("config: {} (discovered)", shown.display()));
+        Some(shown)
+    });
+    let config = match &config_path {
         Some(p) => match Config::load(p).and_then(|c| c.validate_against(&catalogue).map(|_| c)) {
             Ok(c) => c,
             Err(e) => {
@@ -104,6 +124,14 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     if failed {
         return Err(2);
     }
+    let mut model = Model::layered(existing, planned);
+    let mut waivers = std::mem::take(&mut model.waivers);
+    if !config.waivers.is_empty() {
+        // the config file joins the sources, so findings about a waiver point at its entry
+        let file = sources.add(config.name.clone(), config.text.to_string());
+        waivers.extend(config.waivers_in(file));
+    }
+    verbose.say(&crate::analysis::inventory(&model));
     model.finish();
     let cloud = args.cloud.map(|c| match c {
         CloudArg::Public => Cloud::Public,
@@ -119,6 +147,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         catalogue,
         config,
         options,
+        waivers,
     })
 }
 
@@ -150,25 +179,68 @@ fn use_color(c: Color) -> bool {
 }
 
 fn check(a: CheckArgs) -> i32 {
+    let verbose = super::outputs::Verbose::new(a.input.verbose);
+    let started = std::time::Instant::now();
     let mut l = match load(&a.input) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
-    let text = match a.format {
-        Format::Json => report::json::render(&report, &mut l.sources) + "\n",
-        Format::Human => {
-            let style = human::Style {
-                color: use_color(a.color),
-                width: 100,
-                all_endpoints: !a.problems_only,
-            };
-            human::render(&report, &mut l.sources, &style)
-        }
+    verbose.done("load", started);
+    // read the baseline before the analyses: a bad file fails fast
+    let baseline = match &a.baseline {
+        Some(p) => match super::outputs::read_baseline(p) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                print_error(&e);
+                return 2;
+            }
+        },
+        None => None,
     };
-    if write_stdout(&text) != 0 {
+    let started = std::time::Instant::now();
+    let mut report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
+    verbose.done("analysis", started);
+    if let Err(code) = super::outputs::accept(&a, &mut l, &mut report, baseline.as_ref(), &verbose)
+    {
+        return code;
+    }
+    let color = use_color(a.color) && !a.no_color;
+    let github = report::github::in_github_actions();
+    let mut text = String::new();
+    if !a.quiet {
+        text = match super::outputs::render(
+            a.format,
+            &report,
+            &mut l.sources,
+            a.fail_on,
+            color,
+            a.problems_only,
+        ) {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+    }
+    if github {
+        // annotations on stdout beside the human report; on stderr when stdout carries a
+        // machine-readable format (GitHub reads workflow commands from both)
+        let notes = super::outputs::github_annotations(&report, &mut l.sources);
+        if a.format == OutputFormat::Human || a.quiet {
+            text = notes + &text;
+        } else {
+            eprint!("{notes}");
+        }
+    }
+    if !text.is_empty() && write_stdout(&text) != 0 {
         return 2;
     }
+    let started = std::time::Instant::now();
+    if let Err(code) = super::outputs::write_files(&a, &report, &mut l.sources, &verbose) {
+        return code;
+    }
+    if github {
+        super::outputs::step_summary(&report, &mut l.sources, &verbose);
+    }
+    verbose.done("outputs", started);
     exit_code(&report, a.fail_on)
 }
 

@@ -152,6 +152,23 @@ pub fn run(a: ExplainArgs) -> i32 {
     }
     let out = match a.format {
         Format::Json => serde_json::to_string_pretty(&traces).unwrap_or_default() + "\n",
+        Format::Mermaid => {
+            let charts: Vec<Chart<'_>> = traces
+                .iter()
+                .map(|t| {
+                    (
+                        format!(
+                            "{} / node pool {} -> {}",
+                            t.cluster, t.node_pool, t.endpoint
+                        ),
+                        t.path.as_slice(),
+                        t.verdict,
+                        t.endpoint.clone(),
+                    )
+                })
+                .collect();
+            mermaid_out(&charts, &mut l.sources)
+        }
         Format::Human => {
             let mut s = String::new();
             for t in &traces {
@@ -363,6 +380,33 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
     }
     let out = match a.format {
         Format::Json => serde_json::to_string_pretty(&traces).unwrap_or_default() + "\n",
+        Format::Mermaid => {
+            let mut charts: Vec<Chart<'_>> = vec![];
+            for t in &traces {
+                for sv in &t.servers {
+                    for (proto, probe) in [("udp", &sv.udp), ("tcp", &sv.tcp)] {
+                        if let Some(pr) = probe {
+                            charts.push((
+                                format!(
+                                    "{} / node pool {} -> DNS server {} ({}) {proto}/53",
+                                    t.cluster, t.node_pool, sv.position, sv.server
+                                ),
+                                pr.path.as_slice(),
+                                pr.verdict,
+                                format!("{}:53/{proto}", sv.server),
+                            ));
+                        }
+                    }
+                }
+            }
+            if charts.is_empty() {
+                eprintln!(
+                    "aks-preflight: no DNS path to draw (Azure-provided DNS, or the DNS servers are not known); use --format human"
+                );
+                return 2;
+            }
+            mermaid_out(&charts, &mut l.sources)
+        }
         Format::Human => {
             let mut s = String::new();
             for t in &traces {
@@ -410,4 +454,30 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
     };
     print!("{out}");
     i32::from(failed)
+}
+
+/// One path to draw: title, hops, verdict, destination.
+type Chart<'a> = (String, &'a [crate::eval::Hop], Verdict, String);
+
+/// `--format mermaid`: one path is a bare Mermaid flowchart (paste it into a `mermaid` block or
+/// a Mermaid editor); several are Markdown, each titled, in its own ```` ```mermaid ```` block.
+fn mermaid_out(charts: &[Chart<'_>], sources: &mut crate::source::SourceMap) -> String {
+    use crate::report::mermaid::flowchart;
+    if let [(title, hops, verdict, dest)] = charts {
+        return format!(
+            "%% {title}: {}\n{}",
+            verdict.as_str(),
+            flowchart(hops, sources, Some(*verdict), Some(dest))
+        );
+    }
+    let mut s = String::new();
+    for (title, hops, verdict, dest) in charts {
+        let _ = writeln!(
+            s,
+            "### {title}: {}\n\n```mermaid\n{}```\n",
+            verdict.as_str(),
+            flowchart(hops, sources, Some(*verdict), Some(dest))
+        );
+    }
+    s
 }

@@ -2,7 +2,9 @@
 
 pub mod args;
 pub mod commands;
+mod discover;
 mod explain;
+pub mod outputs;
 
 pub use args::{Cli, Command};
 

@@ -722,7 +722,10 @@ fn prepare(model: &Model, firewall: &Firewall) -> Prepared {
         }
         Known::Known(r) => {
             let chain = match policy_chain(model, r) {
-                Ok(c) => c,
+                Ok(c) => {
+                    p.error = missing_listed_group(model, &c);
+                    c
+                }
                 Err(e) => {
                     p.error = Some(e);
                     // keep the child policy's own groups for name checks
@@ -784,6 +787,26 @@ fn prepare(model: &Model, firewall: &Firewall) -> Prepared {
     p.entries.sort_by_key(|e| e.sort_key());
     p.cuts = source_cuts(model, firewall, &p.entries);
     p
+}
+
+/// A rule collection group that a policy of the chain lists but the model does not hold: its
+/// rules are not known, so no decision is.
+fn missing_listed_group(model: &Model, chain: &[&FirewallPolicy]) -> Option<String> {
+    for p in chain {
+        let Known::Known(listed) = &p.rule_collection_groups else {
+            continue;
+        };
+        for g in listed {
+            if model.rule_collection_group(g).is_none() {
+                return Some(format!(
+                    "rule collection group {} of firewall policy {} is not in the inputs",
+                    g.display(),
+                    p.meta.address()
+                ));
+            }
+        }
+    }
+    None
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -2001,6 +2024,7 @@ mod tests {
             dns_servers: vec![],
             threat_intel_mode: Known::Absent,
             sku_tier: Known::Absent,
+            rule_collection_groups: Known::Absent,
         }
     }
 
@@ -2554,6 +2578,34 @@ mod tests {
         let d = evaluate(&m, &firewall(Some("p.c")), &https("mcr.microsoft.com"));
         assert_eq!(d.verdict, Verdict::Unknown);
         assert!(d.reason.contains("parent policy"), "{}", d.reason);
+    }
+
+    #[test]
+    fn a_listed_group_outside_the_model_makes_decisions_unknown() {
+        let mut m = Model::new();
+        let mut p = policy("p.listed", None, Known::Absent);
+        p.rule_collection_groups = Known::Known(vec![Ref::id(
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/firewallPolicies/p/ruleCollectionGroups/elsewhere",
+        )]);
+        m.firewall_policies.push(p);
+        m.finish();
+        let d = evaluate(&m, &firewall(Some("p.listed")), &https("mcr.microsoft.com"));
+        assert_eq!(d.verdict, Verdict::Unknown, "{}", d.reason);
+        assert!(d.reason.contains("elsewhere"), "{}", d.reason);
+        // the listed group present: decided (default deny here)
+        let mut m2 = m.clone();
+        let mut g = group("g.elsewhere", "p.listed", Known::Known(100), vec![]);
+        g.meta.id = Some(crate::model::ResourceId::new(
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/firewallPolicies/p/ruleCollectionGroups/elsewhere",
+        ));
+        m2.rule_collection_groups.push(g);
+        m2.finish();
+        let d = evaluate(
+            &m2,
+            &firewall(Some("p.listed")),
+            &https("mcr.microsoft.com"),
+        );
+        assert_eq!(d.verdict, Verdict::Blocked, "{}", d.reason);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod arm;
 pub mod sensitive;
 pub mod terraform;
+pub mod wrapper;
 
 use crate::error::Error;
 use crate::model::Model;
@@ -154,16 +155,34 @@ const RECIPE: &str = "aks-preflight reads the JSON form of a Terraform plan. Pro
 pub fn load(
     sources: &mut SourceMap,
     name: &str,
-    text: String,
+    mut text: String,
 ) -> Result<(InputKind, Model), Error> {
-    let file = sources.add(name, text);
-    let text = sources.get(file).text.clone();
+    use serde_json::error::Category;
+    // lines a CI wrapper adds around the JSON are blanked (offsets stay the file's own)
+    let command = wrapper::blank_command_line(&mut text);
     // a UTF-8 byte order mark (editors on Windows add one) is not JSON
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let root: Value = match serde_json::from_str(&text[bom..]) {
+    let mut parsed = serde_json::from_str::<Value>(&text[bom..]);
+    let mut trailing = None;
+    if let Err(e) = &parsed {
+        if e.classify() == Category::Syntax && e.to_string().starts_with("trailing characters") {
+            let at = offset_of(&text[bom..], e.line(), e.column()) + bom;
+            trailing = wrapper::blank_trailing_lines(&mut text, at);
+            if trailing.is_some() {
+                parsed = serde_json::from_str::<Value>(&text[bom..]);
+            }
+        }
+    }
+    let wrapped = wrapper::WrapperLines { command, trailing };
+    let file = sources.add(name, text);
+    let text = sources.get(file).text.clone();
+    let root = match parsed {
         Ok(v) => v,
-        Err(e) => return Err(json_error(name, &text, &e, bom)),
+        Err(e) => return Err(json_error(name, &text, &e, bom, &wrapped)),
     };
+    if arm::is_arm_resource_json(&root) {
+        return Ok(load_arm(sources, file, name, &root));
+    }
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts
     let secrets = sensitive::terraform_sensitive_pointers(&root);
@@ -176,7 +195,48 @@ pub fn load(
                 .collect(),
         );
     }
-    Ok(load_kind(kind, &root, file))
+    let (kind, mut model) = load_kind(kind, &root, file);
+    if !wrapped.is_empty() {
+        let start = text.len() - text.trim_start().len();
+        model.input_notes.push(crate::model::InputNote {
+            code: "INP010",
+            message: format!(
+                "{name} holds the output of a CI wrapper, not the JSON alone ({}); those lines \
+                 were ignored. With hashicorp/setup-terraform set `terraform_wrapper: false` (or \
+                 run `terraform-bin show -json`) so the file is the plan alone",
+                wrapper_lines_text(&wrapped)
+            ),
+            origin: crate::source::Origin {
+                file: Some(file),
+                address: None,
+                loc: crate::source::Loc::Span(start..(start + 1).min(text.len())),
+            },
+        });
+    }
+    Ok((kind, model))
+}
+
+fn wrapper_lines_text(w: &wrapper::WrapperLines) -> &'static str {
+    match (&w.command, &w.trailing) {
+        (Some(_), Some(_)) => "a `[command]` line before it, status lines after it",
+        (Some(_), None) => "a `[command]` line before it",
+        _ => "status lines after it",
+    }
+}
+
+/// ARM resources (REST, `az`, snapshots): never shows their secrets in excerpts.
+fn load_arm(sources: &mut SourceMap, file: FileId, name: &str, root: &Value) -> (InputKind, Model) {
+    let secrets = arm::sensitive_pointers(root);
+    if !secrets.is_empty() {
+        sources.mark_sensitive(
+            file,
+            secrets
+                .into_iter()
+                .map(crate::source::Loc::Pointer)
+                .collect(),
+        );
+    }
+    (InputKind::ArmResources, arm::load_value(root, file, name))
 }
 
 fn load_kind(kind: DocKind, root: &Value, file: FileId) -> (InputKind, Model) {
@@ -222,7 +282,13 @@ fn char_span(text: &str, at: usize) -> Range<usize> {
     start..end
 }
 
-fn json_error(name: &str, text: &Arc<String>, e: &serde_json::Error, bom: usize) -> Error {
+fn json_error(
+    name: &str,
+    text: &Arc<String>,
+    e: &serde_json::Error,
+    bom: usize,
+    wrapped: &wrapper::WrapperLines,
+) -> Error {
     use serde_json::error::Category;
     let at = offset_of(&text[bom..], e.line(), e.column()) + bom;
     let msg = e.to_string();
@@ -256,11 +322,35 @@ fn json_error(name: &str, text: &Arc<String>, e: &serde_json::Error, bom: usize)
         ),
     };
     let span = if e.classify() == Category::Eof {
-        text.len()..text.len()
+        // just after the last character (a final newline would put it on an empty line)
+        let end = text.trim_end().len();
+        end..end
     } else {
         char_span(text, at)
     };
-    Error::input_at(name, text.clone(), Some(span), message, label, help)
+    // the text parsed up to the error (all of it when it ends too early)
+    let help = match (help, &wrapped.command) {
+        (Some(h), Some(_)) => Some(format!(
+            "{h}\nThe file starts with a `[command]` line: it was written through the \
+             hashicorp/setup-terraform wrapper; set `terraform_wrapper: false` (or run \
+             `terraform-bin show -json`)."
+        )),
+        (h, _) => h,
+    };
+    let valid_until = if e.classify() == Category::Eof {
+        text.len()
+    } else {
+        span.start
+    };
+    Error::input_at(
+        name,
+        text.clone(),
+        Some(span),
+        valid_until,
+        message,
+        label,
+        help,
+    )
 }
 
 /// A short description of what a JSON document looks like, for the "not a plan" error.
@@ -324,6 +414,7 @@ fn detect(name: &str, text: &Arc<String>, root: &Value) -> Result<DocKind, Error
             name,
             text.clone(),
             Some(first.clone()),
+            text.len(),
             format!(
                 "{name} is not a Terraform plan or state: it looks like {what}, and a plan is a \
                  JSON object with `format_version` and `resource_changes`"
@@ -347,6 +438,7 @@ fn detect(name: &str, text: &Arc<String>, root: &Value) -> Result<DocKind, Error
                 name,
                 text.clone(),
                 span,
+                text.len(),
                 format!(
                     "{name} is a terraform.tfstate of version {}, which we do not read (only \
                      version 4, Terraform 0.12 and later)",
@@ -381,6 +473,7 @@ fn detect(name: &str, text: &Arc<String>, root: &Value) -> Result<DocKind, Error
                 name,
                 text.clone(),
                 span,
+                text.len(),
                 format!(
                     "{name} has format_version {fv}, which this version of aks-preflight does \
                      not read (it reads 0.x and 1.x)"

@@ -12,30 +12,33 @@ fn esc(seg: &str) -> String {
     seg.replace('~', "~0").replace('/', "~1")
 }
 
-/// Walk `mask` alongside `value`; push the pointer of every leaf the mask marks `true`.
+/// Walk `mask` alongside `value`; push the pointer of every leaf the mask marks `true`. A mask
+/// of the wrong type or shape (damaged input) marks the whole value: what cannot be told safe is
+/// sensitive.
 fn walk(mask: &Value, value: &Value, ptr: &str, out: &mut Vec<String>, depth: usize) {
-    if depth > 200 {
+    if value.is_null() {
         return;
     }
-    match mask {
-        Value::Bool(true) if !value.is_null() => out.push(ptr.to_string()),
-        Value::Object(m) => {
-            if let Value::Object(v) = value {
-                for (k, sub) in m {
-                    if let Some(vv) = v.get(k) {
-                        walk(sub, vv, &format!("{ptr}/{}", esc(k)), out, depth + 1);
-                    }
+    if depth > 200 {
+        out.push(ptr.to_string());
+        return;
+    }
+    match (mask, value) {
+        (Value::Bool(false) | Value::Null, _) => {}
+        (Value::Object(m), Value::Object(v)) => {
+            for (k, sub) in m {
+                if let Some(vv) = v.get(k) {
+                    walk(sub, vv, &format!("{ptr}/{}", esc(k)), out, depth + 1);
                 }
             }
         }
-        Value::Array(m) => {
-            if let Value::Array(v) = value {
-                for (i, (sub, vv)) in m.iter().zip(v.iter()).enumerate() {
-                    walk(sub, vv, &format!("{ptr}/{i}"), out, depth + 1);
-                }
+        (Value::Array(m), Value::Array(v)) => {
+            for (i, (sub, vv)) in m.iter().zip(v.iter()).enumerate() {
+                walk(sub, vv, &format!("{ptr}/{i}"), out, depth + 1);
             }
         }
-        _ => {}
+        // `true`, or a mask that does not mirror the value
+        _ => out.push(ptr.to_string()),
     }
 }
 
@@ -190,6 +193,26 @@ mod tests {
                 "/planned_values/root_module/resources/0/values/admin_password",
                 "/resource_changes/0/change/after/kube_config/0/password",
                 "/variables/psk/value",
+            ]
+        );
+    }
+
+    #[test]
+    fn masks_of_the_wrong_type_or_shape_mark_the_whole_value() {
+        let doc: Value = serde_json::from_str(
+            r#"{"resource_changes": [
+                {"change": {"after": {"a": "s1"}, "after_sensitive": "yes"}},
+                {"change": {"after": {"b": {"c": "s2"}}, "after_sensitive": {"b": [true]}}},
+                {"change": {"after": {"d": "ok"}, "after_sensitive": {"d": false}}}]}"#,
+        )
+        .unwrap();
+        let mut p = terraform_sensitive_pointers(&doc);
+        p.sort();
+        assert_eq!(
+            p,
+            vec![
+                "/resource_changes/0/change/after",
+                "/resource_changes/1/change/after/b"
             ]
         );
     }

@@ -7,6 +7,7 @@
 
 pub mod ids;
 pub mod known;
+mod layers;
 mod types;
 
 pub use ids::{Ref, ResourceId};
@@ -41,6 +42,9 @@ pub struct Model {
     /// Waivers written in the inputs themselves (inline source comments); config-file waivers
     /// are added by the CLI. Applied to the report, never seen by analyses.
     pub waivers: Vec<Waiver>,
+    /// Resources the input deletes or replaces (a plan's `delete` actions, by their ids before
+    /// the change): an existing resource with one of these ids is gone ([`Model::layered`]).
+    pub deleted: Vec<ResourceId>,
     index: Index,
     derived: Derived,
 }
@@ -102,6 +106,9 @@ macro_rules! lookups {
                 $(
                     for (i, e) in self.$field.iter().enumerate() {
                         by_key.entry(e.meta.key.clone()).or_insert((Kind::$kind, i));
+                        for a in &e.meta.aliases {
+                            by_key.entry(a.clone()).or_insert((Kind::$kind, i));
+                        }
                         if let Some(id) = &e.meta.id {
                             by_key.entry(id.key()).or_insert((Kind::$kind, i));
                         }
@@ -302,6 +309,7 @@ impl Model {
         );
         self.input_notes.extend(other.input_notes);
         self.waivers.extend(other.waivers);
+        self.deleted.extend(other.deleted);
         self.index = Index::default();
         self.derived = Derived::default();
     }
@@ -326,6 +334,7 @@ impl Model {
             && self.dns_resolver_inbound_endpoints.is_empty()
             && self.input_notes.is_empty()
             && self.waivers.is_empty()
+            && self.deleted.is_empty()
     }
 
     /// The VNet a subnet belongs to.

@@ -39,6 +39,16 @@ pub struct Meta {
     /// analyses can point at the exact attribute without knowing the input format.
     #[serde(skip)]
     pub fields: BTreeMap<&'static str, Origin>,
+    /// Other keys this element answers to: the keys of the data sources (references to existing
+    /// resources) that this existing resource stands for in a layered model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Fields that the input itself changes on an element standing for an existing resource
+    /// (a plan's association or separate rule attached to a data source). When the element is
+    /// replaced by the existing resource it reads ([`super::Model::layered`]), these fields keep
+    /// the input's values.
+    #[serde(skip)]
+    pub planned_fields: Vec<&'static str>,
 }
 
 impl Meta {
@@ -55,6 +65,13 @@ impl Meta {
     }
     pub fn set_field_origin(&mut self, field: &'static str, origin: Origin) {
         self.fields.insert(field, origin);
+    }
+    /// Record that the input changes `field` of this element, when it stands for an existing
+    /// resource (lifecycle `Read`); see [`Meta::planned_fields`].
+    pub fn mark_planned(&mut self, field: &'static str) {
+        if self.lifecycle == Lifecycle::Read && !self.planned_fields.contains(&field) {
+            self.planned_fields.push(field);
+        }
     }
     /// The address shown to users: the Terraform address / ARM id / name.
     pub fn address(&self) -> &str {
@@ -74,6 +91,7 @@ impl Meta {
                         .id
                         .as_ref()
                         .is_some_and(|id| id.as_str().eq_ignore_ascii_case(k))
+                    || self.aliases.iter().any(|a| a == k)
             }
             Ref::Id(id) => {
                 self.id.as_ref() == Some(id) || self.key.eq_ignore_ascii_case(id.as_str())
@@ -245,6 +263,15 @@ impl NodePool {
             _ => self.key.clone(),
         }
     }
+    /// `Standard_NC6s_v3`, `Standard_ND96asr_v4`, `Standard_NV36ads_A10_v5`: N-series sizes
+    /// carry GPUs.
+    pub fn is_gpu_size(size: &str) -> bool {
+        let s = size.to_ascii_lowercase();
+        s.strip_prefix("standard_")
+            .or_else(|| s.strip_prefix("basic_"))
+            .unwrap_or(&s)
+            .starts_with('n')
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -252,6 +279,21 @@ pub struct HttpProxy {
     pub http_proxy: Option<String>,
     pub https_proxy: Option<String>,
     pub no_proxy: Vec<String>,
+}
+
+impl HttpProxy {
+    /// A proxy URL without its `user:password@` part (never kept in the model).
+    pub fn strip_credentials(url: &str) -> String {
+        let (scheme, rest) = match url.find("://") {
+            Some(p) => (&url[..p + 3], &url[p + 3..]),
+            None => ("", url),
+        };
+        let host_end = rest.find('/').unwrap_or(rest.len());
+        match rest[..host_end].rfind('@') {
+            Some(at) => format!("{scheme}{}", &rest[at + 1..]),
+            None => url.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -279,6 +321,35 @@ pub struct Cluster {
     /// `feature:workload-identity`, `extension:any`, ...).
     pub features: Vec<String>,
     pub node_pools: Vec<NodePool>,
+}
+
+impl Cluster {
+    /// A cluster known only by reference (node pools added to a cluster that is not in the
+    /// inputs): every cluster-level value is unknown, for `reason`.
+    pub fn unknown(meta: Meta, reason: &str) -> Cluster {
+        fn why<T>(r: &str) -> Known<T> {
+            Known::Unknown(r.to_string())
+        }
+        Cluster {
+            meta,
+            dns_prefix: why(reason),
+            outbound_type: why(reason),
+            network_plugin: why(reason),
+            network_plugin_mode: why(reason),
+            private_cluster: why(reason),
+            private_dns_zone: why(reason),
+            private_cluster_public_fqdn: why(reason),
+            authorized_ip_ranges: why(reason),
+            apiserver_vnet_integration: why(reason),
+            apiserver_subnet: why(reason),
+            lb_outbound_ips: vec![],
+            lb_outbound_ip_prefixes: vec![],
+            bootstrap_artifact_source: why(reason),
+            http_proxy: why(reason),
+            features: vec![],
+            node_pools: vec![],
+        }
+    }
 }
 
 // ---------------------------------------------------------------- virtual networks
@@ -684,6 +755,11 @@ pub struct FirewallPolicy {
     pub dns_servers: Vec<String>,
     pub threat_intel_mode: Known<String>,
     pub sku_tier: Known<String>,
+    /// The rule collection groups the policy says it has (ARM `ruleCollectionGroups`, the
+    /// azurerm data source's `rule_collection_groups`). A listed group that is not in the model
+    /// makes the policy's decisions unknown. `Absent`: the input does not list them (a
+    /// Terraform resource; its groups are separate resources).
+    pub rule_collection_groups: Known<Vec<Ref>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -782,4 +858,28 @@ pub struct Waiver {
     pub expires: Option<Date>,
     /// Where the waiver is written (the TOML entry or the comment).
     pub origin: Origin,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_sizes() {
+        assert!(NodePool::is_gpu_size("Standard_NC6s_v3"));
+        assert!(NodePool::is_gpu_size("standard_nd96asr_v4"));
+        assert!(!NodePool::is_gpu_size("Standard_D4s_v5"));
+        assert!(!NodePool::is_gpu_size("Standard_E8as_v5"));
+    }
+
+    #[test]
+    fn proxy_credentials_are_removed() {
+        let strip = HttpProxy::strip_credentials;
+        assert_eq!(
+            strip("http://user:s3cret@proxy.corp:3128/"),
+            "http://proxy.corp:3128/"
+        );
+        assert_eq!(strip("proxy.corp:3128"), "proxy.corp:3128");
+        assert_eq!(strip("https://a@b@proxy:1"), "https://proxy:1");
+    }
 }

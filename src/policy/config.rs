@@ -45,6 +45,25 @@ pub struct Config {
     pub force_conditions: Vec<Located<String>>,
     pub appliances: Vec<Appliance>,
     pub dns_servers: Vec<DnsServerAttestation>,
+    /// Accepted findings (`[[waiver]]`), in file order.
+    pub waivers: Vec<ConfigWaiver>,
+}
+
+/// A `[[waiver]]` entry: findings of these rules on this resource (and endpoint, node pool) are
+/// accepted, for this reason, until this date. Applied to the report after the analyses
+/// ([`crate::report::waivers`]); turned into a [`crate::model::Waiver`] by [`Config::waivers_in`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWaiver {
+    pub rules: Vec<String>,
+    /// Resource address or Azure id; `*` matches any run of characters.
+    pub resource: String,
+    /// `host[:port]` (globs allowed).
+    pub endpoint: Option<String>,
+    pub node_pool: Option<String>,
+    pub reason: String,
+    pub expires: Option<crate::model::Date>,
+    /// The whole `[[waiver]]` table.
+    pub span: Range<usize>,
 }
 
 /// A third-party appliance (NVA, firewall) and what the user attests it allows: the tool cannot
@@ -237,6 +256,27 @@ struct RawConfig {
     appliance: Vec<Spanned<RawAppliance>>,
     #[serde(default)]
     dns_server: Vec<Spanned<RawDnsServer>>,
+    #[serde(default)]
+    waiver: Vec<Spanned<RawWaiver>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    rule: Spanned<OneOrMany>,
+    resource: Spanned<String>,
+    endpoint: Option<Spanned<String>>,
+    node_pool: Option<Spanned<String>>,
+    reason: Spanned<String>,
+    expires: Option<Spanned<toml::value::Datetime>>,
+}
+
+/// `rule = "NSG001"` or `rule = ["NSG001", "RTE001"]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Deserialize)]
@@ -418,6 +458,11 @@ impl Config {
             });
         }
 
+        let mut waivers = Vec::new();
+        for w in raw.waiver {
+            waivers.push(parse_waiver(w, &err)?);
+        }
+
         Ok(Config {
             name: name.to_string(),
             text,
@@ -427,7 +472,33 @@ impl Config {
             force_conditions,
             appliances,
             dns_servers,
+            waivers,
         })
+    }
+
+    /// The `[[waiver]]` entries as model waivers, located in this file (added to the source map
+    /// as `file`, so that findings about a waiver point at its entry).
+    pub fn waivers_in(&self, file: crate::source::FileId) -> Vec<crate::model::Waiver> {
+        use crate::model::{Waiver, WaiverScope};
+        use crate::source::{Loc, Origin};
+        self.waivers
+            .iter()
+            .map(|w| Waiver {
+                rules: w.rules.clone(),
+                scope: WaiverScope::Match {
+                    resource: Some(w.resource.clone()),
+                    endpoint: w.endpoint.clone(),
+                    node_pool: w.node_pool.clone(),
+                },
+                reason: w.reason.clone(),
+                expires: w.expires,
+                origin: Origin {
+                    file: Some(file),
+                    address: None,
+                    loc: Loc::Span(w.span.clone()),
+                },
+            })
+            .collect()
     }
 
     /// Check references to the catalogue: every `disable` id must exist.
@@ -485,6 +556,105 @@ impl Config {
     pub fn dns_server(&self, ip: &IpAddr) -> Option<&DnsServerAttestation> {
         self.dns_servers.iter().find(|d| d.ip == *ip)
     }
+}
+
+/// Validate one `[[waiver]]` table: known rule ids, a non-empty resource and reason, a date
+/// without a time.
+fn parse_waiver(
+    w: Spanned<RawWaiver>,
+    err: &dyn Fn(Range<usize>, String, Option<String>) -> Error,
+) -> Result<ConfigWaiver> {
+    let span = w.span();
+    let w = w.into_inner();
+    let rule_span = w.rule.span();
+    let rules: Vec<String> = match w.rule.into_inner() {
+        OneOrMany::One(r) => vec![r],
+        OneOrMany::Many(rs) => rs,
+    };
+    if rules.is_empty() {
+        return Err(err(
+            rule_span,
+            "a waiver must name at least one rule".into(),
+            None,
+        ));
+    }
+    let mut ids = Vec::new();
+    for r in &rules {
+        match crate::analysis::registry::rule(r.trim()) {
+            Some(meta) => ids.push(meta.id.clone()),
+            None => {
+                return Err(err(
+                    rule_span,
+                    format!("unknown rule `{r}` in a waiver"),
+                    Some("`aks-preflight rules` lists the rule ids (NSG001, RTE001, ...)".into()),
+                ));
+            }
+        }
+    }
+    let nonempty = |v: Spanned<String>, what: &str, help: &str| -> Result<String> {
+        let t = v.get_ref().trim().to_string();
+        if t.is_empty() {
+            Err(err(
+                v.span(),
+                format!("empty `{what}` in a waiver"),
+                Some(help.into()),
+            ))
+        } else {
+            Ok(t)
+        }
+    };
+    let resource = nonempty(
+        w.resource,
+        "resource",
+        "give the Terraform address or Azure resource id of the resource the finding points at (`*` globs allowed)",
+    )?;
+    let reason = nonempty(
+        w.reason,
+        "reason",
+        "say why the finding is accepted: the reason is shown wherever the finding is counted",
+    )?;
+    let endpoint = match w.endpoint {
+        Some(e) => Some(nonempty(
+            e,
+            "endpoint",
+            "`host` or `host:port`, e.g. `mcr.microsoft.com:443`",
+        )?),
+        None => None,
+    };
+    let node_pool = match w.node_pool {
+        Some(p) => Some(nonempty(p, "node_pool", "the node pool's name")?),
+        None => None,
+    };
+    let expires = match w.expires {
+        None => None,
+        Some(d) => {
+            let dspan = d.span();
+            let v = d.into_inner();
+            match (v.date, v.time) {
+                (Some(date), None) => Some(crate::model::Date {
+                    year: i32::from(date.year),
+                    month: date.month,
+                    day: date.day,
+                }),
+                _ => {
+                    return Err(err(
+                        dspan,
+                        format!("`expires = {v}` is not a date"),
+                        Some("write a bare TOML date: `expires = 2027-03-31`".into()),
+                    ));
+                }
+            }
+        }
+    };
+    Ok(ConfigWaiver {
+        rules: ids,
+        resource,
+        endpoint,
+        node_pool,
+        reason,
+        expires,
+        span,
+    })
 }
 
 fn parse_ip(s: &Spanned<String>) -> std::result::Result<IpAddr, String> {

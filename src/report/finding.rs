@@ -63,6 +63,9 @@ pub struct Finding {
     pub path: Vec<Hop>,
     /// The verdict of that path.
     pub verdict: Option<Verdict>,
+    /// The endpoints the finding is about (`mcr.microsoft.com:443/https`, as in the per-pool
+    /// table), when it comes from endpoint verdicts; empty otherwise.
+    pub endpoints: Vec<String>,
 }
 
 impl Finding {
@@ -78,6 +81,7 @@ impl Finding {
             node_pool: None,
             path: vec![],
             verdict: None,
+            endpoints: vec![],
         }
     }
     pub fn help(mut self, h: impl Into<String>) -> Self {
@@ -112,6 +116,14 @@ impl Finding {
     pub fn failure(mut self, f: Option<PredictedFailure>) -> Self {
         self.failure = f;
         self
+    }
+    pub fn endpoints(mut self, endpoints: Vec<String>) -> Self {
+        self.endpoints = endpoints;
+        self
+    }
+    /// The primary label's origin, when there is one.
+    pub fn primary_origin(&self) -> Option<&Origin> {
+        self.labels.iter().find(|l| l.primary).map(|l| &l.origin)
     }
     pub fn path(mut self, verdict: Verdict, hops: Vec<Hop>) -> Self {
         self.verdict = Some(verdict);

@@ -3,10 +3,9 @@
 
 use super::{Finding, Report, RunVerdict, Severity};
 use crate::eval::{Hop, Verdict};
-use crate::source::{FileId, Located, SourceMap};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use crate::source::{Located, SourceMap};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic};
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 /// Rendering options.
 #[derive(Debug, Clone, Copy)]
@@ -30,9 +29,6 @@ impl Default for Style {
 /// Secondary labels further than this from the primary label are listed, not drawn.
 const NEAR_LINES: usize = 12;
 
-/// Lines longer than this are shown as an excerpt (single-line `terraform show -json` output).
-const LONG_LINE: usize = 300;
-
 fn paint(style: &Style, code: &str, text: &str) -> String {
     if style.color {
         format!("\x1b[{code}m{text}\x1b[0m")
@@ -48,41 +44,6 @@ fn verdict_text(style: &Style, v: Verdict) -> String {
         Verdict::Blocked => paint(style, "31;1", &s),
         Verdict::Unknown => paint(style, "33", &s),
     }
-}
-
-/// The source a diagnostic is shown against: the file itself, or an excerpt when its lines are
-/// too long to print.
-fn source_for(
-    sources: &mut SourceMap,
-    file: FileId,
-    spans: &[Located],
-) -> (NamedSource<Arc<String>>, isize) {
-    // the masked text: sensitive values never reach the terminal
-    let text = sources.display_text(file);
-    let f = sources.get(file);
-    if f.longest_line() <= LONG_LINE || spans.is_empty() {
-        return (
-            NamedSource::new(f.name.clone(), text).with_language("json"),
-            0,
-        );
-    }
-    let lo = spans.iter().map(|s| s.span.start).min().unwrap_or(0);
-    let hi = spans.iter().map(|s| s.span.end).max().unwrap_or(lo);
-    let mut start = lo.saturating_sub(80);
-    while start > 0 && !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    let mut end = (hi.max(lo + 1) + 80).min(text.len());
-    if end - start > 4000 {
-        end = (lo + 400).min(text.len());
-    }
-    while end < text.len() && !text.is_char_boundary(end) {
-        end += 1;
-    }
-    let (line, col) = f.line_col(lo);
-    let excerpt = text[start..end].replace('\n', " ");
-    let name = format!("{} (excerpt of line {line}, from column {col})", f.name);
-    (NamedSource::new(name, Arc::new(excerpt)), start as isize)
 }
 
 /// Render one finding as a miette diagnostic.
@@ -154,23 +115,29 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
             .filter(|(l, _)| l.file == file)
             .map(|(l, _)| l.clone())
             .collect();
-        let (src, shift) = source_for(sources, file, &in_file);
+        // a short excerpt around the labels, sensitive values masked, at the real positions
+        let focus: Vec<_> = in_file.iter().map(|l| l.span.clone()).collect();
+        let src = sources.excerpt(file, &focus, 1);
         let mut labels = vec![];
         for (loc, l) in &located {
             if loc.file != file {
                 other_files.push((loc.clone(), *l));
                 continue;
             }
-            let start = (loc.span.start as isize - shift).max(0) as usize;
-            let len = loc.span.end.saturating_sub(loc.span.start).min(400);
+            let Some(shown) = src.map(loc.span.start..loc.span.end.min(loc.span.start + 400))
+            else {
+                other_files.push((loc.clone(), *l));
+                continue;
+            };
             let text = match &l.origin.address {
                 Some(a) if !l.text.contains(a.as_str()) => format!("{} ({a})", l.text),
                 _ => l.text.clone(),
             };
+            let span = (shown.start, shown.end - shown.start);
             labels.push(if l.primary {
-                LabeledSpan::new_primary_with_span(Some(text), (start, len))
+                LabeledSpan::new_primary_with_span(Some(text), span)
             } else {
-                LabeledSpan::new_with_span(Some(text), (start, len))
+                LabeledSpan::new_with_span(Some(text), span)
             });
         }
         diag = diag.with_labels(labels);
@@ -341,5 +308,77 @@ pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String
         report.count(Severity::Warning),
         report.count(Severity::Note)
     );
+    out.push_str(&render_suppressed(report));
     out
+}
+
+/// How many findings were suppressed and why, one line each (at most [`SUPPRESSED_SHOWN`]).
+pub fn render_suppressed(report: &Report) -> String {
+    let mut out = String::new();
+    if report.suppressed.is_empty() {
+        return out;
+    }
+    let (waived, baselined) = report.suppressed_counts();
+    let _ = writeln!(
+        out,
+        "{} finding(s) suppressed: {waived} waived, {baselined} in the baseline",
+        report.suppressed.len()
+    );
+    for s in report.suppressed.iter().take(SUPPRESSED_SHOWN) {
+        let what = s
+            .finding
+            .primary_origin()
+            .and_then(|o| o.address.as_deref())
+            .or(s.finding.cluster.as_deref())
+            .unwrap_or("");
+        let _ = writeln!(out, "  {} {what}: {}", s.finding.rule, s.by.describe());
+    }
+    if report.suppressed.len() > SUPPRESSED_SHOWN {
+        let _ = writeln!(
+            out,
+            "  ... and {} more (--format json lists them)",
+            report.suppressed.len() - SUPPRESSED_SHOWN
+        );
+    }
+    out
+}
+
+/// Suppressed findings listed in the human summary.
+const SUPPRESSED_SHOWN: usize = 10;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{Loc, Origin};
+
+    /// A sensitive value beside the labelled line is masked with a mask that does not keep its
+    /// length, and the header gives the real line and column, in a pretty and a minified file.
+    #[test]
+    fn excerpts_mask_sensitive_values_beside_labels() {
+        let secret = "hunter2-correct-horse-battery-staple";
+        for text in [
+            format!(
+                "{{\n  \"rule\": {{\n    \"description\": \"{secret}\",\n    \"name\": \"deny\"\n  }}\n}}\n"
+            ),
+            format!("{{\"rule\": {{\"description\": \"{secret}\", \"name\": \"deny\"}}}}"),
+        ] {
+            let mut sources = SourceMap::new();
+            let file = sources.add("plan.json", text.clone());
+            sources.mark_sensitive(file, vec![Loc::Pointer("/rule/description".into())]);
+            let f = Finding::new("NSG001", Severity::Error, "denied").primary(
+                &Origin::new(
+                    file,
+                    "azurerm_network_security_rule.deny",
+                    Loc::Pointer("/rule".into()),
+                ),
+                "this rule denies the traffic",
+            );
+            let out = render_finding(&f, &mut sources, &Style::default());
+            assert!(!out.contains("hunter2"), "{out}");
+            assert!(out.contains("\"(sensitive)\""), "{out}");
+            let name = text.find("\"deny\"").unwrap();
+            let line = text[..name].matches('\n').count() + 1;
+            let col = name - text[..name].rfind('\n').map_or(0, |i| i + 1) + 1;
+            assert!(out.contains(&format!("[plan.json:{line}:{col}]")), "{out}");
+        }
+    }
 }

@@ -14,6 +14,29 @@ struct JsonReport<'a> {
     summary: Summary,
     clusters: Vec<JsonCluster<'a>>,
     findings: Vec<JsonFinding<'a>>,
+    /// Findings accepted by a waiver or the baseline (present when there are any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressed: Vec<JsonSuppressed<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppressed<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    suppression: JsonSuppression,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression {
+    /// `waiver` or `baseline`.
+    kind: &'static str,
+    /// The waiver's reason, or `in baseline FILE`.
+    reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<String>,
+    /// Where the waiver is written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<JsonLocation>,
 }
 
 #[derive(Serialize)]
@@ -21,6 +44,9 @@ struct Summary {
     errors: usize,
     warnings: usize,
     notes: usize,
+    /// Findings accepted by a waiver or the baseline (present when there are any).
+    #[serde(skip_serializing_if = "is_zero")]
+    suppressed: usize,
     reachable: usize,
     blocked: usize,
     unknown: usize,
@@ -90,6 +116,10 @@ struct JsonFinding<'a> {
     path: Vec<JsonHop<'a>>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 fn location(sources: &mut SourceMap, origin: &crate::source::Origin) -> Option<JsonLocation> {
     let file = origin.file?;
     let loc = sources.locate_label(origin);
@@ -121,7 +151,11 @@ fn hops<'a>(sources: &mut SourceMap, hops: &'a [crate::eval::Hop]) -> Vec<JsonHo
 pub fn render(report: &Report, sources: &mut SourceMap) -> String {
     // resolve every JSON pointer with one parse per file
     let mut origins = vec![];
-    for f in &report.findings {
+    for f in report
+        .findings
+        .iter()
+        .chain(report.suppressed.iter().map(|s| &s.finding))
+    {
         origins.extend(f.labels.iter().map(|l| &l.origin));
         origins.extend(f.path.iter().filter_map(|h| h.origin.as_ref()));
     }
@@ -138,6 +172,7 @@ pub fn render(report: &Report, sources: &mut SourceMap) -> String {
         errors: report.count(super::Severity::Error),
         warnings: report.count(super::Severity::Warning),
         notes: report.count(super::Severity::Note),
+        suppressed: report.suppressed.len(),
         reachable: 0,
         blocked: 0,
         unknown: 0,
@@ -182,45 +217,32 @@ pub fn render(report: &Report, sources: &mut SourceMap) -> String {
     let findings = report
         .findings
         .iter()
-        .map(|f| {
-            let mut locations: Vec<JsonLocation> = vec![];
-            // primary labels first
-            let mut labels: Vec<_> = f.labels.iter().collect();
-            labels.sort_by_key(|l| !l.primary);
-            // after the labels: where labelled values come from, when elsewhere
-            let related: Vec<crate::source::Origin> = labels
-                .iter()
-                .flat_map(|l| sources.related(&l.origin).into_iter().map(|(o, _)| o))
-                .collect();
-            for l in labels {
-                if let Some(loc) = location(sources, &l.origin) {
-                    locations.push(loc);
-                } else if let Some(a) = &l.origin.address {
-                    locations.push(JsonLocation {
-                        file: String::new(),
-                        line: None,
-                        column: None,
-                        address: Some(a.clone()),
-                    });
-                }
-            }
-            for o in &related {
-                if let Some(loc) = location(sources, o) {
-                    locations.push(loc);
-                }
-            }
-            JsonFinding {
-                rule: &f.rule,
-                severity: f.severity.as_str(),
-                message: &f.message,
-                help: f.help.as_deref(),
-                locations,
-                cluster: f.cluster.as_deref(),
-                node_pool: f.node_pool.as_deref(),
-                predicted_failure: f.failure.as_ref(),
-                verdict: f.verdict,
-                path: hops(sources, &f.path),
-            }
+        .map(|f| json_finding(f, sources))
+        .collect();
+    let suppressed = report
+        .suppressed
+        .iter()
+        .map(|x| JsonSuppressed {
+            finding: json_finding(&x.finding, sources),
+            suppression: match &x.by {
+                super::Suppression::Waiver {
+                    reason,
+                    expires,
+                    origin,
+                    ..
+                } => JsonSuppression {
+                    kind: "waiver",
+                    reason: reason.clone(),
+                    expires: expires.map(|d| d.to_string()),
+                    location: location(sources, origin),
+                },
+                super::Suppression::Baseline { file } => JsonSuppression {
+                    kind: "baseline",
+                    reason: format!("in baseline {file}"),
+                    expires: None,
+                    location: None,
+                },
+            },
         })
         .collect();
     let out = JsonReport {
@@ -229,6 +251,48 @@ pub fn render(report: &Report, sources: &mut SourceMap) -> String {
         summary,
         clusters,
         findings,
+        suppressed,
     };
     serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn json_finding<'a>(f: &'a super::Finding, sources: &mut SourceMap) -> JsonFinding<'a> {
+    let mut locations: Vec<JsonLocation> = vec![];
+    // primary labels first
+    let mut labels: Vec<_> = f.labels.iter().collect();
+    labels.sort_by_key(|l| !l.primary);
+    // after the labels: where labelled values come from, when elsewhere
+    let related: Vec<crate::source::Origin> = labels
+        .iter()
+        .flat_map(|l| sources.related(&l.origin).into_iter().map(|(o, _)| o))
+        .collect();
+    for l in labels {
+        if let Some(loc) = location(sources, &l.origin) {
+            locations.push(loc);
+        } else if let Some(a) = &l.origin.address {
+            locations.push(JsonLocation {
+                file: String::new(),
+                line: None,
+                column: None,
+                address: Some(a.clone()),
+            });
+        }
+    }
+    for o in &related {
+        if let Some(loc) = location(sources, o) {
+            locations.push(loc);
+        }
+    }
+    JsonFinding {
+        rule: &f.rule,
+        severity: f.severity.as_str(),
+        message: &f.message,
+        help: f.help.as_deref(),
+        locations,
+        cluster: f.cluster.as_deref(),
+        node_pool: f.node_pool.as_deref(),
+        predicted_failure: f.failure.as_ref(),
+        verdict: f.verdict,
+        path: hops(sources, &f.path),
+    }
 }

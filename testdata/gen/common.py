@@ -89,6 +89,8 @@ class Scenario:
     expect: Expect
     build: Callable[[], Plan]
     minified: bool = False
+    # more files of the scenario folder (relative path -> text), e.g. existing resources
+    files: Callable[[], dict[str, str]] | None = None
 
 
 def egress(pool: str, hosts: list[str], verdict: str, port: int = 443, protocol: str = "tcp",

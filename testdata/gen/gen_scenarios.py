@@ -26,6 +26,7 @@ from azurerm import SECRET  # noqa: E402
 from common import Scenario, to_toml  # noqa: E402
 from tfplan import dumps_minified, dumps_pretty, expand_reference  # noqa: E402
 import scenarios_issue2  # noqa: E402
+import scenarios_existing_hub  # noqa: E402
 
 try:  # issue 3 scenarios are added in a second step
     import scenarios_issue3  # noqa: E402
@@ -39,6 +40,7 @@ def all_scenarios() -> list[Scenario]:
     out = scenarios_issue2.scenarios()
     if scenarios_issue3 is not None:
         out += scenarios_issue3.scenarios()
+    out += scenarios_existing_hub.scenarios()
     names = [s.name for s in out]
     assert len(names) == len(set(names)), "duplicate scenario name"
     return out
@@ -135,7 +137,8 @@ def render(s: Scenario) -> dict[str, str]:
     toml = to_toml(s.name, s.expect)
     tomllib.loads(toml)  # must parse
     readme = f"# {s.name}\n\n{s.readme}\n"
-    return {"plan.json": plan, "README.md": readme, "expected.toml": toml}
+    return {"plan.json": plan, "README.md": readme, "expected.toml": toml,
+            **(s.files() if s.files else {})}
 
 
 def index(scenarios: list[Scenario]) -> str:
@@ -219,12 +222,13 @@ def index(scenarios: list[Scenario]) -> str:
         "## Scenarios",
         "",
     ]
-    for issue in (2, 3):
+    titles = {2: "NSGs, routes, outbound types (issue 2)",
+              3: "Firewall, hub-spoke, DNS, private clusters (issue 3)",
+              6: "Spoke plans whose hub exists in Azure (issue 6)"}
+    for issue, title in titles.items():
         group = [s for s in scenarios if s.issue == issue]
         if not group:
             continue
-        title = ("NSGs, routes, outbound types (issue 2)" if issue == 2
-                 else "Firewall, hub-spoke, DNS, private clusters (issue 3)")
         lines.append(f"### {title}")
         lines.append("")
         for s in group:

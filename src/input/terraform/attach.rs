@@ -128,7 +128,9 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         let Known::Known(r) = &a.parent else { continue };
         match nsgs.find(r) {
             Some(i) => {
-                if let Known::Known(rules) = &mut ctx.model.nsgs[i].rules {
+                let n = &mut ctx.model.nsgs[i];
+                n.meta.mark_planned("rules");
+                if let Known::Known(rules) = &mut n.rules {
                     rules.push(a.item);
                 }
             }
@@ -141,7 +143,9 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         let Known::Known(r) = &a.parent else { continue };
         match tables.find(r) {
             Some(i) => {
-                if let Known::Known(routes) = &mut ctx.model.route_tables[i].routes {
+                let t = &mut ctx.model.route_tables[i];
+                t.meta.mark_planned("routes");
+                if let Known::Known(routes) = &mut t.routes {
                     routes.push(a.item);
                 }
             }
@@ -169,6 +173,7 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         match subnets.find(r) {
             Some(i) => {
                 let s = &mut ctx.model.subnets[i];
+                s.meta.mark_planned(l.field.name());
                 match l.field {
                     SubnetField::Nsg => s.nsg = l.value,
                     SubnetField::RouteTable => s.route_table = l.value,
@@ -200,6 +205,11 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         match nats.find(r) {
             Some(i) => {
                 let n = &mut ctx.model.nat_gateways[i];
+                n.meta.mark_planned(if a.item.1 {
+                    "public_ip_prefixes"
+                } else {
+                    "public_ips"
+                });
                 let list = if a.item.1 {
                     &mut n.public_ip_prefixes
                 } else {
@@ -219,6 +229,7 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         match vnets.find(r) {
             Some(i) => {
                 let v = &mut ctx.model.vnets[i];
+                v.meta.mark_planned("dns_servers");
                 v.dns_servers = a.item;
                 v.meta.set_field_origin("dns_servers", a.origin);
             }
@@ -243,34 +254,13 @@ fn placeholder_cluster(model: &mut Model, key: String, r: Option<&Ref>, origin: 
         return i;
     }
     let reason = format!("cluster {key} is not in this input");
-    fn why<T>(r: &str) -> Known<T> {
-        Known::Unknown(r.to_string())
-    }
     let mut meta = Meta::new(key.clone(), origin.clone());
     meta.id = match r {
         Some(Ref::Id(id)) => Some(id.clone()),
         _ => None,
     };
     meta.lifecycle = Lifecycle::Existing;
-    meta.name = why(&reason);
-    model.clusters.push(Cluster {
-        meta,
-        dns_prefix: why(&reason),
-        outbound_type: why(&reason),
-        network_plugin: why(&reason),
-        network_plugin_mode: why(&reason),
-        private_cluster: why(&reason),
-        private_dns_zone: why(&reason),
-        private_cluster_public_fqdn: why(&reason),
-        authorized_ip_ranges: why(&reason),
-        apiserver_vnet_integration: why(&reason),
-        apiserver_subnet: why(&reason),
-        lb_outbound_ips: vec![],
-        lb_outbound_ip_prefixes: vec![],
-        bootstrap_artifact_source: why(&reason),
-        http_proxy: why(&reason),
-        features: vec![],
-        node_pools: vec![],
-    });
+    meta.name = Known::Unknown(reason.clone());
+    model.clusters.push(Cluster::unknown(meta, &reason));
     model.clusters.len() - 1
 }

@@ -4,7 +4,7 @@
 use super::addr::{IndexKey, ModStep, ResourceAddr, parse_module_path, parse_resource_address};
 use super::hcl::SpanTable;
 use super::value::{Mask, V, ptr_seg};
-use crate::model::{InputNote, Lifecycle};
+use crate::model::{InputNote, Lifecycle, ResourceId};
 use crate::source::{FileId, Loc, Origin};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -235,6 +235,27 @@ pub(crate) fn from_plan<'a>(
     out
 }
 
+/// Ids (before the change) of the resources a plan deletes or replaces: existing resources with
+/// these ids are gone after apply (see `Model::layered`).
+pub(crate) fn deleted_ids(root: &Value) -> Vec<ResourceId> {
+    let Some(changes) = root.get("resource_changes").and_then(Value::as_array) else {
+        return vec![];
+    };
+    changes
+        .iter()
+        .filter(|rc| rc.get("mode").and_then(Value::as_str) != Some("data"))
+        .filter_map(|rc| rc.get("change"))
+        .filter(|c| {
+            c.get("actions")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|x| x.as_str() == Some("delete")))
+        })
+        .filter_map(|c| c.get("before")?.get("id")?.as_str())
+        .filter(|id| ResourceId::looks_like_id(id))
+        .map(ResourceId::new)
+        .collect()
+}
+
 /// Instances of `terraform show -json` state output (`values.root_module`).
 pub(crate) fn from_state(root: &Value) -> Vec<Instance<'_>> {
     let mut out = Vec::new();
@@ -256,7 +277,11 @@ fn walk_values_module<'a>(m: &'a Value, ptr: String, out: &mut Vec<Instance<'a>>
             inst.values = r.get("values");
             inst.sensitive = r.get("sensitive_values");
             inst.ptr = format!("{ptr}/resources/{j}/values");
-            inst.lifecycle = Lifecycle::Existing;
+            inst.lifecycle = if inst.data {
+                Lifecycle::Read
+            } else {
+                Lifecycle::Existing
+            };
             out.push(inst);
         }
     }
@@ -308,7 +333,11 @@ pub(crate) fn from_tfstate(root: &Value) -> Vec<Instance<'_>> {
                 sensitive: None,
                 sensitive_owned: ins.get("sensitive_attributes").and_then(sensitive_mask),
                 ptr: format!("/resources/{i}/instances/{j}/attributes",),
-                lifecycle: Lifecycle::Existing,
+                lifecycle: if data {
+                    Lifecycle::Read
+                } else {
+                    Lifecycle::Existing
+                },
                 expressions: None,
                 spans: None,
             });

@@ -105,7 +105,11 @@ pub(crate) fn load_value(kind: DocKind, root: &Value, file: FileId) -> Model {
         DocKind::Plan => Config::from_plan(root),
         _ => Config::default(),
     };
-    build_model(file, &insts, &config, notes)
+    let deleted = match kind {
+        DocKind::Plan => instances::deleted_ids(root),
+        _ => Vec::new(),
+    };
+    build_model(file, &insts, &config, notes, deleted)
 }
 
 /// Map resource instances (of a plan, state, or evaluated HCL) into the model: each instance by
@@ -115,6 +119,7 @@ pub(crate) fn build_model(
     insts: &[Instance<'_>],
     config: &Config<'_>,
     notes: Vec<InputNote>,
+    deleted: Vec<ResourceId>,
 ) -> Model {
     let mut ctx = Ctx::new(file, insts, config);
     ctx.model.input_notes = notes;
@@ -123,6 +128,7 @@ pub(crate) fn build_model(
     }
     attach::attach(&mut ctx);
     let mut model = std::mem::take(&mut ctx.model);
+    model.deleted = deleted;
     model.finish();
     model
 }

@@ -55,13 +55,15 @@ fn err_parts(e: &Error) -> (String, Option<(usize, usize)>, String, String) {
     match e {
         Error::Input {
             message,
-            span,
+            location,
             label,
             help,
             ..
         } => (
             message.clone(),
-            span.map(|s| (s.offset(), s.len())),
+            location
+                .as_ref()
+                .map(|l| (l.span.start, l.span.end - l.span.start)),
             label.clone(),
             help.clone().unwrap_or_default(),
         ),
@@ -326,7 +328,7 @@ fn nsg_rules_associations_and_nat_gateway() {
     let shared = m
         .subnet(&key("data.azurerm_subnet.shared"))
         .expect("data subnet");
-    assert_eq!(shared.meta.lifecycle, Lifecycle::Existing);
+    assert_eq!(shared.meta.lifecycle, Lifecycle::Read);
     assert!(shared.meta.id.is_some());
     assert_eq!(
         shared.prefixes,
@@ -551,11 +553,12 @@ fn dns_servers_from_firewall_resolver_and_nic() {
     assert_eq!(ep.subnet, Known::Known(key("azurerm_subnet.inbound")));
     assert!(ep.ip.is_unknown());
 
-    // a data source read at plan time is an existing element; the peering refers to it by id
+    // a data source read at plan time is an element with known values (lifecycle Read: it
+    // stands for an existing resource); the peering refers to it by id
     let remote = m
         .vnet(&key("data.azurerm_virtual_network.remote"))
         .expect("remote");
-    assert_eq!(remote.meta.lifecycle, Lifecycle::Existing);
+    assert_eq!(remote.meta.lifecycle, Lifecycle::Read);
     assert_eq!(
         remote.dns_servers.known().map(|l| l[0].ip.clone()),
         Some(Known::Known("10.50.0.4".parse().unwrap()))
@@ -851,10 +854,15 @@ fn other_json_documents_are_rejected_with_what_they_look_like() {
 
     let (msg, ..) = err_parts(&load_err("[1, 2]"));
     assert!(msg.contains("JSON array of 2 item(s)"), "{msg}");
-    let (msg, ..) = err_parts(&load_err(
-        r#"{"id": "/subscriptions/x", "type": "Microsoft.Network/virtualNetworks"}"#,
-    ));
-    assert!(msg.contains("Microsoft.Network/virtualNetworks"), "{msg}");
+    // an Azure resource is read by the ARM reader, not rejected
+    let mut sm = SourceMap::new();
+    let (k, _) = load(
+        &mut sm,
+        "vnet.json",
+        r#"{"id": "/subscriptions/x", "type": "Microsoft.Network/virtualNetworks"}"#.into(),
+    )
+    .expect("ARM resource");
+    assert_eq!(k, InputKind::ArmResources);
     let (msg, ..) = err_parts(&load_err(
         r#"{"version": 3, "serial": 1, "lineage": "x", "modules": []}"#,
     ));

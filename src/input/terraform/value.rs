@@ -29,8 +29,26 @@ impl<'a> Mask<'a> {
         match v {
             None | Some(Value::Null) => Mask::All(false),
             Some(Value::Bool(b)) => Mask::All(*b),
+            // a reason: unknown for that reason (masks the HCL reader builds)
             Some(Value::String(r)) => Mask::Reason(r),
+            // a mask of the wrong type (damaged input) hides and withholds everything below it
+            Some(Value::Number(_)) => Mask::All(true),
             Some(v) => Mask::Node(v),
+        }
+    }
+    /// The sensitivity mask of attribute `key` of `value`: a mask whose shape contradicts the
+    /// value (damaged input) marks it all sensitive.
+    fn sensitive_get(self, key: &str, value: Option<&Value>) -> Mask<'a> {
+        match (self, value) {
+            (Mask::Node(Value::Array(_)), Some(Value::Object(_))) => Mask::All(true),
+            _ => self.get(key),
+        }
+    }
+    /// Like [`Mask::sensitive_get`] for element `i` of an array.
+    fn sensitive_at(self, i: usize, value: Option<&Value>) -> Mask<'a> {
+        match (self, value) {
+            (Mask::Node(Value::Object(_)), Some(Value::Array(_))) => Mask::All(true),
+            _ => self.at(i),
         }
     }
     fn get(self, key: &str) -> Mask<'a> {
@@ -223,7 +241,7 @@ impl<'a> V<'a> {
             has_cfg: self.has_cfg,
             v,
             unk: self.unk.get(key),
-            sens: self.sens.get(key),
+            sens: self.sens.sensitive_get(key, self.v),
             ptr: format!("{}/{}", self.ptr, ptr_seg(key)),
             path: if self.path.is_empty() {
                 key.to_string()
@@ -249,7 +267,7 @@ impl<'a> V<'a> {
             has_cfg: self.has_cfg,
             v,
             unk: self.unk.at(i),
-            sens: self.sens.at(i),
+            sens: self.sens.sensitive_at(i, self.v),
             ptr: format!("{}/{}", self.ptr, i),
             path: format!("{}[{}]", self.path, i),
             addr: self.addr,

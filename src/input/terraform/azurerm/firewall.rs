@@ -15,6 +15,7 @@ use crate::model::{
 use std::net::IpAddr;
 
 const FW_TYPES: &[&str] = &["azurerm_firewall"];
+const RULE_COLLECTION_GROUP: &[&str] = &["azurerm_firewall_policy_rule_collection_group"];
 
 pub(super) fn firewall(ctx: &mut Ctx<'_, '_>, i: usize) {
     let v = ctx.cursor(i);
@@ -102,6 +103,16 @@ pub(super) fn policy(ctx: &mut Ctx<'_, '_>, i: usize) {
     let bp = v.get("base_policy_id");
     let base_policy = ctx.ref_field(i, &bp, FIREWALL_POLICY);
     meta.set_field_origin("base_policy", ctx.field_origin(&bp, &origin));
+    // the data source lists the policy's groups (managed in another configuration); a resource's
+    // groups are separate resources of this plan (its refreshed list may name groups the plan
+    // deletes)
+    let rule_collection_groups = if ctx.inst(i).data {
+        let gv = v.get("rule_collection_groups");
+        meta.set_field_origin("rule_collection_groups", ctx.field_origin(&gv, &origin));
+        ctx.ref_list(i, &gv, RULE_COLLECTION_GROUP)
+    } else {
+        Known::Absent
+    };
     ctx.model.firewall_policies.push(FirewallPolicy {
         meta,
         base_policy,
@@ -109,6 +120,7 @@ pub(super) fn policy(ctx: &mut Ctx<'_, '_>, i: usize) {
         dns_servers: strings_or_empty(&dns.get("servers")),
         threat_intel_mode: v.get("threat_intelligence_mode").str(),
         sku_tier: v.get("sku").str(),
+        rule_collection_groups,
     });
 }
 

@@ -17,28 +17,6 @@ fn first_set<'b>(first: V<'b>, others: Vec<V<'b>>) -> V<'b> {
     others.into_iter().find(|c| !c.is_null()).unwrap_or(first)
 }
 
-/// `Standard_NC6s_v3`, `Standard_ND96asr_v4`, `Standard_NV36ads_A10_v5`: N-series sizes carry GPUs.
-pub(crate) fn is_gpu_size(size: &str) -> bool {
-    let s = size.to_ascii_lowercase();
-    s.strip_prefix("standard_")
-        .or_else(|| s.strip_prefix("basic_"))
-        .unwrap_or(&s)
-        .starts_with('n')
-}
-
-/// Remove `user:password@` from a proxy URL.
-fn strip_credentials(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(p) => (&url[..p + 3], &url[p + 3..]),
-        None => ("", url),
-    };
-    let host_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..host_end].rfind('@') {
-        Some(at) => format!("{scheme}{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
-}
-
 fn add_feature(features: &mut Vec<String>, f: &str) {
     if !features.iter().any(|x| x == f) {
         features.push(f.to_string());
@@ -170,8 +148,8 @@ pub(super) fn cluster(ctx: &mut Ctx<'_, '_>, i: usize) {
                 match (&h, &hs) {
                     (Known::Unknown(r), _) | (_, Known::Unknown(r)) => Known::Unknown(r.clone()),
                     _ => Known::Known(HttpProxy {
-                        http_proxy: h.into_known().map(|s| strip_credentials(&s)),
-                        https_proxy: hs.into_known().map(|s| strip_credentials(&s)),
+                        http_proxy: h.into_known().map(|s| HttpProxy::strip_credentials(&s)),
+                        https_proxy: hs.into_known().map(|s| HttpProxy::strip_credentials(&s)),
                         no_proxy: b.get("no_proxy").strings().into_known().unwrap_or_default(),
                     }),
                 }
@@ -228,7 +206,7 @@ pub(super) fn cluster(ctx: &mut Ctx<'_, '_>, i: usize) {
             subnet_origin,
             // the system pool is always Linux
             os_type: Known::Known(OsType::Linux),
-            gpu: vm_size.known().is_some_and(|s| is_gpu_size(s)),
+            gpu: vm_size.known().is_some_and(|s| NodePool::is_gpu_size(s)),
             vm_size,
             node_public_ip: node_public_ip(&dnp),
             mode: Known::Known("System".into()),
@@ -302,7 +280,7 @@ pub(super) fn node_pool(ctx: &mut Ctx<'_, '_>, i: usize) {
         subnet,
         subnet_origin,
         os_type,
-        gpu: vm_size.known().is_some_and(|s| is_gpu_size(s)),
+        gpu: vm_size.known().is_some_and(|s| NodePool::is_gpu_size(s)),
         vm_size,
         node_public_ip: node_public_ip(&v),
         mode: v.get("mode").str().or_default_value("User".into()),
@@ -317,27 +295,4 @@ pub(super) fn node_pool(ctx: &mut Ctx<'_, '_>, i: usize) {
         address: inst.address.clone(),
         origin: ctx.field_origin(&cid, &origin),
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gpu_sizes() {
-        assert!(is_gpu_size("Standard_NC6s_v3"));
-        assert!(is_gpu_size("standard_nd96asr_v4"));
-        assert!(!is_gpu_size("Standard_D4s_v5"));
-        assert!(!is_gpu_size("Standard_E8as_v5"));
-    }
-
-    #[test]
-    fn proxy_credentials_are_removed() {
-        assert_eq!(
-            strip_credentials("http://user:s3cret@proxy.corp:3128/"),
-            "http://proxy.corp:3128/"
-        );
-        assert_eq!(strip_credentials("proxy.corp:3128"), "proxy.corp:3128");
-        assert_eq!(strip_credentials("https://a@b@proxy:1"), "https://proxy:1");
-    }
 }

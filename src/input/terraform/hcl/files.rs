@@ -317,6 +317,7 @@ pub(crate) fn read_source(path: &Path) -> Result<(String, String), Error> {
                 &name,
                 Arc::new(lossy),
                 Some(prefix..end),
+                prefix,
                 format!("{name}:{line}:{col}: not UTF-8 text (invalid byte at offset {at})"),
                 "invalid UTF-8",
                 Some("Terraform reads configuration files as UTF-8; save the file as UTF-8".into()),
@@ -364,6 +365,7 @@ pub(crate) fn parse_text(name: &str, text: &Arc<String>) -> Result<Body, Error> 
             name,
             text.clone(),
             Some(start..end),
+            start,
             format!("{name}:{line}:{col}: not valid HCL: {msg}"),
             msg,
             Some(

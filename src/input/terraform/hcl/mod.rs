@@ -226,7 +226,13 @@ pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Mode
             spans: Some(&c.spans),
         })
         .collect();
-    let mut model = super::build_model(c.first_file, &instances, &Config::default(), c.notes);
+    let mut model = super::build_model(
+        c.first_file,
+        &instances,
+        &Config::default(),
+        c.notes,
+        Vec::new(),
+    );
     model.waivers = c.waivers;
     Ok(model)
 }

@@ -151,6 +151,7 @@ fn read_file(
                     &name,
                     text.clone(),
                     Some(r),
+                    text.len(),
                     format!("{name}: the value of `{k}` is not a constant: {m}"),
                     "not a constant",
                     Some("a variables file holds literal values only".into()),

@@ -135,6 +135,7 @@ impl Walker<'_, '_> {
                 self.name,
                 std::sync::Arc::new(self.text.to_string()),
                 Some(span.clone()),
+                self.text.len(),
                 msg,
                 label,
                 Some(format!(
