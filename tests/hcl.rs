@@ -608,3 +608,73 @@ fn a_plan_next_to_its_configuration_points_at_the_tf_lines() {
         .assert()
         .code(2);
 }
+
+/// The twin of nsg-deny-internet-443 with an inline waiver above the deny rule.
+fn waived_nsg_twin(expires: &str) -> Vec<(String, Vec<u8>)> {
+    let s = "testdata/scenarios/nsg-deny-internet-443";
+    let read = |p: &str| std::fs::read(format!("{}/{s}/{p}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let main = String::from_utf8(read("hcl/main.tf")).unwrap().replace(
+        "resource \"azurerm_network_security_rule\" \"deny_internet_https_outbound\" {",
+        &format!(
+            "# aks-preflight:ignore NSG001 reason=\"egress goes through the proxy, see ADR-12\"{expires}\nresource \"azurerm_network_security_rule\" \"deny_internet_https_outbound\" {{"
+        ),
+    );
+    assert!(main.contains("aks-preflight:ignore"));
+    let mut files: Vec<(String, Vec<u8>)> = [
+        "variables.tf",
+        "outputs.tf",
+        "providers.tf",
+        "terraform.tfvars",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), read(&format!("hcl/{f}"))))
+    .collect();
+    files.push(("main.tf".into(), main.into_bytes()));
+    files.push(("plan.json".into(), read("plan.json")));
+    files
+}
+
+fn temp_of(files: &[(String, Vec<u8>)]) -> Temp {
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    Temp::new(&refs)
+}
+
+/// An inline waiver in a `.tf` file waives the finding located in the block below it, when the
+/// directory is checked and when the plan made from it is.
+#[test]
+fn inline_waivers_apply_to_the_configuration_and_to_its_plan() {
+    let t = temp_of(&waived_nsg_twin(""));
+    let plan = format!("{}/plan.json", t.path());
+    let mut main_tf = std::path::PathBuf::from(t.path());
+    main_tf.push("main.tf");
+    for input in [t.path(), plan.as_str()] {
+        // the plan next to its configuration is shown against it, waivers included
+        let mut args = vec![input];
+        if input.ends_with("plan.json") {
+            args.extend(["--source", t.path()]);
+        }
+        let (code, v) = check_json(&args);
+        assert_eq!(code, 0, "{input}: the only error is waived");
+        assert!(!rules(&v).contains(&"NSG001".to_string()), "{input}");
+        let s = v["suppressed"].as_array().unwrap();
+        assert_eq!(s.len(), 1, "{input}: {s:?}");
+        assert_eq!(s[0]["rule"], "NSG001");
+        assert!(
+            s[0]["suppression"].to_string().contains("see ADR-12"),
+            "{}",
+            s[0]
+        );
+    }
+    // expired: the finding is reported again, and the waiver is named
+    let t = temp_of(&waived_nsg_twin(" expires=2020-01-31"));
+    let (code, v) = check_json(&[t.path()]);
+    assert_eq!(code, 1);
+    let r = rules(&v);
+    assert!(
+        r.contains(&"NSG001".to_string()) && r.contains(&"WAV001".to_string()),
+        "{r:?}"
+    );
+}
