@@ -93,13 +93,22 @@ pub(crate) fn definitions(tree: &Tree) -> Vec<ModuleDef<'_>> {
                         }
                     }
                     (kind @ ("resource" | "data"), Some(rtype), Some(name)) => {
-                        d.resources.push(ResDecl {
-                            data: kind == "data",
-                            rtype,
-                            name,
-                            block: b,
-                            file: p.file,
-                        })
+                        let data = kind == "data";
+                        // declared twice (Terraform refuses; override files are not merged):
+                        // the first declaration counts
+                        if !d
+                            .resources
+                            .iter()
+                            .any(|r| r.data == data && r.rtype == rtype && r.name == name)
+                        {
+                            d.resources.push(ResDecl {
+                                data,
+                                rtype,
+                                name,
+                                block: b,
+                                file: p.file,
+                            })
+                        }
                     }
                     ("module", Some(name), _) => {
                         let target = tree

@@ -701,3 +701,38 @@ fn values_of_lists_and_maps_are_json_shaped() {
     assert_eq!(v.to_json(), serde_json::json!([1, "a", null]));
     assert!(matches!(v.kind, Kind::List(_)));
 }
+
+#[test]
+fn long_reference_chains_and_deep_nesting_give_unknown_not_a_crash() {
+    // 2,000 locals, each the next one plus one: deeper than the evaluation allows
+    let mut src = String::from("locals {\n  l0 = 0\n");
+    for i in 1..2000 {
+        src.push_str(&format!("  l{i} = local.l{} + 1\n", i - 1));
+    }
+    src.push_str("}\n");
+    let (l, _) = locals(&src, &[]);
+    assert_eq!(l["l10"].as_num().unwrap(), 10.0);
+    assert!(l["l1999"].is_unknown(), "{:?}", l["l1999"].kind);
+    // deeply nested brackets: the parser's error or an unknown, never a stack overflow
+    let deep = format!("locals {{\n  x = {}1{}\n}}\n", "[".repeat(5000), "]".repeat(5000));
+    let mut sources = SourceMap::new();
+    let f = sources.add("deep.tf", deep);
+    let text = sources.get(f).text.clone();
+    let _ = parse_text("deep.tf", &text);
+}
+
+#[test]
+fn a_resource_declared_twice_counts_once() {
+    let (m, _) = model(&[
+        (
+            "a.tf",
+            "resource \"azurerm_virtual_network\" \"v\" {\n  name = \"one\"\n  resource_group_name = \"rg\"\n  address_space = [\"10.0.0.0/16\"]\n}\n",
+        ),
+        (
+            "b_override.tf",
+            "resource \"azurerm_virtual_network\" \"v\" {\n  name = \"two\"\n  resource_group_name = \"rg\"\n  address_space = [\"10.1.0.0/16\"]\n}\n",
+        ),
+    ]);
+    assert_eq!(m.vnets.len(), 1);
+    assert_eq!(m.vnets[0].meta.name, Known::Known("one".into()));
+}
