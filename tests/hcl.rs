@@ -166,8 +166,10 @@ fn corpus_configurations() {
                     .args(["check", &path])
                     .assert()
                     .code(2)
-                    .stderr(predicate::str::contains("holds no"))
-                    .stderr(predicate::str::contains("subdirectories"));
+                    .stderr(predicate::str::contains("without Terraform configuration"))
+                    .stderr(predicate::str::contains(
+                        "these subdirectories hold Terraform configuration",
+                    ));
                 let tfvars = format!("{path}/tfvars/production/production.tfvars");
                 let (code, v) = check_json(&[&format!("{path}/terraform"), "--var-file", &tfvars]);
                 assert_eq!(code, 0);
@@ -289,7 +291,7 @@ fn directories_without_tf_or_without_a_cluster_say_so() {
         .args(["check", t.path()])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("holds no .tf file"));
+        .stderr(predicate::str::contains("without Terraform configuration"));
     let t = Temp::new(&[(
         "main.tf",
         b"resource \"azurerm_virtual_network\" \"v\" {\n  name = \"v\"\n  resource_group_name = \"rg\"\n  address_space = [\"10.0.0.0/16\"]\n}\n",
@@ -526,9 +528,7 @@ fn findings_underline_the_tf_line_and_say_where_a_value_is_written() {
         "{text}"
     );
     assert!(
-        text.contains(
-            "custom-dns-first-unreachable/hcl/terraform.tfvars:4:15: the value is written here"
-        ),
+        text.contains("custom-dns-first-unreachable/hcl/terraform.tfvars:4:15: the value is"),
         "{text}"
     );
     // JSON: the .tf location first, then where the value is written

@@ -50,7 +50,8 @@ pub struct InputArgs {
     /// it holds `.tf` files.
     #[arg(long, value_name = "DIR")]
     pub source: Option<PathBuf>,
-    /// Say on stderr what was read (inputs, config, baseline) and how long each stage took.
+    /// More detail: each finding's hop-by-hop path (human format), and on stderr what was read
+    /// (inputs, config, baseline) and how long each stage took.
     #[arg(short, long)]
     pub verbose: bool,
 }
@@ -175,8 +176,12 @@ pub struct CheckArgs {
     /// Colour (human format).
     #[arg(long, value_enum, default_value = "auto")]
     pub color: Color,
-    /// In the human table, list only endpoints that are not reachable.
+    /// In the human table, list every endpoint (default: only the required endpoints that are
+    /// not reachable; the others are counted).
     #[arg(long)]
+    pub all: bool,
+    /// The default since the table lists problems only; kept for existing scripts.
+    #[arg(long, hide = true)]
     pub problems_only: bool,
 }
 

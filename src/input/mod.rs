@@ -3,6 +3,7 @@
 //! input note), only on input that cannot be read at all (exit 2 with a located error).
 
 pub mod arm;
+pub mod detect;
 pub mod sensitive;
 pub mod terraform;
 pub mod wrapper;
@@ -87,13 +88,22 @@ pub fn load_path_with(
     vars: &terraform::hcl::VarArgs,
 ) -> Result<(InputKind, Model), Error> {
     if path != "-" {
-        if let Some(kind) = kind_from_path(std::path::Path::new(path)) {
+        let p = std::path::Path::new(path);
+        if p.is_dir() {
+            return match detect::directory(p) {
+                Ok(InputKind::TerraformHcl) => {
+                    terraform::hcl::load(sources, p, vars).map(|m| (InputKind::TerraformHcl, m))
+                }
+                Ok(kind) => Err(not_read_yet(path, kind, None)),
+                Err(r) => Err(with_module_hint(refused(r), p)),
+            };
+        }
+        if let Some(kind) = kind_from_path(p) {
             return match kind {
                 InputKind::TerraformHcl => {
-                    terraform::hcl::load(sources, std::path::Path::new(path), vars)
-                        .map(|m| (kind, m))
+                    terraform::hcl::load(sources, p, vars).map(|m| (kind, m))
                 }
-                _ => Err(not_read_yet(path, kind)),
+                _ => Err(not_read_yet(path, kind, None)),
             };
         }
     }
@@ -101,48 +111,120 @@ pub fn load_path_with(
     load(sources, &name, text)
 }
 
-/// A recognised kind this build has no reader for.
-fn not_read_yet(path: &str, kind: InputKind) -> Error {
-    let help = match kind {
-        InputKind::TerraformVars => {
-            "a variables file is read with the configuration it belongs to: `aks-preflight check DIR --var-file FILE`"
-        }
-        InputKind::Bicep => {
-            "compile it first: `az bicep build --file main.bicep` (or `bicep build main.bicep`) writes main.json"
-        }
-        _ => RECIPE,
+/// A directory without `.tf` files: name its subdirectories that are modules (a repository's
+/// `terraform/` folder).
+fn with_module_hint(e: Error, dir: &std::path::Path) -> Error {
+    let Error::Unsupported { message, help } = e else {
+        return e;
     };
+    let mut below: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|x| x.ok())
+                .map(|x| x.path())
+                .filter(|p| p.is_dir() && detect::directory(p).is_ok())
+                .map(|p| p.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    below.sort();
+    let help = match below.as_slice() {
+        [] => help,
+        some => Some(format!(
+            "these subdirectories hold Terraform configuration: {}; or {}",
+            some.join(", "),
+            help.unwrap_or_default()
+        )),
+    };
+    Error::Unsupported { message, help }
+}
+
+fn refused(r: detect::Refusal) -> Error {
     Error::Unsupported {
-        message: format!(
-            "{path} is {}, which aks-preflight does not read",
-            kind.describe()
+        message: r.message,
+        help: Some(r.help),
+    }
+}
+
+/// A recognised kind this build has no reader for (or that is not checked by itself), with
+/// what to do instead. `seen`: how it was recognised, when not by its name.
+fn not_read_yet(path: &str, kind: InputKind, seen: Option<&str>) -> Error {
+    let plan = "`terraform plan -out tfplan && terraform show -json tfplan > plan.json`";
+    let (what, help) = match kind {
+        InputKind::TerraformHcl => (
+            "which is read from its module: a directory, or a file named *.tf".to_string(),
+            format!(
+                "check the directory that holds the root module (`aks-preflight check DIR`), or \
+                 the plan: {plan}"
+            ),
         ),
-        help: Some(help.to_string()),
+        InputKind::TerraformVars => (
+            "the values of a configuration's variables: there is nothing in it to check by itself"
+                .to_string(),
+            format!(
+                "check the configuration with it: `aks-preflight check DIR --var-file {path}`, or \
+                 the plan made with it: `terraform plan -var-file={path} -out tfplan && \
+                 terraform show -json tfplan > plan.json`"
+            ),
+        ),
+        InputKind::Bicep => (
+            "which aks-preflight does not read yet".to_string(),
+            "Bicep (and the ARM template `az bicep build --file main.bicep` compiles it to) is \
+             not read yet; check the resources it deploys from their `az … show -o json` output, \
+             or the Terraform plan of the same network"
+                .to_string(),
+        ),
+        InputKind::ArmTemplate => (
+            "which aks-preflight does not read yet".to_string(),
+            "ARM templates are not read yet; check the resources it deploys from their `az … \
+             show -o json` output (or REST responses), or the Terraform plan of the same network"
+                .to_string(),
+        ),
+        InputKind::ArmParameters => (
+            "the parameter values of an ARM template: there is nothing in it to check by itself"
+                .to_string(),
+            "check the resources the template deploys (their `az … show -o json` output)"
+                .to_string(),
+        ),
+        InputKind::WhatIf => (
+            "which aks-preflight does not read yet".to_string(),
+            "what-if output is not read yet; check the resources it changes from their `az … show \
+             -o json` output, or the Terraform plan of the same network"
+                .to_string(),
+        ),
+        _ => (
+            "which aks-preflight does not read".to_string(),
+            RECIPE.to_string(),
+        ),
+    };
+    let seen = seen.map(|s| format!(" ({s})")).unwrap_or_default();
+    Error::Unsupported {
+        message: format!("{path} is {}{seen}, {what}", kind.describe()),
+        help: Some(help),
     }
 }
 
 /// The text of a file (or of stdin for `-`), with the name to show for it.
 pub fn read_text(path: &str) -> Result<(String, String), Error> {
     use std::io::Read;
-    if path == "-" {
-        let mut s = String::new();
+    let (name, bytes) = if path == "-" {
+        let mut b = vec![];
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut b)
             .map_err(|e| Error::Io {
                 path: "<stdin>".into(),
                 message: e.to_string(),
             })?;
-        return Ok(("<stdin>".into(), s));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
-        path: path.into(),
-        message: format!("not UTF-8 text (invalid byte at offset {}): is this a binary plan file? Use `terraform show -json tfplan > plan.json`", e.utf8_error().valid_up_to()),
-    })?;
-    Ok((path.to_string(), text))
+        ("<stdin>".to_string(), b)
+    } else {
+        let b = std::fs::read(path).map_err(|e| Error::Io {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        (path.to_string(), b)
+    };
+    // empty, UTF-16, a binary plan file: said as such
+    let text = detect::text_of(&name, bytes).map_err(refused)?;
+    Ok((name, text))
 }
 
 const RECIPE: &str = "aks-preflight reads the JSON form of a Terraform plan. Produce it with:\n  \
@@ -178,10 +260,31 @@ pub fn load(
     let text = sources.get(file).text.clone();
     let root = match parsed {
         Ok(v) => v,
-        Err(e) => return Err(json_error(name, &text, &e, bom, &wrapped)),
+        Err(e) => {
+            // not JSON, but a kind we know: HCL, Bicep, an ARM template with comments
+            if let Some((kind, seen)) = detect::kind_of_text(&text) {
+                if !matches!(
+                    kind,
+                    InputKind::TerraformPlan | InputKind::TerraformState | InputKind::ArmResources
+                ) {
+                    return Err(not_read_yet(name, kind, Some(seen)));
+                }
+            }
+            return Err(json_error(name, &text, &e, bom, &wrapped));
+        }
     };
-    if arm::is_arm_resource_json(&root) {
-        return Ok(load_arm(sources, file, name, &root));
+    // one dispatch by kind: each reader plugs in here
+    match detect::kind_of_json(&root) {
+        Some(InputKind::ArmResources) => return Ok(load_arm(sources, file, name, &root)),
+        Some(
+            kind @ (InputKind::ArmTemplate
+            | InputKind::ArmParameters
+            | InputKind::WhatIf
+            | InputKind::TerraformHcl
+            | InputKind::TerraformVars
+            | InputKind::Bicep),
+        ) => return Err(not_read_yet(name, kind, None)),
+        Some(InputKind::TerraformPlan | InputKind::TerraformState) | None => {}
     }
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts

@@ -123,27 +123,9 @@ pub(crate) fn load(sources: &mut SourceMap, root: &Path) -> Result<Tree, Error> 
         None => tf_files(&root_dir)?,
     };
     if files.is_empty() {
-        // point at the subdirectories that are modules (a repository's `terraform/` folder)
-        let mut below: Vec<String> = std::fs::read_dir(&root_dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| p.is_dir() && tf_files(p).is_ok_and(|f| !f.is_empty()))
-                    .map(|p| display(&normalize(&p)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        below.sort();
-        let hint = match below.as_slice() {
-            [] => String::new(),
-            some => format!(
-                " (these subdirectories hold .tf files: {})",
-                some.join(", ")
-            ),
-        };
         return Err(Error::Unsupported {
             message: format!(
-                "{} holds no .tf file: it is not a Terraform root module{hint}",
+                "{} holds no .tf file: it is not a Terraform root module",
                 display(&normalize(root))
             ),
             help: Some(

@@ -120,9 +120,37 @@ fn origin_of(s: Src) -> Origin {
     }
 }
 
+/// Stack of the thread that evaluates a configuration: evaluation recurses along references and
+/// nested expressions (up to `scope::MAX_DEPTH` levels), deeper than a default thread allows in
+/// debug builds.
+const EVAL_STACK: usize = 256 * 1024 * 1024;
+
 /// Read and evaluate the configuration at `path` (a directory, or a `.tf` file).
 #[allow(clippy::result_large_err)] // the crate-wide `Error` carries its source text
 pub(crate) fn evaluate(
+    sources: &mut SourceMap,
+    path: &Path,
+    args: &VarArgs,
+) -> Result<Configuration, Error> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("hcl-evaluation".into())
+            .stack_size(EVAL_STACK)
+            .spawn_scoped(scope, || evaluate_here(sources, path, args));
+        match worker {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(e) => Err(Error::Io {
+                path: path.display().to_string(),
+                message: format!("cannot start the thread that evaluates the configuration: {e}"),
+            }),
+        }
+    })
+}
+
+#[allow(clippy::result_large_err)]
+fn evaluate_here(
     sources: &mut SourceMap,
     path: &Path,
     args: &VarArgs,
@@ -224,6 +252,8 @@ pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Mode
             },
             expressions: Some((&x.emitted.expressions, emit::expr_ptr(n))),
             spans: Some(&c.spans),
+            deleted: false,
+            before: None,
         })
         .collect();
     let mut model = super::build_model(

@@ -704,17 +704,39 @@ fn values_of_lists_and_maps_are_json_shaped() {
 
 #[test]
 fn long_reference_chains_and_deep_nesting_give_unknown_not_a_crash() {
-    // 2,000 locals, each the next one plus one: deeper than the evaluation allows
+    // 2,000 locals, each the previous one plus one: deeper than the evaluation goes
     let mut src = String::from("locals {\n  l0 = 0\n");
     for i in 1..2000 {
         src.push_str(&format!("  l{i} = local.l{} + 1\n", i - 1));
     }
     src.push_str("}\n");
-    let (l, _) = locals(&src, &[]);
-    assert_eq!(l["l10"].as_num().unwrap(), 10.0);
-    assert!(l["l1999"].is_unknown(), "{:?}", l["l1999"].kind);
-    // deeply nested brackets: the parser's error or an unknown, never a stack overflow
-    let deep = format!("locals {{\n  x = {}1{}\n}}\n", "[".repeat(5000), "]".repeat(5000));
+    for (name, local) in [("a", "l10"), ("b", "l1999")] {
+        src.push_str(&format!(
+            "resource \"azurerm_virtual_network\" \"{name}\" {{\n  name = \"{name}-${{local.{local}}}\"\n  \
+             resource_group_name = \"rg\"\n  address_space = [\"10.0.0.0/16\"]\n}}\n"
+        ));
+    }
+    let (m, _) = model(&[("main.tf", &src)]);
+    let name = |k: &str| {
+        m.vnets
+            .iter()
+            .find(|v| v.meta.key.ends_with(k))
+            .map(|v| v.meta.name.clone())
+            .unwrap()
+    };
+    assert_eq!(name(".a"), Known::Known("a-10".into()));
+    let why = name(".b");
+    assert!(
+        why.unknown_reason()
+            .is_some_and(|r| r.contains("too deeply")),
+        "{why:?}"
+    );
+    // deeply nested brackets: the parser's error or a value, never a stack overflow
+    let deep = format!(
+        "locals {{\n  x = {}1{}\n}}\n",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
     let mut sources = SourceMap::new();
     let f = sources.add("deep.tf", deep);
     let text = sources.get(f).text.clone();
