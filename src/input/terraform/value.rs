@@ -54,7 +54,9 @@ impl<'a> Mask<'a> {
     fn get(self, key: &str) -> Mask<'a> {
         match self {
             Mask::All(_) | Mask::Reason(_) => self,
-            Mask::Node(Value::Object(m)) => Mask::from_opt(m.get(key).or(m.get(OTHER_KEYS))),
+            Mask::Node(Value::Object(m)) => {
+                Mask::from_opt(m.get(key).or_else(|| m.get(OTHER_KEYS)))
+            }
             Mask::Node(_) => Mask::All(false),
         }
     }
@@ -71,8 +73,12 @@ impl<'a> Mask<'a> {
 }
 
 /// Escape one JSON pointer segment (RFC 6901).
-pub(crate) fn ptr_seg(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
+pub(crate) fn ptr_seg(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['~', '/']) {
+        s.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        s.into()
+    }
 }
 
 /// Cursor at one attribute path of a resource instance.

@@ -53,8 +53,7 @@ impl Emitter {
 
     /// Emit instance number `i`.
     pub(crate) fn instance(&mut self, i: usize, inst: &Inst) -> Emitted {
-        let (ap, ep) = (after_ptr(i), expr_ptr(i));
-        let (after, mut unknown, sensitive, expressions) = self.block(&inst.body, &ap, &ep);
+        let (after, mut unknown, sensitive, expressions) = self.block(&inst.body, &after_ptr(i));
         if inst.addr.data {
             // what the configuration sets is known; everything else comes from Azure
             if let (Json::Object(m), Json::Object(a)) = (&mut unknown, &after) {
@@ -73,9 +72,10 @@ impl Emitter {
         }
     }
 
-    fn block(&mut self, b: &EBlock, ap: &str, ep: &str) -> (Json, Json, Json, Json) {
-        self.spans.insert(ap, b.header);
-        self.spans.insert(ep, b.header);
+    /// A block at the `after` pointer `ap` (its configuration expression has the same path
+    /// under `expr`, and the same spans: [`SpanTable`] maps one to the other).
+    fn block(&mut self, b: &EBlock, ap: &str) -> (Json, Json, Json, Json) {
+        self.spans.insert(ap.to_string(), b.header);
         if let Some(d) = b.expanded_by {
             self.relate(b.header, d, "expanded by this dynamic block");
         }
@@ -93,12 +93,10 @@ impl Emitter {
                 sens.insert(k.clone(), sens_mask(&a.val));
             }
             expr.insert(k.clone(), leaf(a));
-            let (ap2, ep2) = (child(ap, k), child(ep, k));
-            self.spans.insert(&ep2, a.span);
-            self.value(&ap2, &a.val, a.span, None);
+            self.value(child(ap, k), &a.val, a.span, None);
         }
         for (name, bs) in &b.blocks {
-            let (ap2, ep2) = (child(ap, name), child(ep, name));
+            let ap2 = child(ap, name);
             match bs {
                 EBlocks::Known(list) => {
                     let mut av = Vec::new();
@@ -106,19 +104,14 @@ impl Emitter {
                     let mut sv = Vec::new();
                     let mut ev = Vec::new();
                     for (j, x) in list.iter().enumerate() {
-                        let (a, u, s, e) = self.block(
-                            x,
-                            &child(&ap2, &j.to_string()),
-                            &child(&ep2, &j.to_string()),
-                        );
+                        let (a, u, s, e) = self.block(x, &child(&ap2, &j.to_string()));
                         av.push(a);
                         uv.push(u);
                         sv.push(s);
                         ev.push(e);
                     }
                     if let Some(first) = list.first() {
-                        self.spans.insert(&ap2, first.header);
-                        self.spans.insert(&ep2, first.header);
+                        self.spans.insert(ap2.clone(), first.header);
                     }
                     after.insert(name.clone(), Json::Array(av));
                     unk.insert(name.clone(), Json::Array(uv));
@@ -126,8 +119,7 @@ impl Emitter {
                     expr.insert(name.clone(), Json::Array(ev));
                 }
                 EBlocks::Unknown { why, at } => {
-                    self.spans.insert(&ap2, *at);
-                    self.spans.insert(&ep2, *at);
+                    self.spans.insert(ap2.clone(), *at);
                     after.insert(name.clone(), Json::Null);
                     unk.insert(name.clone(), mask(why));
                     expr.insert(
@@ -148,8 +140,7 @@ impl Emitter {
     /// Spans of a value and its parts: a part written inside the expression points at itself;
     /// a part written elsewhere (a variable default, a `.tfvars` file) points where it is used
     /// and is related to where it is written (once for a list written elsewhere as a whole).
-    fn value(&mut self, ptr: &str, v: &Val, used: Src, covered: Option<Src>) {
-        self.spans.insert(ptr, used);
+    fn value(&mut self, ptr: String, v: &Val, used: Src, covered: Option<Src>) {
         let mut covered = covered;
         if let Some(src) = v.src {
             let inside = used.contains(&src) || covered.is_some_and(|c| c.contains(&src));
@@ -165,16 +156,17 @@ impl Emitter {
         match &v.kind {
             Kind::List(l) => {
                 for (i, x) in l.iter().enumerate() {
-                    self.value(&child(ptr, &i.to_string()), x, part(x), covered);
+                    self.value(child(&ptr, &i.to_string()), x, part(x), covered);
                 }
             }
             Kind::Map(m) => {
-                for (k, x) in m {
-                    self.value(&child(ptr, k), x, part(x), covered);
+                for (k, x) in m.iter() {
+                    self.value(child(&ptr, k), x, part(x), covered);
                 }
             }
             _ => {}
         }
+        self.spans.insert(ptr, used);
     }
 
     fn relate(&mut self, used: Src, from: Src, text: &'static str) {
@@ -185,7 +177,11 @@ impl Emitter {
 }
 
 fn child(ptr: &str, seg: &str) -> String {
-    format!("{ptr}/{}", seg.replace('~', "~0").replace('/', "~1"))
+    if seg.contains(['~', '/']) {
+        format!("{ptr}/{}", seg.replace('~', "~0").replace('/', "~1"))
+    } else {
+        format!("{ptr}/{seg}")
+    }
 }
 
 /// The value as `after` holds it: unknown parts null, sensitive strings replaced.
@@ -270,7 +266,7 @@ fn leaf(a: &EAttr) -> Json {
         deep_refs(v, &mut refs);
     }
     if !refs.is_empty() || v.has_unknown() || v.any_sensitive() {
-        let mut m = json!({"references": a.refs, "targets": targets(&refs)});
+        let mut m = json!({"references": &*a.refs, "targets": targets(&refs)});
         if let (Some(p), Json::Object(o)) = (&v.pattern, &mut m) {
             o.insert("id_pattern".into(), Json::String(p.to_string()));
         }

@@ -466,7 +466,7 @@ impl Evaluator<'_> {
                     let items = match &v.kind {
                         Kind::Unknown(_) => return Ok(Val::unknown_from(&v, &[])),
                         Kind::Null => Vec::new(),
-                        Kind::List(l) => l.clone(),
+                        Kind::List(l) => l.to_vec(),
                         _ => vec![v.clone()],
                     };
                     let mut out = Vec::with_capacity(items.len());
@@ -585,7 +585,7 @@ impl Evaluator<'_> {
         if c.args.expand_final() {
             if let Some(last) = args.pop() {
                 match last.kind {
-                    Kind::List(l) => args.extend(l),
+                    Kind::List(l) => args.extend(l.iter().cloned()),
                     Kind::Unknown(_) => return Ok(Val::unknown_from(&last, &[])),
                     _ => return Err(fail(format!("{name}(…): `...` needs a list"), at)),
                 }

@@ -8,6 +8,7 @@ use super::value::{Kind, Val};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::rc::Rc;
 
 /// Every function name this module implements.
 pub(crate) const NAMES: &[&str] = &[
@@ -149,9 +150,9 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
                 .map(Val::as_int)
                 .collect::<Result<Vec<_>, _>>()?;
             let nets = cidrsubnets(&base, &bits)?;
-            derive(Kind::List(
+            derive(Kind::List(Rc::new(
                 nets.into_iter().map(|n| Val::str(n.to_string())).collect(),
-            ))
+            )))
         }
         // ---------------------------------------------------------------- strings
         "format" => derive(Kind::Str(format(&str_arg(0)?, &args[1..])?)),
@@ -163,7 +164,9 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
                 .filter_map(|a| a.as_list().ok().map(<[Val]>::len))
                 .max();
             let Some(n) = n else {
-                return Ok(derive(Kind::List(vec![Val::str(format(&f, rest)?)])));
+                return Ok(derive(Kind::List(Rc::new(vec![Val::str(format(
+                    &f, rest,
+                )?)]))));
             };
             let mut out = Vec::new();
             for i in 0..n {
@@ -178,7 +181,7 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
                     .collect::<Result<_, _>>()?;
                 out.push(Val::str(format(&f, &row)?));
             }
-            derive(Kind::List(out))
+            derive(Kind::List(Rc::new(out)))
         }
         "join" => {
             let sep = str_arg(0)?;
@@ -198,7 +201,7 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
             } else {
                 s.split(sep.as_str()).map(Val::str).collect()
             };
-            derive(Kind::List(parts))
+            derive(Kind::List(Rc::new(parts)))
         }
         "replace" => {
             let s = str_arg(0)?;
@@ -334,7 +337,7 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
                     return Err("range() would produce more than 100,000 elements".into());
                 }
             }
-            derive(Kind::List(out))
+            derive(Kind::List(Rc::new(out)))
         }
         // ---------------------------------------------------------------- collections
         "length" => {
@@ -396,7 +399,7 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
                 .map(Val::as_string)
                 .collect::<Result<Vec<_>, _>>()?;
             l.sort();
-            derive(Kind::List(l.into_iter().map(Val::str).collect()))
+            derive(Kind::List(Rc::new(l.into_iter().map(Val::str).collect())))
         }
         "slice" => {
             let l = arg(0)?.as_list()?;
@@ -439,7 +442,7 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
             for a in &args {
                 match &a.kind {
                     Kind::Map(x) => {
-                        for (k, v) in x {
+                        for (k, v) in x.iter() {
                             m.insert(k.clone(), v.clone());
                         }
                     }
@@ -572,7 +575,7 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
                         return Ok(Val::unknown_from(&u, &[a]));
                     }
                     let mut out: Vec<Val> = Vec::new();
-                    for x in l {
+                    for x in l.iter() {
                         if !out.iter().any(|y| y.equals(x) == Some(true)) {
                             out.push(x.clone());
                         }
@@ -628,7 +631,7 @@ fn numbers(args: &[Val]) -> Result<Vec<f64>, String> {
     for a in args {
         match &a.kind {
             Kind::List(l) => {
-                for x in l {
+                for x in l.iter() {
                     out.push(x.as_num()?);
                 }
             }
@@ -642,7 +645,7 @@ fn numbers(args: &[Val]) -> Result<Vec<f64>, String> {
 fn flatten_into(v: &Val, out: &mut Vec<Val>) -> Result<Option<Val>, String> {
     match &v.kind {
         Kind::List(l) => {
-            for x in l {
+            for x in l.iter() {
                 match &x.kind {
                     Kind::List(_) => {
                         if let Some(u) = flatten_into(x, out)? {

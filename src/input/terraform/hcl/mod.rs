@@ -48,19 +48,28 @@ use std::path::Path;
 use value::Src;
 
 /// The source span of every node of the evaluated instances, by JSON pointer
-/// (`/hcl/3/after/security_rule/0`); a pointer without its own span takes its parent's.
+/// (`/hcl/3/after/security_rule/0`); a pointer without its own span takes its parent's, and a
+/// configuration expression (`/hcl/3/expr/...`) has the span of its value.
 #[derive(Debug, Default)]
 pub(crate) struct SpanTable {
     map: HashMap<String, Src>,
 }
 
 impl SpanTable {
-    fn insert(&mut self, ptr: &str, src: Src) {
-        self.map.insert(ptr.to_string(), src);
+    fn insert(&mut self, ptr: String, src: Src) {
+        self.map.insert(ptr, src);
     }
 
     fn find(&self, ptr: &str) -> Option<Src> {
-        let mut p = ptr;
+        // a configuration expression is where its value is: `/hcl/3/expr/x` is `/hcl/3/after/x`
+        let owned;
+        let mut p = match ptr.find("/expr") {
+            Some(i) if ptr.starts_with("/hcl/") && !ptr[..i].contains("/after") => {
+                owned = format!("{}/after{}", &ptr[..i], &ptr[i + 5..]);
+                owned.as_str()
+            }
+            _ => ptr,
+        };
         loop {
             if let Some(s) = self.map.get(p) {
                 return Some(*s);

@@ -141,8 +141,9 @@ fn redirects(c: &Configuration, root: &Value) -> HashMap<String, Origin> {
                 && x.addr.config_address() == rel
         });
         let Some(n) = found else { continue };
+        // the expressions have the spans of the values
         for (after, suffix, origin) in entries.get(&n).map(Vec::as_slice).unwrap_or_default() {
-            if *after {
+            if !after {
                 continue;
             }
             let mut p = format!("{ptr}/expressions");
@@ -155,7 +156,7 @@ fn redirects(c: &Configuration, root: &Value) -> HashMap<String, Origin> {
         // the block itself
         if let Some((_, _, origin)) = entries
             .get(&n)
-            .and_then(|e| e.iter().find(|(after, s, _)| !after && s.is_empty()))
+            .and_then(|e| e.iter().find(|(after, s, _)| *after && s.is_empty()))
         {
             out.entry(ptr).or_insert_with(|| origin.clone());
         }

@@ -214,7 +214,7 @@ pub(crate) struct EAttr {
     /// The value expression as written.
     pub span: Src,
     /// The references written in the expression (`azurerm_subnet.x.id`), for messages.
-    pub refs: Vec<String>,
+    pub refs: Rc<[String]>,
 }
 
 #[derive(Debug)]
@@ -343,6 +343,9 @@ pub(crate) struct Evaluator<'a> {
     notes: RefCell<Vec<Note>>,
     noted: RefCell<HashSet<(&'static str, String)>>,
     pub(crate) depth: Cell<usize>,
+    /// The references written in each expression (by its address: the syntax tree outlives the
+    /// evaluator), computed once for all the instances of a block.
+    references: RefCell<HashMap<*const Expression, Rc<[String]>>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -354,6 +357,7 @@ impl<'a> Evaluator<'a> {
             notes: RefCell::new(Vec::new()),
             noted: RefCell::new(HashSet::new()),
             depth: Cell::new(0),
+            references: RefCell::new(HashMap::new()),
         };
         let mut vars = HashMap::new();
         for v in &ev.defs[0].vars {
@@ -417,6 +421,17 @@ impl<'a> Evaluator<'a> {
         {
             self.notes.borrow_mut().push(Note { code, message, at });
         }
+    }
+
+    /// The references an expression makes, as written (for messages).
+    fn references(&self, e: &Expression) -> Rc<[String]> {
+        let key = e as *const Expression;
+        if let Some(r) = self.references.borrow().get(&key) {
+            return r.clone();
+        }
+        let r: Rc<[String]> = super::eval::references(e).into();
+        self.references.borrow_mut().insert(key, r.clone());
+        r
     }
 
     pub(crate) fn take_notes(&self) -> Vec<Note> {
@@ -689,7 +704,7 @@ impl<'a> Evaluator<'a> {
                 Kind::Map(m) => m.iter().map(|(k, x)| (k.clone(), x.clone())).collect(),
                 Kind::List(l) => {
                     let mut out = Vec::new();
-                    for x in l {
+                    for x in l.iter() {
                         match &x.kind {
                             Kind::Str(s) => out.push((s.clone(), x.clone())),
                             Kind::Num(n) => out.push((fmt_num(*n), x.clone())),
@@ -763,7 +778,7 @@ impl<'a> Evaluator<'a> {
                 val,
                 span: expr_span(file, &a.value)
                     .unwrap_or_else(|| Src::new(file, a.span().unwrap_or_default())),
-                refs: super::eval::references(&a.value),
+                refs: self.references(&a.value),
             });
         }
         for b in body.blocks() {

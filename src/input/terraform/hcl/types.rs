@@ -5,6 +5,7 @@
 use super::value::{Kind, Val, fmt_num};
 use hcl::edit::expr::{Expression, ObjectKey};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Convert `v` to the type written as `ty`. Unknown and null values stay as they are.
 pub(crate) fn convert(v: Val, ty: &Expression) -> Result<Val, String> {
@@ -51,7 +52,7 @@ fn convert_kind(kind: Kind, ty: &Expression) -> Result<Kind, String> {
                         return Err(format!("a {} is not a {name}", type_name(&kind)));
                     };
                     let mut out = Vec::with_capacity(items.len());
-                    for x in items {
+                    for x in Rc::unwrap_or_clone(items) {
                         out.push(convert(x, t)?);
                     }
                     if name == "set" {
@@ -69,35 +70,36 @@ fn convert_kind(kind: Kind, ty: &Expression) -> Result<Kind, String> {
                         }
                         out = uniq;
                     }
-                    Ok(Kind::List(out))
+                    Ok(Kind::List(Rc::new(out)))
                 }
                 ("map", Some(t)) => {
                     let Kind::Map(m) = kind else {
                         return Err(format!("a {} is not a map", type_name(&kind)));
                     };
                     let mut out = BTreeMap::new();
-                    for (k, x) in m {
+                    for (k, x) in Rc::unwrap_or_clone(m) {
                         out.insert(k, convert(x, t)?);
                     }
-                    Ok(Kind::Map(out))
+                    Ok(Kind::Map(Rc::new(out)))
                 }
                 ("tuple", Some(Expression::Array(ts))) => {
                     let Kind::List(items) = kind else {
                         return Err(format!("a {} is not a tuple", type_name(&kind)));
                     };
                     let mut out = Vec::new();
-                    for (i, x) in items.into_iter().enumerate() {
+                    for (i, x) in Rc::unwrap_or_clone(items).into_iter().enumerate() {
                         out.push(match ts.get(i) {
                             Some(t) => convert(x, t)?,
                             None => x,
                         });
                     }
-                    Ok(Kind::List(out))
+                    Ok(Kind::List(Rc::new(out)))
                 }
                 ("object", Some(Expression::Object(attrs))) => {
-                    let Kind::Map(mut m) = kind else {
+                    let Kind::Map(m) = kind else {
                         return Err(format!("a {} is not an object", type_name(&kind)));
                     };
+                    let mut m = Rc::unwrap_or_clone(m);
                     let mut out = BTreeMap::new();
                     for (k, ov) in attrs.iter() {
                         let Some(key) = object_key(k) else { continue };
@@ -111,7 +113,7 @@ fn convert_kind(kind: Kind, ty: &Expression) -> Result<Kind, String> {
                         let val = match m.remove(&key) {
                             Some(x) if !(optional && x.is_null()) => x,
                             _ if optional => match default {
-                                Some(d) => literal(d)?,
+                                Some(d) => super::vars::constant(d, None)?,
                                 None => Val::null(),
                             },
                             _ => return Err(format!("attribute `{key}` is required")),
@@ -122,7 +124,7 @@ fn convert_kind(kind: Kind, ty: &Expression) -> Result<Kind, String> {
                         };
                         out.insert(key, val);
                     }
-                    Ok(Kind::Map(out))
+                    Ok(Kind::Map(Rc::new(out)))
                 }
                 _ => Ok(kind),
             }
@@ -159,39 +161,6 @@ fn primitive(kind: Kind, ty: &str) -> Result<Kind, String> {
         ("bool", k) => Err(format!("a {} is not a bool", type_name(&k))),
         (_, k) => Ok(k),
     }
-}
-
-/// A constant expression (an `optional()` default).
-pub(crate) fn literal(e: &Expression) -> Result<Val, String> {
-    Ok(match e {
-        Expression::Null(_) => Val::null(),
-        Expression::Bool(b) => Val::bool(*b.value()),
-        Expression::Number(n) => Val::num(n.value().as_f64().unwrap_or(0.0)),
-        Expression::String(s) => Val::str(s.value().as_str()),
-        Expression::StringTemplate(t) => {
-            let mut out = String::new();
-            for el in t.iter() {
-                out.push_str(
-                    el.as_literal()
-                        .ok_or("an optional() default must be a constant")?
-                        .value(),
-                );
-            }
-            Val::str(out)
-        }
-        Expression::Array(a) => Val::list(a.iter().map(literal).collect::<Result<_, _>>()?),
-        Expression::Object(o) => {
-            let mut m = BTreeMap::new();
-            for (k, v) in o.iter() {
-                if let Some(key) = object_key(k) {
-                    m.insert(key, literal(v.expr())?);
-                }
-            }
-            Val::map(m)
-        }
-        Expression::Parenthesis(p) => literal(p.inner())?,
-        _ => return Err("an optional() default must be a constant".into()),
-    })
 }
 
 #[cfg(test)]

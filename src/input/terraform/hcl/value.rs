@@ -73,10 +73,10 @@ pub(crate) enum Kind {
     Bool(bool),
     Num(f64),
     Str(String),
-    /// Lists, sets and tuples.
-    List(Vec<Val>),
+    /// Lists, sets and tuples (shared: a value referenced many times is not copied).
+    List(Rc<Vec<Val>>),
     /// Maps and objects (Terraform iterates both in key order).
-    Map(BTreeMap<String, Val>),
+    Map(Rc<BTreeMap<String, Val>>),
     /// Not known without Terraform (or not until apply), with the reason.
     Unknown(Rc<str>),
 }
@@ -123,10 +123,10 @@ impl Val {
         Val::new(Kind::Str(s.into()))
     }
     pub(crate) fn list(items: Vec<Val>) -> Val {
-        Val::new(Kind::List(items))
+        Val::new(Kind::List(Rc::new(items)))
     }
     pub(crate) fn map(m: BTreeMap<String, Val>) -> Val {
-        Val::new(Kind::Map(m))
+        Val::new(Kind::Map(Rc::new(m)))
     }
     pub(crate) fn unknown(reason: impl Into<String>) -> Val {
         let r: String = reason.into();
@@ -279,7 +279,7 @@ impl Val {
                     return Some(false);
                 }
                 let mut all = Some(true);
-                for (x, y) in a.iter().zip(b) {
+                for (x, y) in a.iter().zip(b.iter()) {
                     match x.equals(y) {
                         Some(false) => return Some(false),
                         None => all = None,
@@ -325,12 +325,12 @@ impl Val {
             Json::Bool(b) => Kind::Bool(*b),
             Json::Number(n) => Kind::Num(n.as_f64().unwrap_or(0.0)),
             Json::String(s) => Kind::Str(s.clone()),
-            Json::Array(a) => Kind::List(a.iter().map(Val::from_json).collect()),
-            Json::Object(o) => Kind::Map(
+            Json::Array(a) => Kind::List(Rc::new(a.iter().map(Val::from_json).collect())),
+            Json::Object(o) => Kind::Map(Rc::new(
                 o.iter()
                     .map(|(k, v)| (k.clone(), Val::from_json(v)))
                     .collect(),
-            ),
+            )),
         })
     }
 
@@ -338,8 +338,8 @@ impl Val {
     pub(crate) fn mark_sensitive(&mut self) {
         self.sensitive = true;
         match &mut self.kind {
-            Kind::List(l) => l.iter_mut().for_each(Val::mark_sensitive),
-            Kind::Map(m) => m.values_mut().for_each(Val::mark_sensitive),
+            Kind::List(l) => Rc::make_mut(l).iter_mut().for_each(Val::mark_sensitive),
+            Kind::Map(m) => Rc::make_mut(m).values_mut().for_each(Val::mark_sensitive),
             _ => {}
         }
     }
@@ -361,12 +361,12 @@ impl Val {
         self.at = Some(rc);
         match &mut self.kind {
             Kind::List(l) => {
-                for (i, x) in l.iter_mut().enumerate() {
+                for (i, x) in Rc::make_mut(l).iter_mut().enumerate() {
                     x.stamp(&t.child(Step::Index(IndexKey::Int(i as i64))));
                 }
             }
             Kind::Map(m) => {
-                for (k, x) in m.iter_mut() {
+                for (k, x) in Rc::make_mut(m).iter_mut() {
                     x.stamp(&t.child(Step::Name(k.clone())));
                 }
             }

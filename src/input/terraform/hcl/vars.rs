@@ -101,7 +101,7 @@ fn from_text(name: &str, text: &str, ty: Option<&Expression>, how: &str) -> Resu
             e.message()
         ))
     })?;
-    constant(FileId(u32::MAX), &e, false).map_err(|m| Error::Usage(format!("{how}{name}: {m}")))
+    constant(&e, None).map_err(|m| Error::Usage(format!("{how}{name}: {m}")))
 }
 
 /// Read a `.tfvars` or `.tfvars.json` file.
@@ -145,7 +145,7 @@ fn read_file(
         let body = parse_text(&name, &text)?;
         for a in body.attributes() {
             let k = a.key.as_str();
-            let v = constant(file, &a.value, true).map_err(|m| {
+            let v = constant(&a.value, Some(file)).map_err(|m| {
                 let r = a.value.span().unwrap_or_default();
                 Error::input_at(
                     &name,
@@ -171,8 +171,9 @@ fn read_file(
     Ok(out)
 }
 
-/// A constant expression as a value, every part with its span (`spans`).
-pub(crate) fn constant(file: FileId, e: &Expression, spans: bool) -> Result<Val, String> {
+/// A constant expression as a value (a `.tfvars` value, an `optional()` default), every part
+/// with its span when the file is given.
+pub(crate) fn constant(e: &Expression, spans: Option<FileId>) -> Result<Val, String> {
     let v = match e {
         Expression::Null(_) => Val::null(),
         Expression::Bool(b) => Val::bool(*b.value()),
@@ -202,7 +203,7 @@ pub(crate) fn constant(file: FileId, e: &Expression, spans: bool) -> Result<Val,
         }
         Expression::Array(a) => Val::list(
             a.iter()
-                .map(|x| constant(file, x, spans))
+                .map(|x| constant(x, spans))
                 .collect::<Result<_, _>>()?,
         ),
         Expression::Object(o) => {
@@ -210,21 +211,23 @@ pub(crate) fn constant(file: FileId, e: &Expression, spans: bool) -> Result<Val,
             for (k, x) in o.iter() {
                 let key = match k {
                     ObjectKey::Ident(id) => id.as_str().to_string(),
-                    ObjectKey::Expression(ke) => constant(file, ke, false)?.as_string()?,
+                    ObjectKey::Expression(ke) => constant(ke, None)?.as_string()?,
                 };
-                m.insert(key, constant(file, x.expr(), spans)?);
+                m.insert(key, constant(x.expr(), spans)?);
             }
             Val::map(m)
         }
-        Expression::Parenthesis(p) => constant(file, p.inner(), spans)?,
+        Expression::Parenthesis(p) => constant(p.inner(), spans)?,
         Expression::UnaryOp(u) if *u.operator.value() == UnaryOperator::Neg => {
-            let x = constant(file, &u.expr, false)?;
+            let x = constant(&u.expr, None)?;
             Val::num(-x.as_num()?)
         }
         _ => return Err("only literal values are allowed here".into()),
     };
     Ok(match (spans, e.span()) {
-        (true, Some(r)) if !matches!(v.kind, Kind::Unknown(_)) => v.with_src(Src::new(file, r)),
+        (Some(file), Some(r)) if !matches!(v.kind, Kind::Unknown(_)) => {
+            v.with_src(Src::new(file, r))
+        }
         _ => v,
     })
 }
