@@ -678,3 +678,54 @@ fn inline_waivers_apply_to_the_configuration_and_to_its_plan() {
         "{r:?}"
     );
 }
+
+/// The example configuration of the README (testdata/hcl/hub-and-spoke): a hub firewall policy,
+/// spokes from a local module with for_each, NSGs, routes to the firewall, the firewall as DNS
+/// server, variables from terraform.tfvars. Its README gives the expected outcome and the
+/// Microsoft documentation behind it.
+#[test]
+fn the_hub_and_spoke_example() {
+    let (code, v) = check_json(&["testdata/hcl/hub-and-spoke"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verdict"], "fail");
+    let mut r = rules(&v);
+    r.sort();
+    r.dedup();
+    assert_eq!(r, ["DNS002", "NSG001"]);
+    // DNS002 for both pools, NSG001 for the batch pool only
+    let findings = v["findings"].as_array().unwrap();
+    let pools_of = |rule: &str| -> Vec<&str> {
+        let mut p: Vec<&str> = findings
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .map(|f| f["node_pool"].as_str().unwrap())
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(pools_of("DNS002"), ["batch", "system"]);
+    assert_eq!(pools_of("NSG001"), ["batch"]);
+    // every location is in the configuration, and the tfvars value behind the DNS proxy setting
+    // is named
+    for f in findings {
+        for l in f["locations"].as_array().unwrap() {
+            let file = l["file"].as_str().unwrap();
+            assert!(
+                file.ends_with(".tf") || file.ends_with(".tfvars"),
+                "{}: {file}",
+                f["rule"]
+            );
+        }
+    }
+    let dns = findings.iter().find(|f| f["rule"] == "DNS002").unwrap();
+    assert!(
+        dns["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["file"].as_str().unwrap().ends_with("terraform.tfvars") && l["line"] == 1)
+    );
+    // the apps pool is otherwise reachable through the firewall
+    let system = pools(&v).into_iter().find(|p| p.0 == "system").unwrap();
+    assert_eq!(system.1, r#"module.spoke["apps"].azurerm_subnet.nodes"#);
+}
