@@ -263,7 +263,7 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
             let end = if len < 0 {
                 s.len()
             } else {
-                (start + len as usize).min(s.len())
+                start.saturating_add(len as usize).min(s.len())
             };
             derive(Kind::Str(s[start..end].iter().collect()))
         }
@@ -768,7 +768,10 @@ pub(crate) fn format(f: &str, args: &[Val]) -> Result<String, String> {
                 p.push(chars[i]);
                 i += 1;
             }
-            prec = Some(p.parse().unwrap_or(0));
+            prec = Some(p.parse().unwrap_or(usize::MAX));
+            if prec.is_some_and(|p| p > 4096) {
+                return Err("format(): precision too large".into());
+            }
         }
         let Some(&verb) = chars.get(i) else {
             return Err("format(): the format ends in the middle of a verb".into());
@@ -816,7 +819,11 @@ pub(crate) fn format(f: &str, args: &[Val]) -> Result<String, String> {
             'b' => format!("{:b}", a.as_int()?),
             other => return Err(format!("format(): unsupported verb `%{other}`")),
         };
+        // a width beyond any real use is an error, not a huge allocation
         let w: usize = width.parse().unwrap_or(0);
+        if w > 4096 {
+            return Err(format!("format(): width {w} is too large"));
+        }
         let n = text.chars().count();
         if n < w {
             let pad = w - n;
@@ -980,15 +987,17 @@ pub(crate) fn cidrsubnets(prefix: &str, newbits: &[i64]) -> Result<Vec<IpNet>, S
         }
         let len = net.prefix_len() + nb as u8;
         let host_bits = (max - len) as u32;
-        let size: u128 = 1u128 << host_bits;
-        let start = next.div_ceil(size) * size;
-        if start < next || start > end || start + (size - 1) > end {
+        let size: u128 = 1u128.checked_shl(host_bits).unwrap_or(u128::MAX);
+        let start = next.div_ceil(size).checked_mul(size).filter(|s| {
+            *s >= next && *s <= end && s.checked_add(size - 1).is_some_and(|e| e <= end)
+        });
+        let Some(start) = start else {
             return Err(format!(
                 "cidrsubnets(): not enough address space in {prefix} for the requested subnets"
             ));
-        }
+        };
         out.push(make_net(v4, start, len));
-        next = start + size;
+        next = start.saturating_add(size);
     }
     Ok(out)
 }
@@ -1084,6 +1093,13 @@ mod tests {
         );
         assert!(call("cidrsubnet", vec![s("10.0.0.0/24"), n(4.0), n(16.0)]).is_err());
         assert!(call("cidrhost", vec![s("10.0.0.0/30"), n(4.0)]).is_err());
+        // the end of the IPv6 space: no overflow
+        assert_eq!(
+            strings(call("cidrsubnets", vec![s("ffff::/16"), n(1.0), n(1.0)]).unwrap()),
+            ["ffff::/17", "ffff:8000::/17"]
+        );
+        assert!(call("cidrsubnets", vec![s("ffff::/16"), n(1.0), n(1.0), n(1.0)]).is_err());
+        assert!(call("cidrsubnet", vec![s("::/0"), n(128.0), n(5.0)]).is_ok());
         assert!(call("cidrsubnet", vec![s("not-a-cidr"), n(4.0), n(1.0)]).is_err());
     }
 
@@ -1171,6 +1187,13 @@ mod tests {
         let d = call("jsondecode", vec![s(r#"{"a":[1,"x"]}"#)]).unwrap();
         assert_eq!(d.as_map().unwrap()["a"].as_list().unwrap().len(), 2);
         assert!(call("replace", vec![s("a"), s("/a/"), s("b")]).is_err());
+        // sizes from the configuration are bounded
+        assert!(call("format", vec![s("%999999999d"), n(1.0)]).is_err());
+        assert!(call("format", vec![s("%.999999999f"), n(1.0)]).is_err());
+        assert_eq!(
+            text(call("substr", vec![s("abc"), n(1.0), n(9.0e18)]).unwrap()),
+            "bc"
+        );
         // RFC 4648 test vectors
         for (plain, enc) in [
             ("", ""),

@@ -52,9 +52,9 @@ pub fn locate_plan_in_source(
     Ok(c.waivers)
 }
 
-/// A span of an evaluated instance: of its values (or its expressions), the path below it, and
-/// the `.tf` origin.
-type Entry<'a> = (bool, Vec<&'a str>, Origin);
+/// A span of an evaluated instance: the path below its values, and the `.tf` origin (its
+/// configuration expressions have the same paths and spans).
+type Entry<'a> = (Vec<&'a str>, Origin);
 
 /// Plan pointer -> `.tf` origin, for every node the configuration has a span for.
 fn redirects(c: &Configuration, root: &Value) -> HashMap<String, Origin> {
@@ -64,11 +64,11 @@ fn redirects(c: &Configuration, root: &Value) -> HashMap<String, Origin> {
         .enumerate()
         .map(|(n, x)| (x.emitted.address.as_str(), n))
         .collect();
-    // the configuration's span entries grouped by instance: n -> [(after|expr, suffix, span)]
+    // the configuration's span entries grouped by instance: n -> [(suffix, span)]
     let mut entries: HashMap<usize, Vec<Entry<'_>>> = HashMap::new();
     for (ptr, src) in c.spans.entries() {
         let mut segs = ptr.trim_start_matches('/').split('/');
-        let (Some("hcl"), Some(n), Some(side)) = (segs.next(), segs.next(), segs.next()) else {
+        let (Some("hcl"), Some(n), Some("after")) = (segs.next(), segs.next(), segs.next()) else {
             continue;
         };
         let Ok(n) = n.parse::<usize>() else { continue };
@@ -77,10 +77,7 @@ fn redirects(c: &Configuration, root: &Value) -> HashMap<String, Origin> {
             address: Some(c.instances[n].emitted.address.clone()),
             loc: Loc::Span(src.range()),
         };
-        entries
-            .entry(n)
-            .or_default()
-            .push((side == "after", segs.collect(), origin));
+        entries.entry(n).or_default().push((segs.collect(), origin));
     }
     let mut out = HashMap::new();
     // instance values: resource_changes (after and before) and prior_state
@@ -111,10 +108,7 @@ fn redirects(c: &Configuration, root: &Value) -> HashMap<String, Origin> {
             continue;
         };
         let hcl_value = &c.instances[n].emitted.after;
-        for (after, suffix, origin) in entries.get(&n).map(Vec::as_slice).unwrap_or_default() {
-            if !after {
-                continue;
-            }
+        for (suffix, origin) in entries.get(&n).map(Vec::as_slice).unwrap_or_default() {
             if let Some(p) = translate(suffix, hcl_value, plan_value) {
                 out.insert(format!("{base}{p}"), origin.clone());
             }
@@ -142,10 +136,7 @@ fn redirects(c: &Configuration, root: &Value) -> HashMap<String, Origin> {
         });
         let Some(n) = found else { continue };
         // the expressions have the spans of the values
-        for (after, suffix, origin) in entries.get(&n).map(Vec::as_slice).unwrap_or_default() {
-            if !after {
-                continue;
-            }
+        for (suffix, origin) in entries.get(&n).map(Vec::as_slice).unwrap_or_default() {
             let mut p = format!("{ptr}/expressions");
             for s in suffix {
                 p.push('/');
@@ -154,9 +145,9 @@ fn redirects(c: &Configuration, root: &Value) -> HashMap<String, Origin> {
             out.entry(p).or_insert_with(|| origin.clone());
         }
         // the block itself
-        if let Some((_, _, origin)) = entries
+        if let Some((_, origin)) = entries
             .get(&n)
-            .and_then(|e| e.iter().find(|(after, s, _)| *after && s.is_empty()))
+            .and_then(|e| e.iter().find(|(s, _)| s.is_empty()))
         {
             out.entry(ptr).or_insert_with(|| origin.clone());
         }
