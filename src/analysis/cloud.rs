@@ -72,6 +72,7 @@ mod tests {
         let u = || Known::Absent;
         Cluster {
             meta,
+            identity: Known::Absent,
             dns_prefix: u(),
             outbound_type: Known::Absent,
             network_plugin: u(),

@@ -37,24 +37,60 @@ pub fn render_error(e: &Error, color: bool) -> String {
 
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
+    load_with(args, &mut |_, e| print_error(e))
+}
+
+/// [`load`], handing each error to `on_error` with the input it came from (when it is an
+/// input's): printed on stderr, and for `--format json` also kept for the error document.
+pub fn load_with(
+    args: &InputArgs,
+    on_error: &mut dyn FnMut(Option<&str>, &Error),
+) -> Result<Loaded, i32> {
+    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
+        on_error(
+            None,
+            &Error::Usage(
+                "`-` (standard input) can be given only once: it is read to its end the first time"
+                    .into(),
+            ),
+        );
+        return Err(2);
+    }
     let mut sources = SourceMap::new();
     // what exists (ARM and az files, snapshots) under what is planned (plans, state)
     let mut existing = Model::new();
     let mut planned = Model::new();
     let mut failed = false;
-    let vars = crate::input::terraform::hcl::VarArgs {
-        vars: args.vars.clone(),
-        var_files: args.var_files.clone(),
+    let cloud = args.cloud.map(|c| match c {
+        CloudArg::Public => Cloud::Public,
+        CloudArg::China => Cloud::China,
+        CloudArg::Usgov => Cloud::UsGov,
+    });
+    let opts = crate::input::LoadOptions {
+        template: crate::input::arm::template::load::TemplateInputs {
+            parameter_files: args.parameters.clone(),
+            params: args.param.clone(),
+            subscription: args.subscription.clone(),
+            resource_group: args.resource_group.clone(),
+            location: args.location.clone(),
+            cloud,
+        },
+        hcl: crate::input::terraform::hcl::VarArgs {
+            vars: args.vars.clone(),
+            var_files: args.var_files.clone(),
+        },
     };
+    let mut templates = 0;
     let verbose = super::outputs::Verbose::new(args.verbose);
     for path in &args.inputs {
         let started = std::time::Instant::now();
         let first_file = crate::source::FileId(sources.files().count() as u32);
-        let res = crate::input::load_path_with(&mut sources, path, &vars);
+        let res = crate::input::load_path_with(&mut sources, path, &opts);
         verbose.done(&format!("read {path}"), started);
         match res {
             Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
             Ok((kind, mut m)) => {
+                templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
                 if kind == crate::input::InputKind::TerraformPlan {
                     // findings of a plan point at the .tf lines it was made from
                     let explicit = args.source.clone();
@@ -66,7 +102,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
                             &mut sources,
                             first_file,
                             &dir,
-                            &vars,
+                            &opts.hcl,
                         ) {
                             Ok(w) => m.waivers.extend(w),
                             Err(e) => {
@@ -79,7 +115,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
                 planned.merge(m)
             }
             Err(e) => {
-                print_error(&e);
+                on_error(Some(path), &e);
                 failed = true;
             }
         }
@@ -91,7 +127,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     let catalogue = match catalogue {
         Ok(c) => c,
         Err(e) => {
-            print_error(&e);
+            on_error(None, &e);
             failed = true;
             Catalogue::default()
         }
@@ -106,13 +142,19 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
         Some(p) => match Config::load(p).and_then(|c| c.validate_against(&catalogue).map(|_| c)) {
             Ok(c) => c,
             Err(e) => {
-                print_error(&e);
+                on_error(None, &e);
                 failed = true;
                 Config::default()
             }
         },
         None => Config::default(),
     };
+    if templates == 0 && !failed && opts.template.any() {
+        print_error(&Error::Usage(
+            "--parameters, --param, --subscription, --resource-group and --location apply to ARM templates, and no input is one".into(),
+        ));
+        failed = true;
+    }
     if failed {
         return Err(2);
     }
@@ -125,11 +167,6 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     }
     verbose.say(&crate::analysis::inventory(&model));
     model.finish();
-    let cloud = args.cloud.map(|c| match c {
-        CloudArg::Public => Cloud::Public,
-        CloudArg::China => Cloud::China,
-        CloudArg::Usgov => Cloud::UsGov,
-    });
     let options = CheckOptions {
         cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
     };
@@ -143,13 +180,38 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     })
 }
 
-fn write_stdout(s: &str) -> i32 {
+/// Write to stdout; a full or closed stdout is said on stderr and is exit 2 (the output is
+/// incomplete: a CI step must not read half a report as a verdict).
+pub(crate) fn write_stdout(s: &str) -> i32 {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => 0,
-        // broken pipe (`| head`): quiet
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(_) => 2,
+        Err(e) => {
+            eprintln!("aks-preflight: cannot write to standard output: {e}");
+            2
+        }
+    }
+}
+
+/// Load for a command whose `--format json` must print a JSON document even when loading
+/// fails: errors are printed on stderr as always, and in JSON mode also written to stdout as the
+/// `schema` error document (verdict `error`, exit 2).
+pub(crate) fn load_for(args: &InputArgs, json: bool, schema: &str) -> Result<Loaded, i32> {
+    let mut errors = vec![];
+    let res = load_with(args, &mut |input, e| {
+        print_error(e);
+        if json {
+            errors.push(report::json::error_value(e, input));
+        }
+    });
+    match res {
+        Ok(l) => Ok(l),
+        Err(code) => {
+            if json {
+                let _ = write_stdout(&report::json::render_errors(schema, errors));
+            }
+            Err(code)
+        }
     }
 }
 
@@ -181,7 +243,8 @@ fn use_color(c: Color) -> bool {
 fn check(a: CheckArgs) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
-    let mut l = match load(&a.input) {
+    let json = a.format == OutputFormat::Json;
+    let mut l = match load_for(&a.input, json, report::json::SCHEMA) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -192,6 +255,11 @@ fn check(a: CheckArgs) -> i32 {
             Ok(b) => Some(b),
             Err(e) => {
                 print_error(&e);
+                if json {
+                    let errors = vec![report::json::error_value(&e, p.to_str())];
+                    let _ =
+                        write_stdout(&report::json::render_errors(report::json::SCHEMA, errors));
+                }
                 return 2;
             }
         },
@@ -280,36 +348,7 @@ fn requirements(a: RequirementsArgs) -> i32 {
             c,
             500 + 10 * i as u32,
         ));
-        let mut reqs = analysis::egress::cluster_requirements(&ctx, c);
-        if !a.all {
-            reqs.retain(|r| r.required);
-        }
-        // node subnet prefixes, only when every pool's subnet prefixes are known
-        let mut prefixes: Option<Vec<ipnet::IpNet>> = Some(vec![]);
-        for p in &c.node_pools {
-            match p
-                .subnet
-                .known()
-                .and_then(|r| l.model.subnet(r))
-                .and_then(|s| s.prefixes.known())
-            {
-                Some(ps) => {
-                    if let Some(v) = prefixes.as_mut() {
-                        for n in ps {
-                            if !v.contains(n) {
-                                v.push(*n);
-                            }
-                        }
-                    }
-                }
-                None => prefixes = None,
-            }
-        }
-        per_cluster.push(report::requirements::ClusterRequirements {
-            address: c.meta.address().to_string(),
-            requirements: reqs,
-            node_subnet_prefixes: prefixes.filter(|v| !v.is_empty()),
-        });
+        per_cluster.push(analysis::requirements_of(&ctx, c, a.all));
     }
     if per_cluster.is_empty() {
         eprintln!("aks-preflight: the inputs contain no AKS cluster; nothing to list");

@@ -128,6 +128,22 @@ pub enum RunVerdict {
     /// network-only stack, a state file): nothing is proven, so it is not a pass.
     #[serde(rename = "nothing-checked")]
     NothingChecked,
+    /// The run could not check: an input, configuration or usage error (exit 2). Only the
+    /// error documents of `--format json` carry it; a report's own verdict is never `error`.
+    Error,
+}
+
+impl RunVerdict {
+    /// The verdict as the JSON report spells it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunVerdict::Pass => "pass",
+            RunVerdict::Fail => "fail",
+            RunVerdict::Unknown => "unknown",
+            RunVerdict::NothingChecked => "nothing-checked",
+            RunVerdict::Error => "error",
+        }
+    }
 }
 
 impl Report {
