@@ -51,12 +51,34 @@ pub fn load_inputs(
     let (mut arm_deployments, mut terraform) = (0, 0);
     for path in inputs {
         let started = std::time::Instant::now();
+        let first_file = crate::source::FileId(out.sources.files().count() as u32);
         let res = crate::input::load_path_with(&mut out.sources, path, opts);
         verbose.done(&format!("read {path}"), started);
         match res {
             Ok((crate::input::InputKind::ArmResources, m)) => out.existing.merge(m),
-            Ok((kind, m)) => {
+            Ok((kind, mut m)) => {
                 use crate::input::InputKind as K;
+                if kind == K::TerraformPlan {
+                    // findings of a plan point at the .tf lines it was made from
+                    let explicit = opts.plan_source.clone();
+                    let dir = explicit
+                        .clone()
+                        .or_else(|| crate::input::terraform::hcl::source_dir_of(path));
+                    if let Some(dir) = dir {
+                        match crate::input::terraform::hcl::locate_plan_in_source(
+                            &mut out.sources,
+                            first_file,
+                            &dir,
+                            &opts.hcl,
+                        ) {
+                            Ok(w) => m.waivers.extend(w),
+                            Err(e) => {
+                                print_error(&e);
+                                out.failed |= explicit.is_some();
+                            }
+                        }
+                    }
+                }
                 out.templates += usize::from(kind == K::ArmTemplate);
                 arm_deployments += usize::from(matches!(kind, K::ArmTemplate | K::WhatIf));
                 terraform += usize::from(!matches!(kind, K::ArmTemplate | K::WhatIf));
@@ -125,6 +147,11 @@ pub fn load_with(
             location: args.location.clone(),
             cloud,
         },
+        hcl: crate::input::terraform::hcl::VarArgs {
+            vars: args.vars.clone(),
+            var_files: args.var_files.clone(),
+        },
+        plan_source: args.source.clone(),
     };
     let verbose = super::outputs::Verbose::new(args.verbose);
     // what exists (ARM and az files, snapshots) under what is planned (plans, state, templates)
