@@ -747,6 +747,16 @@ fn index(v: Val, k: &Val) -> Result<Val, String> {
 
 fn binary(op: BinaryOperator, l: &Val, r: &Val) -> Result<Val, String> {
     use BinaryOperator as B;
+    // as in Terraform, a value that is not itself unknown (an object with unknown attributes)
+    // is known not to be null
+    if matches!(op, B::Eq | B::NotEq)
+        && (l.is_null() || r.is_null())
+        && !l.is_unknown()
+        && !r.is_unknown()
+    {
+        let eq = l.is_null() && r.is_null();
+        return Ok(Val::derived(Kind::Bool(eq == matches!(op, B::Eq)), &[l, r]));
+    }
     if l.has_unknown() || r.has_unknown() {
         let cause = if l.has_unknown() { l } else { r };
         return Ok(Val::unknown_from(cause, &[l, r]));

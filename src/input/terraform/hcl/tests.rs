@@ -170,10 +170,19 @@ locals {
   self_a    = local.self_b
   self_b    = local.self_a
   bad       = {}.missing
+  partial   = { id = var.hub_cidr }
+  not_null  = local.partial != null ? "set" : "null"
+  is_null   = null == local.partial
+  whole     = var.hub_cidr != null
 }
 "#,
         &[],
     );
+    // an object with an unknown attribute is known not to be null (as in Terraform); a wholly
+    // unknown value is not
+    assert_eq!(s(&l["not_null"]), "set");
+    assert!(!l["is_null"].as_bool().unwrap());
+    assert!(l["whole"].is_unknown());
     for k in ["fw_subnet", "name", "cond"] {
         assert_eq!(
             l[k].first_unknown(),
