@@ -990,3 +990,44 @@ resource "azapi_resource" "route" {
         messages(&v, "INP001")
     );
 }
+
+/// A misspelt FQDN tag is underlined where it is written, not at its rule.
+#[test]
+fn a_misspelt_fqdn_tag_is_underlined_where_it_is_written() {
+    let dir = format!(
+        "{}/testdata/scenarios/hub-fw-aks-tag/hcl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let text = std::fs::read_to_string(&p)
+                .unwrap()
+                .replace("\"AzureKubernetesService\"", "\"AzureKubernetesServices\"");
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                text.into_bytes(),
+            )
+        })
+        .collect();
+    let t = temp_of(&files);
+    let (_, v) = check_json(&[t.path()]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "FWL003")
+        .expect("FWL003");
+    let at = &f["locations"][0];
+    assert!(
+        at["file"].as_str().unwrap().ends_with("firewall_rules.tf"),
+        "{at}"
+    );
+    // `destination_fqdn_tags = ["AzureKubernetesServices"]`: the entry, not the rule block
+    assert_eq!(
+        (at["line"].as_u64(), at["column"].as_u64()),
+        (Some(54), Some(32))
+    );
+}

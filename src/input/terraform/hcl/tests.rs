@@ -767,3 +767,30 @@ fn a_resource_declared_twice_counts_once() {
     assert_eq!(m.vnets.len(), 1);
     assert_eq!(m.vnets[0].meta.name, Known::Known("one".into()));
 }
+
+/// `resource.TYPE.NAME` is the explicit form of a managed resource reference (Azure Verified
+/// Modules write `resource.azurerm_route_table.this.id` in their outputs).
+#[test]
+fn explicit_resource_references() {
+    let (l, notes) = locals(
+        r#"
+resource "azurerm_route_table" "this" {
+  name                = "rt-nodes"
+  location            = "westeurope"
+  resource_group_name = "rg"
+}
+locals {
+  name     = resource.azurerm_route_table.this.name
+  same     = resource.azurerm_route_table.this.name == azurerm_route_table.this.name
+  id       = resource.azurerm_route_table.this.id
+}
+"#,
+        &[],
+    );
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(s(&l["name"]), "rt-nodes");
+    assert!(l["same"].as_bool().unwrap());
+    // the id is computed by Azure: unknown, a reference to the route table
+    assert!(l["id"].is_unknown());
+    assert_eq!(&*l["id"].refs[0].addr, "azurerm_route_table.this");
+}
