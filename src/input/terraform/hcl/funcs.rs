@@ -49,6 +49,8 @@ pub(crate) const NAMES: &[&str] = &[
     "nonsensitive",
     "one",
     "range",
+    "regex",
+    "regexall",
     "replace",
     "reverse",
     "sensitive",
@@ -250,6 +252,16 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
         "startswith" => derive(Kind::Bool(str_arg(0)?.starts_with(&str_arg(1)?))),
         "endswith" => derive(Kind::Bool(str_arg(0)?.ends_with(&str_arg(1)?))),
         "strcontains" => derive(Kind::Bool(str_arg(0)?.contains(&str_arg(1)?))),
+        "regex" | "regexall" => {
+            let (pattern, s) = (str_arg(0)?, str_arg(1)?);
+            let mut v = if name == "regex" {
+                super::regex_fns::first(&pattern, &s)?
+            } else {
+                super::regex_fns::all(&pattern, &s)?
+            };
+            all.iter().for_each(|a| v.absorb(a));
+            v
+        }
         "substr" => {
             let s: Vec<char> = str_arg(0)?.chars().collect();
             let off = int_arg(1)?;
