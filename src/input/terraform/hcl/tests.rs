@@ -794,3 +794,53 @@ locals {
     assert!(l["id"].is_unknown());
     assert_eq!(&*l["id"].refs[0].addr, "azurerm_route_table.this");
 }
+
+/// What depends on the instances of an unknown `for_each` says why they are unknown: the
+/// variable without a value is named where the value is used, not only in its note.
+#[test]
+fn unknown_instances_name_the_variable_they_depend_on() {
+    let (m, _) = model(&[
+        (
+            "main.tf",
+            r#"
+variable "spokes" { type = map(string) }
+module "spoke" {
+  source   = "./spoke"
+  for_each = var.spokes
+  prefix   = each.value
+}
+resource "azurerm_kubernetes_cluster" "aks" {
+  name                = "aks"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  dns_prefix          = "aks"
+  default_node_pool {
+    name           = "system"
+    vnet_subnet_id = module.spoke["apps"].subnet_id
+  }
+}
+"#,
+        ),
+        (
+            "spoke/main.tf",
+            r#"
+variable "prefix" { type = string }
+resource "azurerm_subnet" "nodes" {
+  name                 = "nodes"
+  resource_group_name  = "rg"
+  virtual_network_name = "vnet"
+  address_prefixes     = [var.prefix]
+}
+output "subnet_id" { value = azurerm_subnet.nodes.id }
+"#,
+        ),
+    ]);
+    let pool = &m.clusters[0].node_pools[0];
+    match &pool.subnet {
+        Known::Unknown(r) => assert!(
+            r.contains("the instances of module.spoke are unknown (var.spokes has no value)"),
+            "{r}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
