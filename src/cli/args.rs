@@ -75,12 +75,17 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the rules, or show one rule's documentation.
     Rules(RulesArgs),
+    /// Read Azure resources and save them as a snapshot: an input for checks without
+    /// credentials.
+    Snapshot(super::snapshot::SnapshotArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
-    /// Inputs: `terraform show -json` output of a plan or of state (`-` reads stdin), or a
-    /// Terraform configuration (a directory holding the root module, or a `.tf` file).
+    /// Inputs: `terraform show -json` output of a plan or of state (`-` reads stdin), a
+    /// Terraform configuration (a directory holding the root module, or a `.tf` file), ARM
+    /// templates and what-if output, existing resources (`az … -o json`, ARM REST responses,
+    /// snapshots).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Directory of extra policy files (*.toml) adding or overriding catalogue endpoints by id.
@@ -92,6 +97,8 @@ pub struct InputArgs {
     /// Azure cloud (default: inferred from each cluster's region).
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
+    #[command(flatten)]
+    pub live: super::live::LiveArgs,
     /// A Terraform variable for a configuration (HCL) input: `NAME=VALUE` (repeatable; a value
     /// for a non-string variable is written in HCL: `--var 'dns_servers=["10.0.0.4"]'`).
     #[arg(long = "var", value_name = "NAME=VALUE")]

@@ -3,6 +3,7 @@
 //! input note), only on input that cannot be read at all (exit 2 with a located error).
 
 pub mod arm;
+pub mod azure;
 pub mod detect;
 pub mod sensitive;
 pub mod terraform;
@@ -82,6 +83,9 @@ pub struct LoadOptions {
     pub template: arm::template::load::TemplateInputs,
     /// Terraform configurations: variable values (`--var`, `--var-file`).
     pub hcl: terraform::hcl::VarArgs,
+    /// The Terraform configuration plans were made from (`--source`): findings of a plan point
+    /// at its `.tf` lines. `None`: the plan's directory, when it holds `.tf` files.
+    pub plan_source: Option<std::path::PathBuf>,
 }
 
 /// Read and load one input path (`-` is stdin): a file of any recognised kind, or a directory.
