@@ -1674,6 +1674,15 @@ fn azapi_resources_of_a_plan() {
                     "body": {"properties": {"networkSecurityGroup": {"id": true}}}}),
             ),
             created(
+                "azapi_resource.to_hub",
+                serde_json::json!({"type": "Microsoft.Network/virtualNetworks/virtualNetworkPeerings@2024-07-01",
+                    "name": "spoke-to-hub", "parent_id": null,
+                    "body": {"properties": {
+                        "remoteVirtualNetwork": {"id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"},
+                        "allowForwardedTraffic": true}}}),
+                serde_json::json!({"id": true, "parent_id": true}),
+            ),
+            created(
                 "azapi_resource.legacy",
                 serde_json::json!({"type": "Microsoft.Network/virtualNetworks@2021-02-01",
                     "name": "vnet-legacy",
@@ -1695,6 +1704,9 @@ fn azapi_resources_of_a_plan() {
                 "parent_id": {"references": ["azapi_resource.vnet.id", "azapi_resource.vnet"]},
                 "body": {"references": ["azurerm_network_security_group.nodes.id",
                     "azurerm_network_security_group.nodes"]}}},
+            {"address": "azapi_resource.to_hub", "mode": "managed", "type": "azapi_resource",
+             "name": "to_hub", "expressions": {
+                "parent_id": {"references": ["azapi_resource.vnet.id", "azapi_resource.vnet"]}}},
             {"address": "azurerm_kubernetes_cluster.aks", "mode": "managed",
              "type": "azurerm_kubernetes_cluster", "name": "aks", "expressions": {
                 "default_node_pool": [{"vnet_subnet_id": {"references": [
@@ -1732,6 +1744,16 @@ fn azapi_resources_of_a_plan() {
     );
     let pool = &m.clusters[0].node_pools[0];
     assert_eq!(pool.subnet, Known::Known(key("azapi_resource.subnet")));
+    let peering = &m.peerings[0];
+    assert_eq!(peering.local_vnet, Known::Known(key("azapi_resource.vnet")));
+    assert!(
+        matches!(&peering.remote_vnet, Known::Known(Ref::Id(id)) if id.name() == "vnet-hub"),
+        "{:?}",
+        peering.remote_vnet
+    );
+    assert_eq!(peering.allow_forwarded_traffic, Known::Known(true));
+    assert_eq!(peering.allow_virtual_network_access, Known::Known(true));
+    assert_eq!(peering.use_remote_gateways, Known::Known(false));
     // a body written as a JSON string (AzAPI 1.x) is not read: unknown, with the reason
     let legacy = m
         .vnets

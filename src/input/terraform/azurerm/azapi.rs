@@ -175,13 +175,25 @@ fn sub_ref(
     ctx.ref_field(i, &o.get("id"), want)
 }
 
-fn subnet(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>, p: &Props<'_>) {
+/// The element's meta and its parent VNet (`parent_id`), whose origin is recorded as `field`.
+fn child_of_vnet(
+    ctx: &mut Ctx<'_, '_>,
+    i: usize,
+    v: &V<'_>,
+    field: &'static str,
+) -> (crate::model::Meta, Known<crate::model::Ref>) {
     let mut meta = ctx.meta(i, v);
     meta.resource_group = resource_group(v);
-    let origin = meta.origin.clone();
     let pv = v.get("parent_id");
     let vnet = ctx.ref_field(i, &pv, VNET);
-    meta.set_field_origin("vnet", ctx.field_origin(&pv, &origin));
+    let o = ctx.field_origin(&pv, &meta.origin);
+    meta.set_field_origin(field, o);
+    (meta, vnet)
+}
+
+fn subnet(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>, p: &Props<'_>) {
+    let (mut meta, vnet) = child_of_vnet(ctx, i, v, "vnet");
+    let origin = meta.origin.clone();
     let prefixes = subnet_prefixes(p);
     let prefix_v = if p.get("addressPrefixes").exists() {
         p.get("addressPrefixes")
@@ -231,12 +243,8 @@ fn subnet(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>, p: &Props<'_>) {
 }
 
 fn peering(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>, p: &Props<'_>) {
-    let mut meta = ctx.meta(i, v);
-    meta.resource_group = resource_group(v);
+    let (mut meta, local_vnet) = child_of_vnet(ctx, i, v, "local_vnet");
     let origin = meta.origin.clone();
-    let pv = v.get("parent_id");
-    let local_vnet = ctx.ref_field(i, &pv, VNET);
-    meta.set_field_origin("local_vnet", ctx.field_origin(&pv, &origin));
     let remote_vnet = sub_ref(ctx, i, p, "remoteVirtualNetwork", VNET);
     meta.set_field_origin(
         "remote_vnet",
