@@ -101,11 +101,18 @@ fn corpus_configurations() {
         let path = corpus(d);
         match d.as_str() {
             // AKS Automatic (azurerm_kubernetes_automatic_cluster) is not a type the azurerm
-            // mappers read: no cluster, the network is read
+            // mappers read: said so (INP036); no cluster, the network is read
             "azure-terraform-101-aks-automatic-private-custom-network" => {
                 let (code, v) = check_json(&[&path]);
                 assert_eq!(code, 0);
-                assert_eq!(rules(&v), ["INP008"], "{d}");
+                assert_eq!(rules(&v), ["INP036", "INP008"], "{d}");
+                assert!(
+                    messages(&v, "INP036")[0].contains(
+                        "azurerm_kubernetes_automatic_cluster.aks_automatic is an AKS Automatic \
+                         cluster"
+                    ),
+                    "{d}"
+                );
                 assert!(
                     messages(&v, "INP008")[0].contains("1 VNet, 3 subnets"),
                     "{d}"

@@ -105,6 +105,18 @@ pub(crate) fn map_instance(ctx: &mut Ctx<'_, '_>, i: usize) {
         "azurerm_user_assigned_identity" => identity::user_assigned_identity(ctx, i),
         "azurerm_role_assignment" if !data => identity::role_assignment(ctx, i),
         "azapi_resource" if !data => azapi::resource(ctx, i),
+        "azurerm_kubernetes_automatic_cluster" if !data => {
+            let origin = ctx.origin(i);
+            let address = ctx.inst(i).address.clone();
+            ctx.note(
+                "INP036",
+                format!(
+                    "{address} is an AKS Automatic cluster, which aks-preflight does not read \
+                     yet: its node pools are not checked"
+                ),
+                origin,
+            );
+        }
         _ => {}
     }
 }
