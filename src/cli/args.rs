@@ -241,7 +241,8 @@ pub struct CheckArgs {
     /// Record this run's findings (after waivers) in FILE, for `--baseline`.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
-    /// Print nothing on stdout (files from --output, GitHub annotations and the summary are still written).
+    /// Print nothing on stdout (files from --output, GitHub annotations and the summary are still
+    /// written), and no progress bar of --live reads.
     #[arg(short, long)]
     pub quiet: bool,
     /// No colour (same as --color never; the NO_COLOR variable is honoured too).
@@ -267,14 +268,17 @@ pub enum ReqFormat {
     Table,
     Json,
     Terraform,
+    /// Bicep: a rule collection group of the firewall's policy, or classic collection entries.
+    Bicep,
 }
 
 #[derive(Debug, Args)]
 pub struct RequirementsArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format: a table, JSON, or ready-to-paste Azure Firewall rules (in the form of the
-    /// cluster's firewall: policy rule collection group or classic collections).
+    /// Output format: a table, JSON, or ready-to-paste Azure Firewall rules in Terraform or
+    /// Bicep (in the form of the cluster's firewall: policy rule collection group or classic
+    /// collections).
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReqFormat,
     /// Include optional endpoints (OS updates, legacy fallbacks).

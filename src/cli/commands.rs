@@ -20,13 +20,14 @@ pub struct Loaded {
 }
 
 /// What the inputs hold: the sources, what exists (ARM and az files, snapshots), what is planned
-/// (plans, state, templates), whether any input failed (its error is printed), and how many were
-/// ARM templates.
+/// (plans, state, templates), whether any input failed (its error went to `on_error`), and how
+/// many inputs were of each deployment kind.
 pub struct Inputs {
     pub sources: SourceMap,
     pub existing: Model,
     pub planned: Model,
     pub failed: bool,
+    /// ARM templates.
     pub templates: usize,
     /// The language fixes are written in: the one of what is deployed (Bicep for ARM templates
     /// and what-if output alone, else Terraform).
@@ -203,6 +204,7 @@ pub fn load_with(
     }
     if args.live.live {
         let live_cloud = cloud.or(config.cloud.as_ref().map(|c| c.value));
+        let started = std::time::Instant::now();
         let read = super::live::read(
             &args.live,
             live_cloud.unwrap_or_default(),
@@ -211,7 +213,19 @@ pub fn load_with(
             &mut sources,
         );
         match read {
-            Ok(read) => existing.merge(read.model),
+            Ok(read) => {
+                let failed = read.records.iter().filter(|r| !r.ok()).count();
+                verbose.done(
+                    &format!(
+                        "live reads from {}: {} request(s), {failed} failed, {} resource(s)",
+                        read.endpoint,
+                        read.records.len(),
+                        read.resources.len()
+                    ),
+                    started,
+                );
+                existing.merge(read.model)
+            }
             Err(e) => {
                 on_error(None, &e);
                 return Err(2);
@@ -302,7 +316,9 @@ fn use_color(c: Color) -> bool {
     }
 }
 
-fn check(a: CheckArgs) -> i32 {
+fn check(mut a: CheckArgs) -> i32 {
+    // --quiet: no progress bar of --live reads either
+    a.input.live.no_progress |= a.quiet;
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
     let json = a.format == OutputFormat::Json;
@@ -419,6 +435,16 @@ fn requirements(a: RequirementsArgs) -> i32 {
         ReqFormat::Table => report::requirements::render_text(&per_cluster),
         ReqFormat::Json => report::requirements::render_json(&per_cluster),
         ReqFormat::Terraform => report::requirements::render_terraform_for(&per_cluster, &targets),
+        ReqFormat::Bicep => {
+            let targets: Vec<_> = targets
+                .into_iter()
+                .map(|t| {
+                    let p = analysis::fixes::bicep_parent(&l.model, &t);
+                    (t, p)
+                })
+                .collect();
+            report::requirements::render_bicep_for(&per_cluster, &targets)
+        }
     };
     write_stdout(&text)
 }
