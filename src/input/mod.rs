@@ -3,6 +3,7 @@
 //! input note), only on input that cannot be read at all (exit 2 with a located error).
 
 pub mod arm;
+pub mod azcli;
 pub mod sensitive;
 pub mod terraform;
 pub mod wrapper;
