@@ -302,7 +302,8 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
             });
         }
         for (_, g) in groups {
-            findings.push(g.into_finding(&caddr, &pname, subnet.as_deref()));
+            let f = g.into_finding(&caddr, &pname, subnet.as_deref());
+            findings.push(with_placement(cluster, pool, f));
         }
         pools.push(PoolReport {
             name: pname,
@@ -315,6 +316,37 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
         name: cluster.meta.display_name(),
         node_pools: pools,
     }
+}
+
+/// When what blocks is in another input than the cluster (an existing hub or spoke under a
+/// planned cluster, a command line), the finding also points at the choice that puts the pool
+/// on this path: the outbound type when userDefinedRouting sends the traffic to a firewall or
+/// appliance, else the pool's subnet.
+fn with_placement(cluster: &Cluster, pool: &NodePool, f: Finding) -> Finding {
+    let Some(primary) = f.primary_origin() else {
+        return f;
+    };
+    let through_appliance = f
+        .path
+        .iter()
+        .any(|h| matches!(h.kind, HopKind::Firewall | HopKind::Appliance));
+    let udr = cluster.outbound_type == Known::Known(OutboundType::UserDefinedRouting);
+    let (origin, text) = if udr && through_appliance {
+        (
+            cluster.meta.origin_of("outbound_type"),
+            "outbound type userDefinedRouting sends the node pool's egress this way".to_string(),
+        )
+    } else {
+        (
+            &pool.subnet_origin,
+            format!("node pool {} runs in this subnet", pool.display_name()),
+        )
+    };
+    if origin.file.is_none() || origin.file == primary.file {
+        return f;
+    }
+    let origin = origin.clone();
+    f.secondary(&origin, text)
 }
 
 struct Group {

@@ -20,6 +20,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the rules, or show one rule's documentation.
     Rules(RulesArgs),
+    /// Check an `az aks create …` or `az aks nodepool add …` command line before you run it.
+    Az(super::az::AzArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -45,6 +45,16 @@ pub fn render_error(e: &Error, color: bool) -> String {
 
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
+    load_with(args, |_, _, _| Ok(()))
+}
+
+/// [`load`], with `more` adding inputs that are not files (an `az` command line's planned
+/// cluster or node pool): it gets the sources, what exists and what is planned, after the files
+/// are read.
+pub fn load_with(
+    args: &InputArgs,
+    more: impl FnOnce(&mut SourceMap, &mut Model, &mut Model) -> Result<(), Error>,
+) -> Result<Loaded, i32> {
     let mut sources = SourceMap::new();
     // what exists (ARM and az files, snapshots) under what is planned (plans, state)
     let mut existing = Model::new();
@@ -96,6 +106,10 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
     if failed {
         return Err(2);
     }
+    if let Err(e) = more(&mut sources, &mut existing, &mut planned) {
+        print_error(&e);
+        return Err(2);
+    }
     let mut model = Model::layered(existing, planned);
     let mut waivers = std::mem::take(&mut model.waivers);
     if !config.waivers.is_empty() {
@@ -139,6 +153,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Requirements(a) => requirements(a),
         Command::Explain(a) => super::explain::run(a),
         Command::Rules(a) => rules(a),
+        Command::Az(a) => super::az::run(a),
     }
 }
 
@@ -153,11 +168,17 @@ fn use_color(c: Color) -> bool {
 fn check(a: CheckArgs) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
-    let mut l = match load(&a.input) {
+    let l = match load(&a.input) {
         Ok(l) => l,
         Err(code) => return code,
     };
     verbose.done("load", started);
+    check_loaded(&a, l)
+}
+
+/// `check` once the inputs are loaded: analyses, waivers and baseline, every output.
+pub(crate) fn check_loaded(a: &CheckArgs, mut l: Loaded) -> i32 {
+    let verbose = super::outputs::Verbose::new(a.input.verbose);
     // read the baseline before the analyses: a bad file fails fast
     let baseline = match &a.baseline {
         Some(p) => match super::outputs::read_baseline(p) {
@@ -172,8 +193,7 @@ fn check(a: CheckArgs) -> i32 {
     let started = std::time::Instant::now();
     let mut report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
     verbose.done("analysis", started);
-    if let Err(code) = super::outputs::accept(&a, &mut l, &mut report, baseline.as_ref(), &verbose)
-    {
+    if let Err(code) = super::outputs::accept(a, &mut l, &mut report, baseline.as_ref(), &verbose) {
         return code;
     }
     let color = use_color(a.color) && !a.no_color;
@@ -206,7 +226,7 @@ fn check(a: CheckArgs) -> i32 {
         return 2;
     }
     let started = std::time::Instant::now();
-    if let Err(code) = super::outputs::write_files(&a, &report, &mut l.sources, &verbose) {
+    if let Err(code) = super::outputs::write_files(a, &report, &mut l.sources, &verbose) {
         return code;
     }
     if github {

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the glue between loaders, analyses and reporters.
 
 pub mod args;
+mod az;
 pub mod commands;
 mod discover;
 mod explain;

@@ -186,6 +186,46 @@ pub fn load(
     Ok(cmd)
 }
 
+/// Add the pool of an `az aks nodepool add` command to its cluster in `existing` (the resources
+/// read for it). The cluster missing from the inputs, or a pool of the same name in it, is an
+/// error located at the argument.
+pub fn attach_pool(cmd: &Command, existing: &mut Model) -> Result<(), Error> {
+    let Planned::Pool(p) = &cmd.planned else {
+        return Ok(());
+    };
+    let span = |n: &str| {
+        cmd.line
+            .get(n)
+            .map(|a| a.span.clone())
+            .unwrap_or(cmd.line.head.clone())
+    };
+    match p.attach(existing) {
+        Ok(()) => Ok(()),
+        Err(nodepool::AttachError::NoCluster(address)) => Err(located(
+            SOURCE_NAME,
+            &cmd.line.text,
+            span("--cluster-name"),
+            format!(
+                "cluster {address} is not in the inputs: aks-preflight checks the new node pool together with the cluster it joins"
+            ),
+            Some(format!(
+                "give the cluster as an input: `az aks show -g {} -n {} -o json > cluster.json`, then --snapshot cluster.json (or read it live)",
+                p.resource_group, p.cluster_name
+            )),
+        )),
+        Err(nodepool::AttachError::PoolExists(name)) => Err(rejected(
+            &cmd.line.text,
+            cmd.line.command,
+            AzError::at(
+                span("--nodepool-name"),
+                format!(
+                    "Node pool {name} already exists, please try a different name, use 'aks nodepool list' to get current list of node pool"
+                ),
+            ),
+        )),
+    }
+}
+
 /// `AZC001` for each argument the command does not declare and each stray word.
 fn unknown_notes(cl: &CommandLine, file: FileId) -> Vec<InputNote> {
     let cmd = format!("az {}", cl.command.words());
