@@ -34,7 +34,7 @@ fn non_plan_json_exits_2_and_says_what_is_expected() {
         .args(["check", &malformed("not-a-plan.json")])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("terraform show -json"));
+        .stderr(predicate::str::contains("is an ARM parameters file"));
 }
 
 #[test]
@@ -73,6 +73,52 @@ fn empty_plan_has_no_cluster_and_exits_0_with_a_note() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("INP008"));
+}
+
+/// A run that checked no node pool is not a pass: its own verdict, and it fails where unknown
+/// verdicts fail.
+#[test]
+fn no_cluster_is_nothing_checked_and_fails_with_fail_on_unknown() {
+    let out = bin()
+        .args(["check", "--format", "json", &scenario("no-cluster")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "nothing-checked");
+    bin()
+        .args(["check", &scenario("no-cluster")])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("NOTHING CHECKED"));
+    bin()
+        .args(["check", "--fail-on", "unknown", &scenario("no-cluster")])
+        .assert()
+        .code(1);
+    bin()
+        .args([
+            "check",
+            "--fail-on",
+            "unknown",
+            &malformed("empty-plan.json"),
+        ])
+        .assert()
+        .code(1);
+}
+
+/// `--cloud` against a cluster's region is an error (CLD001); with the region's own cloud it is
+/// not.
+#[test]
+fn cloud_flag_contradicting_the_region_fails() {
+    bin()
+        .args(["check", "--cloud", "china", &scenario("lb-clean")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("CLD001"));
+    bin()
+        .args(["check", "--cloud", "public", &scenario("lb-clean")])
+        .assert()
+        .code(0);
 }
 
 #[test]

@@ -629,10 +629,11 @@ fn bad_waivers_are_located_input_errors() {
 
 #[test]
 fn a_baseline_hides_exactly_the_findings_it_recorded() {
+    // a plan with several findings (a firewall's missing allows are one grouped finding)
     let dir = scratch("baseline");
     let base = dir.join("baseline.json");
     bin()
-        .args(["check", FW_MISSING, "--quiet", "--write-baseline"])
+        .args(["check", DNS_UNREACHABLE, "--quiet", "--write-baseline"])
         .arg(&base)
         .assert()
         .code(1);
@@ -643,7 +644,7 @@ fn a_baseline_hides_exactly_the_findings_it_recorded() {
     assert!(recorded >= 2, "{text}");
     // everything recorded: nothing left, the run passes
     let out = bin()
-        .args(["check", FW_MISSING, "--format", "json", "--baseline"])
+        .args(["check", DNS_UNREACHABLE, "--format", "json", "--baseline"])
         .arg(&base)
         .assert()
         .code(0)
@@ -664,7 +665,7 @@ fn a_baseline_hides_exactly_the_findings_it_recorded() {
     let dropped = doc["findings"].as_array_mut().unwrap().remove(0);
     std::fs::write(&base, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
     let out = bin()
-        .args(["check", FW_MISSING, "--format", "json", "--baseline"])
+        .args(["check", DNS_UNREACHABLE, "--format", "json", "--baseline"])
         .arg(&base)
         .assert()
         .get_output()
@@ -682,7 +683,7 @@ fn a_baseline_hides_exactly_the_findings_it_recorded() {
     )
     .unwrap();
     bin()
-        .args(["check", FW_MISSING, "--baseline"])
+        .args(["check", DNS_UNREACHABLE, "--baseline"])
         .arg(&base)
         .assert()
         .code(2)

@@ -28,6 +28,10 @@ struct ExpFinding {
     address: Option<String>,
     pool: Option<String>,
     endpoint: Option<String>,
+    /// Text the message must contain (the cause the finding names).
+    message: Option<String>,
+    /// Text the help must contain (the fix it gives).
+    help: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,8 +57,11 @@ fn run(plan: &Path) -> (Report, SourceMap) {
     let name = name.trim_start_matches('/').to_string();
     // relative paths, so outputs and snapshots do not depend on the checkout location
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    // a scenario that needs a config file has it beside its plan (passed as --config)
+    let config = Path::new(&name).with_file_name("aks-preflight.toml");
     let args = InputArgs {
         inputs: vec![name.clone()],
+        config: config.exists().then_some(config),
         ..Default::default()
     };
     let l = load(&args).unwrap_or_else(|code| panic!("{name}: exit {code}"));
@@ -71,6 +78,7 @@ fn verdict_str(r: &Report) -> &'static str {
         report::RunVerdict::Pass => "pass",
         report::RunVerdict::Fail => "fail",
         report::RunVerdict::Unknown => "unknown",
+        report::RunVerdict::NothingChecked => "nothing-checked",
     }
 }
 
@@ -127,11 +135,19 @@ fn compare(name: &str, exp: &Expected, rep: &Report) -> Vec<String> {
                     .endpoint
                     .as_ref()
                     .is_none_or(|e| f.message.contains(e.as_str()))
+                && ef
+                    .message
+                    .as_ref()
+                    .is_none_or(|m| f.message.contains(m.as_str()))
+                && ef
+                    .help
+                    .as_ref()
+                    .is_none_or(|h| f.help.as_deref().unwrap_or("").contains(h.as_str()))
         });
         if !ok {
             errs.push(format!(
-                "{name}: no {} finding naming {:?} (pool {:?}, endpoint {:?})",
-                ef.rule, ef.address, ef.pool, ef.endpoint
+                "{name}: no {} finding naming {:?} (pool {:?}, endpoint {:?}, message {:?}, help {:?})",
+                ef.rule, ef.address, ef.pool, ef.endpoint, ef.message, ef.help
             ));
         }
     }
@@ -213,6 +229,7 @@ fn scenario_outputs_snapshots() {
             color: false,
             width: 100,
             all_endpoints: false,
+            verbose: false,
         };
         let text = human::render(&rep, &mut sources, &style);
         insta::assert_snapshot!("human", text);

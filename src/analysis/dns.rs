@@ -285,6 +285,18 @@ fn exit52() -> Option<PredictedFailure> {
     })
 }
 
+/// The failure an unreachable later server causes: only when the earlier ones do not answer.
+fn exit52_fallback(position: usize) -> Option<PredictedFailure> {
+    Some(PredictedFailure {
+        error: "VMExtensionError_K8SAPIServerDNSLookupFail".into(),
+        exit_code: Some(52),
+        detail: format!(
+            "only when the servers before it do not answer: lookups then wait for server {} to time out as well, and the API server name may not resolve in time",
+            position + 1
+        ),
+    })
+}
+
 /// Check DNS for every node pool of `cluster`.
 pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
     let caddr = cluster.meta.address();
@@ -429,11 +441,36 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     if proto == "TCP" {
                         msg.push_str(". DNS falls back to TCP for large answers");
                     }
+                    // the fix depends on the server's place in the list
+                    let help = if first {
+                        format!(
+                            "allow UDP and TCP 53 from the node subnet to {} on the path shown, or put a reachable server first in the dns_servers of {}: nodes ask the first server first and wait for it to time out before asking the next",
+                            s.display,
+                            vnet.meta.address()
+                        )
+                    } else {
+                        format!(
+                            "allow UDP and TCP 53 from the node subnet to {} on the path shown, or remove it from the dns_servers of {}: nodes ask server {} only when {} does not answer, and an unreachable server then adds timeouts instead of an answer",
+                            s.display,
+                            vnet.meta.address(),
+                            s.position + 1,
+                            servers
+                                .iter()
+                                .take(s.position)
+                                .map(|x| x.display.clone())
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        )
+                    };
                     let mut f = Finding::new("DNS001", sev, msg)
                         .primary(&origin, format!("DNS server {}", s.position + 1))
-                        .help(registry::fix("DNS001"))
+                        .help(help)
                         .at_pool(caddr, &pname)
-                        .failure(exit52())
+                        .failure(if first {
+                            exit52()
+                        } else {
+                            exit52_fallback(s.position)
+                        })
                         .path(bad.verdict, bad.hops.clone());
                     if let Some(o) = &bad.cause_origin {
                         f = f.secondary(o, "blocks it");

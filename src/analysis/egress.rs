@@ -302,7 +302,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
             });
         }
         for (_, g) in groups {
-            let f = g.into_finding(&caddr, &pname, subnet.as_deref());
+            let f = g.into_finding(ctx, pool, &caddr, &pname, subnet.as_deref());
             findings.push(with_placement(cluster, pool, f));
         }
         pools.push(PoolReport {
@@ -349,21 +349,67 @@ fn with_placement(cluster: &Cluster, pool: &NodePool, f: Finding) -> Finding {
     f.secondary(&origin, text)
 }
 
+/// The findings of one pool, grouped by root cause: one finding per cause (an NSG rule, a route,
+/// a firewall's missing allows, a misspelt name...), listing every endpoint it blocks.
 struct Group {
     rule: &'static str,
     severity: Severity,
-    /// What blocks / is undecidable, as a phrase: `NSG rule "deny" (priority 100) of X`.
+    /// What blocks / is undecidable, as a phrase: `NSG rule "deny" (priority 100) of X`. Never
+    /// names one endpoint (see [`scrub_flow`]): the finding lists them.
     subject: String,
     verb: &'static str,
     cause_origin: Option<Origin>,
     items: Vec<(String, Option<PredictedFailure>, PathResult)>,
-    help: String,
-    /// One finding per endpoint instead of one per cause.
-    per_endpoint: bool,
+    /// The requirement of each item (the fix covers them all).
+    reqs: Vec<Requirement>,
+    help: Help,
+    /// Further places of the same root cause (secondary labels).
+    also: Vec<Origin>,
+    /// The text of the primary label, when the rule's default does not fit the cause.
+    label: Option<String>,
+}
+
+/// A finding's help: a fixed text, or a fix rendered for every endpoint of the group.
+enum Help {
+    Text(String),
+    Fix(super::fixes::Fix),
 }
 
 impl Group {
-    fn into_finding(self, cluster: &str, pool: &str, subnet: Option<&str>) -> Finding {
+    fn new(
+        rule: &'static str,
+        subject: String,
+        verb: &'static str,
+        cause_origin: Option<Origin>,
+        help: Help,
+    ) -> Group {
+        Group {
+            rule,
+            severity: registry::severity(rule),
+            subject,
+            verb,
+            cause_origin,
+            items: vec![],
+            reqs: vec![],
+            help,
+            also: vec![],
+            label: None,
+        }
+    }
+
+    fn push(&mut self, item: (String, Option<PredictedFailure>, PathResult), req: &Requirement) {
+        self.items.push(item);
+        self.reqs.push(req.clone());
+    }
+
+    fn into_finding(
+        self,
+        ctx: &Ctx<'_>,
+        pool_model: &NodePool,
+        cluster: &str,
+        pool: &str,
+        subnet: Option<&str>,
+    ) -> Finding {
         let eps: Vec<&str> = self.items.iter().map(|(e, _, _)| e.as_str()).collect();
         let from = match subnet {
             Some(s) => format!("node pool \"{pool}\" (subnet {s})"),
@@ -401,14 +447,24 @@ impl Group {
             .min_by_key(|f| f.exit_code.map(rank).unwrap_or(u32::MAX))
             .cloned()
             .or_else(|| failure.clone());
+        let reqs: Vec<&Requirement> = self.reqs.iter().collect();
+        let (help, snippet) = match &self.help {
+            Help::Text(t) => (t.clone(), None),
+            Help::Fix(fix) => {
+                let slug = super::fixes::ident(&format!("{}_{pool}", cluster_slug(cluster)));
+                let r = fix.render(ctx.model, &reqs, &node_sources(ctx, pool_model), &slug);
+                (r.help, r.snippet)
+            }
+        };
         let mut f = Finding::new(self.rule, self.severity, message)
-            .help(self.help)
+            .help(help)
             .at_pool(cluster, pool)
             .failure(failure)
             .path(first.verdict, first.hops.clone())
             .endpoints(eps.iter().map(|e| e.to_string()).collect());
         if let Some(o) = &self.cause_origin {
             let text = match (self.rule, first.verdict) {
+                _ if self.label.is_some() => self.label.clone().unwrap_or_default(),
                 ("NSG001", _) => "this rule denies the traffic".to_string(),
                 ("RTE001", _) => "next hop None: traffic is dropped".to_string(),
                 (_, Verdict::Blocked) => "blocks the traffic".to_string(),
@@ -417,8 +473,55 @@ impl Group {
             };
             f = f.primary(o, text);
         }
+        for o in &self.also {
+            f = f.secondary(o, "the same cause");
+        }
+        f.snippet = snippet;
+        f.endpoints = self.items.into_iter().map(|(e, _, _)| e).collect();
         f
     }
+}
+
+/// A short name for a cluster address in resource names (`azurerm_kubernetes_cluster.aks` ->
+/// `aks`).
+fn cluster_slug(address: &str) -> &str {
+    address
+        .rsplit_once("azurerm_kubernetes_cluster.")
+        .map_or(address, |(_, n)| n)
+}
+
+/// The node subnet prefixes of a pool as an HCL list body (`"10.1.0.0/22"`), for snippets.
+fn node_sources(ctx: &Ctx<'_>, pool: &NodePool) -> String {
+    match pool
+        .subnet
+        .known()
+        .and_then(|r| ctx.model.subnet(r))
+        .and_then(|s| s.prefixes.known())
+    {
+        Some(p) if !p.is_empty() => p
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "\"<node subnet prefixes>\"".to_string(),
+    }
+}
+
+/// A cause's text without the one flow it was found for (`routes mcr.microsoft.com:443/tcp to
+/// the internet` becomes `routes the traffic to the internet`), so that every endpoint with the
+/// same cause lands in one finding.
+fn scrub_flow(text: &str, req: &Requirement, pool: &NodePool, ctx: &Ctx<'_>) -> String {
+    let mut out = text.replace(&req.describe(), "the traffic");
+    let flow = pool
+        .subnet
+        .known()
+        .and_then(|r| ctx.model.subnet(r))
+        .and_then(|s| flow_for(req, s).ok().map(|(f, _)| f))
+        .or_else(|| req.flow(vec![]));
+    if let Some(f) = flow {
+        out = out.replace(&f.describe(), "the traffic");
+    }
+    out
 }
 
 fn key_of(c: &Cause) -> String {
@@ -436,13 +539,25 @@ struct Counterfactuals {
 /// Why a firewall denies a flow, when the denial has a more specific root cause than "no rule
 /// allows it": a rule covering only part of the subnet (FWL002), a misspelt name (FWL003,
 /// reported by the firewall analysis), an FQDN network rule without DNS proxy (FWL004, likewise).
+/// A firewall denial's more specific root cause.
+#[derive(Debug, Clone)]
+struct RootCause {
+    /// `FWL002`, `FWL003` or `FWL004`.
+    rule: &'static str,
+    /// Where it is (the partial allow, each misspelt name, the FQDN network rule).
+    origins: Vec<Origin>,
+    text: String,
+    /// How to fix it.
+    help: String,
+}
+
 fn firewall_root_cause(
     ctx: &Ctx<'_>,
     pool: &NodePool,
     req: &Requirement,
     firewall: &str,
     cf: &mut Counterfactuals,
-) -> Option<(&'static str, Option<Origin>, String)> {
+) -> Option<RootCause> {
     let fwall = ctx
         .model
         .firewalls
@@ -456,7 +571,28 @@ fn firewall_root_cause(
         .iter()
         .find(|n| n.kind == crate::eval::firewall::FirewallNoteKind::PartialSourceCoverage)
     {
-        return Some(("FWL002", n.origin.clone(), n.message.clone()));
+        return Some(RootCause {
+            rule: "FWL002",
+            origins: n.origin.iter().cloned().collect(),
+            text: n.message.clone(),
+            help: registry::fix("FWL002"),
+        });
+    }
+    if let Some(n) = d
+        .notes
+        .iter()
+        .find(|n| n.kind == crate::eval::firewall::FirewallNoteKind::SourcesMissNodes)
+    {
+        return Some(RootCause {
+            rule: "FWL005",
+            origins: n.origin.iter().cloned().collect(),
+            text: n.message.clone(),
+            help: format!(
+                "{}\nHere: add the node subnet ({}) to the rule's source_addresses, or to the IP group it uses.",
+                registry::fix("FWL005"),
+                node_sources(ctx, pool)
+            ),
+        });
     }
     let allowed_in = |m: &crate::model::Model| {
         m.firewalls
@@ -489,7 +625,24 @@ fn firewall_root_cause(
             })
             .collect::<Vec<_>>()
             .join("; ");
-        return Some(("FWL003", wrong.first().map(|n| n.origin.clone()), text));
+        let help = wrong
+            .iter()
+            .map(|n| {
+                format!(
+                    "replace \"{}\" with \"{}\" in rule {}",
+                    n.value,
+                    n.closest.as_deref().unwrap_or_default(),
+                    n.rule
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Some(RootCause {
+            rule: "FWL003",
+            origins: wrong.iter().map(|n| n.origin.clone()).collect(),
+            text,
+            help: format!("{help} (`aks-preflight rules FWL003`)"),
+        });
     }
     let proxy = cf.proxy.get_or_insert_with(|| {
         super::counterfactual::shared(
@@ -502,13 +655,14 @@ fn firewall_root_cause(
         let note = d.notes.iter().find(|n| {
             n.kind == crate::eval::firewall::FirewallNoteKind::FqdnNetworkRuleWithoutDnsProxy
         });
-        return Some((
-            "FWL004",
-            note.and_then(|n| n.origin.clone()),
-            note.map(|n| n.message.clone()).unwrap_or_else(|| {
+        return Some(RootCause {
+            rule: "FWL004",
+            origins: note.and_then(|n| n.origin.clone()).into_iter().collect(),
+            text: note.map(|n| n.message.clone()).unwrap_or_else(|| {
                 "a network rule with destination FQDNs would allow it, but DNS proxy is off".into()
             }),
-        ));
+            help: registry::fix("FWL004"),
+        });
     }
     None
 }
@@ -530,19 +684,17 @@ fn classify(
         // Reachable only through implicit default outbound access: warn (the path evaluator
         // states it in the reason).
         if res.reason.contains("default outbound access") {
-            let g = groups.entry("EGR003".into()).or_insert_with(|| Group {
-                rule: "EGR003",
-                severity: registry::severity("EGR003"),
-                subject:
+            let g = groups.entry("EGR003".into()).or_insert_with(|| {
+                Group::new(
+                    "EGR003",
                     "egress relies on implicit default outbound access, which is being retired, for"
                         .into(),
-                verb: "reaching",
-                cause_origin: Some(pool.subnet_origin.clone()),
-                items: vec![],
-                help: registry::fix("EGR003"),
-                per_endpoint: false,
+                    "reaching",
+                    Some(pool.subnet_origin.clone()),
+                    Help::Text(registry::fix("EGR003")),
+                )
             });
-            g.items.push(item);
+            g.push(item, req);
         }
         return;
     }
@@ -550,33 +702,13 @@ fn classify(
         return;
     };
     let blocked = res.verdict == Verdict::Blocked;
-    // the node subnet prefixes, for the Terraform snippets in help texts
-    let sources = match pool
-        .subnet
-        .known()
-        .and_then(|r| ctx.model.subnet(r))
-        .and_then(|s| s.prefixes.known())
-    {
-        Some(p) if !p.is_empty() => p
-            .iter()
-            .map(|n| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => "<node subnet prefixes>".to_string(),
-    };
     let root_cause = match cause {
         Cause::FirewallDenied { firewall, .. } if blocked => {
             firewall_root_cause(ctx, pool, req, firewall, cf)
         }
         _ => None,
     };
-    let (rule, subject, verb, help, per_endpoint): (
-        &'static str,
-        String,
-        &'static str,
-        String,
-        bool,
-    ) = match cause {
+    let (rule, subject, verb, help): (&'static str, String, &'static str, Help) = match cause {
         Cause::NsgRule {
             nsg,
             rule_name,
@@ -590,8 +722,15 @@ fn classify(
                 format!("NSG rule \"{rule_name}\" (priority {priority}) of {nsg}")
             },
             "denies",
-            nsg_help(req, nsg, *priority, *default_rule),
-            false,
+            Help::Fix(super::fixes::Fix::NsgAllow {
+                nsg: nsg.clone(),
+                deny_rule: match res.cause_origin.as_ref().and_then(|o| o.address.as_deref()) {
+                    Some(a) if a != nsg => a.to_string(),
+                    _ => format!("rule \"{rule_name}\" of {nsg}"),
+                },
+                deny_priority: *priority,
+                default_rule: *default_rule,
+            }),
         ),
         Cause::RouteBlackhole {
             route_table,
@@ -605,8 +744,7 @@ fn classify(
                 format!("route \"{route_name}\" of {route_table} (next hop None) drops traffic to")
             },
             "",
-            registry::fix("RTE001"),
-            false,
+            Help::Text(registry::fix("RTE001")),
         ),
         Cause::GatewayNextHop {
             route_table,
@@ -622,8 +760,7 @@ fn classify(
                 ),
             },
             "",
-            registry::fix("RTE005"),
-            false,
+            Help::Text(registry::fix("RTE005")),
         ),
         Cause::UnknownAppliance {
             route_table,
@@ -636,8 +773,7 @@ fn classify(
                 ctx.config.name
             ),
             "",
-            registry::fix("APL002"),
-            false,
+            Help::Text(registry::fix("APL002")),
         ),
         Cause::UnknownAppliance {
             route_table,
@@ -649,56 +785,80 @@ fn classify(
                 "route \"{route_name}\" of {route_table} sends to appliance {next_hop}, which is not a known Azure Firewall;"
             ),
             "its rules are unknown for",
-            format!(
+            Help::Text(format!(
                 "{}\nExample attestation (aks-preflight.toml):\n[[appliance]]\nip = \"{next_hop}\"\nname = \"hub-nva\"\nallows = [\"*:443/tcp\", \"*:80/tcp\", \"*:123/udp\"]",
                 registry::fix("APL001")
-            ),
-            false,
+            )),
         ),
         Cause::FirewallDenied { firewall, .. } if blocked && root_cause.is_some() => {
-            let (rule, origin, text) =
-                root_cause
-                    .clone()
-                    .unwrap_or(("FWL001", None, String::new()));
-            if rule == "FWL002" {
+            let Some(root) = root_cause.clone() else {
+                return;
+            };
+            let origin = root.origins.first().cloned();
+            if root.rule == "FWL002" {
                 // the partial allow is the finding: one per firewall, listing the endpoints
                 let key = format!("FWL002|{firewall}");
-                let g = groups.entry(key).or_insert_with(|| Group {
-                    rule: "FWL002",
-                    severity: registry::severity("FWL002"),
-                    subject: format!(
-                        "firewall {firewall}: {text}; the nodes outside it hit the default deny for"
-                    ),
-                    verb: "",
-                    cause_origin: origin.or_else(|| res.cause_origin.clone()),
-                    items: vec![],
-                    help: registry::fix("FWL002"),
-                    per_endpoint: false,
+                let g = groups.entry(key).or_insert_with(|| {
+                    Group::new(
+                        "FWL002",
+                        format!(
+                            "firewall {firewall}: {}; the nodes outside it hit the default deny for",
+                            root.text
+                        ),
+                        "",
+                        origin.or_else(|| res.cause_origin.clone()),
+                        Help::Text(registry::fix("FWL002")),
+                    )
                 });
-                g.items.push(item);
+                g.push(item, req);
                 return;
             }
-            // A misspelt name (FWL003) or an FQDN network rule without DNS proxy (FWL004) is
-            // reported as a warning by the firewall analysis; the endpoint it leaves blocked is
-            // an error here, one per endpoint, naming that cause.
-            let why = match rule {
+            if root.rule == "FWL005" {
+                // the allow rule whose sources miss the nodes is the cause: one finding per rule
+                let key = format!("FWL005|{firewall}|{origin:?}");
+                let g = groups.entry(key).or_insert_with(|| {
+                    Group::new(
+                        "FWL005",
+                        format!(
+                            "firewall {firewall}: {}, so its default deny drops",
+                            root.text
+                        ),
+                        "",
+                        origin.or_else(|| res.cause_origin.clone()),
+                        Help::Text(root.help.clone()),
+                    )
+                });
+                g.push(item, req);
+                return;
+            }
+            // A misspelt name (FWL003) or an FQDN network rule without DNS proxy (FWL004): one
+            // error for every endpoint it leaves blocked, pointing at the name or rule; the
+            // firewall analysis' warning about the same place is then left out (one root cause,
+            // one finding).
+            let why = match root.rule {
                 "FWL003" => format!(
-                    "default deny: {text}, a name Azure does not know, so the rule matches nothing; see {rule}"
+                    "{}, a name Azure does not know, so the rule matches nothing and the default deny applies",
+                    root.text
                 ),
-                _ => format!("default deny: {text}; see {rule}"),
+                _ => format!("default deny: {}", root.text),
             };
-            let key = format!("FWL001|{firewall}|{label}");
-            let g = groups.entry(key).or_insert_with(|| Group {
-                rule: "FWL001",
-                severity: registry::severity("FWL001"),
-                subject: format!("firewall {firewall} ({why})"),
-                verb: "denies",
-                cause_origin: origin.or_else(|| res.cause_origin.clone()),
-                items: vec![],
-                help: firewall_help(req, &sources),
-                per_endpoint: true,
+            let key = format!("FWL001|{firewall}|{}", root.rule);
+            let g = groups.entry(key).or_insert_with(|| {
+                let mut g = Group::new(
+                    "FWL001",
+                    format!("firewall {firewall} ({why})"),
+                    "denies",
+                    origin.or_else(|| res.cause_origin.clone()),
+                    Help::Text(root.help.clone()),
+                );
+                g.also = root.origins.iter().skip(1).cloned().collect();
+                g.label = Some(match root.rule {
+                    "FWL003" => "this rule uses a name Azure does not know".into(),
+                    _ => "destination FQDNs in a network rule need DNS proxy".into(),
+                });
+                g
             });
-            g.items.push(item);
+            g.push(item, req);
             return;
         }
         // An explicit Deny rule: one finding per rule, listing what it blocks.
@@ -710,17 +870,17 @@ fn classify(
             "FWL001",
             format!("firewall {firewall}: Deny rule {r}"),
             "denies",
-            format!(
+            Help::Text(format!(
                 "the Deny collection is processed before any collection that would allow these endpoints \
                  (network rules before application rules; then rule collection group priority, then collection \
                  priority, lower numbers first; parent policy groups first): give the Deny collection a larger \
                  priority number than the Allow collection (priorities run 100-65000), narrow its destinations, \
                  or exclude the node subnet ({}) from its sources",
-                sources
-            ),
-            false,
+                node_sources(ctx, pool)
+            )),
         ),
-        // No rule allows it: one finding per missing endpoint.
+        // No rule allows it: one finding per firewall, listing every endpoint, with one fix
+        // that allows them all in the rule form the firewall uses.
         Cause::FirewallDenied {
             firewall,
             rule: None,
@@ -729,8 +889,9 @@ fn classify(
             "FWL001",
             format!("firewall {firewall} (default deny: no rule allows it)"),
             "denies",
-            firewall_help(req, &sources),
-            true,
+            Help::Fix(super::fixes::Fix::FirewallAllow {
+                firewall: firewall.clone(),
+            }),
         ),
         Cause::Peering { peering, detail } if blocked => (
             "PER001",
@@ -739,8 +900,18 @@ fn classify(
                 None => format!("VNet peering on the path ({detail})"),
             },
             "blocks",
-            registry::fix("PER001"),
-            false,
+            Help::Text(registry::fix("PER001")),
+        ),
+        Cause::PeeringNotInInputs { local, remote } => (
+            "PER002",
+            format!(
+                "no peering from {local} to {remote} is in the inputs, and {local} exists already: whether one exists cannot be decided for"
+            ),
+            "",
+            Help::Text(format!(
+                "{}\nHere: the peering from {local} to {remote} (and back) belongs to the configuration that manages {local}; pass its plan as another input, or a snapshot of the VNet.",
+                registry::fix("PER002")
+            )),
         ),
         Cause::NoInternetEgress { subnet, detail } if blocked => {
             // a NAT gateway without public IPs is reported once by NAT003
@@ -756,16 +927,14 @@ fn classify(
                 "EGR002",
                 format!("subnet {subnet} has no outbound method ({detail}):"),
                 "no egress for",
-                registry::fix("EGR002"),
-                false,
+                Help::Text(registry::fix("EGR002")),
             )
         }
         _ if blocked => (
             "EGR002",
             format!("the path is blocked ({})", res.reason),
             "for",
-            registry::fix("EGR002"),
-            false,
+            Help::Text(registry::fix("EGR002")),
         ),
         _ => (
             "EGR001",
@@ -774,14 +943,13 @@ fn classify(
                 crate::eval::path::reason_without_flow(&res.reason)
             ),
             "for",
-            registry::fix("EGR001"),
-            false,
+            Help::Text(registry::fix("EGR001")),
         ),
     };
-    let _ = ctx;
-    let key = if per_endpoint {
-        format!("{rule}|{}|{label}", key_of(cause))
-    } else if rule == "EGR001" {
+    // the cause without the flow it was found for: every endpoint with the same cause is one
+    // finding
+    let subject = scrub_flow(&subject, req, pool, ctx);
+    let key = if rule == "EGR001" {
         // undecidable paths: one finding per undecidable element (the details differ per
         // endpoint, the element does not)
         match &res.cause_origin {
@@ -789,158 +957,12 @@ fn classify(
             None => format!("{rule}|{}", key_of(cause)),
         }
     } else {
-        format!("{rule}|{}", key_of(cause))
+        format!("{rule}|{}", scrub_flow(&key_of(cause), req, pool, ctx))
     };
-    let g = groups.entry(key).or_insert_with(|| Group {
-        rule,
-        severity: registry::severity(rule),
-        subject,
-        verb,
-        cause_origin: res.cause_origin.clone(),
-        items: vec![],
-        help,
-        per_endpoint,
-    });
-    let _ = g.per_endpoint;
-    g.items.push(item);
-}
-
-fn nsg_help(req: &Requirement, nsg: &str, deny_priority: u32, default_rule: bool) -> String {
-    let prio = if default_rule {
-        4000
-    } else {
-        deny_priority.saturating_sub(10).max(100)
-    };
-    let tag = req
-        .service_tags
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "Internet".into());
-    let dest = match &req.destination {
-        Some(Destination::Ip(ip)) => ip.to_string(),
-        Some(Destination::Tag(t)) => t.clone(),
-        _ => tag,
-    };
-    let proto = match req.protocol {
-        Protocol::Tcp => "Tcp",
-        Protocol::Udp => "Udp",
-    };
-    let port = req.port;
-    let renumber = if !default_rule && deny_priority <= 100 {
-        format!(
-            "\n(The deny rule already has the lowest priority number, 100: renumber it, e.g. to {}.)",
-            deny_priority + 100
-        )
-    } else {
-        String::new()
-    };
-    let lines = [
-        "allow the flow with a rule evaluated before the deny, e.g.".to_string(),
-        format!("resource \"azurerm_network_security_rule\" \"allow_aks_egress_{port}\" {{"),
-        format!("  name                        = \"allow-aks-egress-{port}\""),
-        format!("  priority                    = {prio}"),
-        "  direction                   = \"Outbound\"".to_string(),
-        "  access                      = \"Allow\"".to_string(),
-        format!("  protocol                    = \"{proto}\""),
-        "  source_address_prefix       = \"VirtualNetwork\"".to_string(),
-        "  source_port_range           = \"*\"".to_string(),
-        format!("  destination_address_prefix  = \"{dest}\""),
-        format!("  destination_port_range      = \"{port}\""),
-        format!(
-            "  resource_group_name         = {}",
-            super::tf_ref(nsg, "resource_group_name")
-        ),
-        format!(
-            "  network_security_group_name = {}",
-            super::tf_ref(nsg, "name")
-        ),
-        "}".to_string(),
-    ];
-    lines.join("\n") + &renumber
-}
-
-fn firewall_help(req: &Requirement, sources: &str) -> String {
-    let port = req.port;
-    match (req.app_protocol, &req.destination) {
-        (Some(app), Some(Destination::Host(h))) => {
-            let proto = match app {
-                AppProto::Http => "Http",
-                AppProto::Https => "Https",
-            };
-            let lines = [
-                "allow it in an application rule collection processed before any matching deny, e.g. in your".to_string(),
-                "azurerm_firewall_policy_rule_collection_group (the FQDN tag covers the AKS core host names):".to_string(),
-                "application_rule_collection {".to_string(),
-                "  name     = \"aks-egress\"".to_string(),
-                "  priority = 200".to_string(),
-                "  action   = \"Allow\"".to_string(),
-                "  rule {".to_string(),
-                "    name                  = \"aks-fqdn-tag\"".to_string(),
-                format!("    source_addresses      = [{sources}]"),
-                "    destination_fqdn_tags = [\"AzureKubernetesService\"]".to_string(),
-                "    protocols {".to_string(),
-                "      type = \"Https\"".to_string(),
-                "      port = 443".to_string(),
-                "    }".to_string(),
-                "    protocols {".to_string(),
-                "      type = \"Http\"".to_string(),
-                "      port = 80".to_string(),
-                "    }".to_string(),
-                "  }".to_string(),
-                "  rule {".to_string(),
-                format!("    name              = \"{}\"", h.replace("*.", "wildcard.").replace('*', "wildcard")),
-                format!("    source_addresses  = [{sources}]"),
-                format!("    destination_fqdns = [\"{h}\"]"),
-                "    protocols {".to_string(),
-                format!("      type = \"{proto}\""),
-                format!("      port = {port}"),
-                "    }".to_string(),
-                "  }".to_string(),
-                "}".to_string(),
-            ];
-            lines.join("\n")
-        }
-        (_, dest) => {
-            let (addr, fqdn) = match dest {
-                Some(Destination::Ip(ip)) => (format!("\"{ip}\""), false),
-                Some(Destination::Tag(t)) => (format!("\"{t}\""), false),
-                Some(Destination::Host(h)) => (format!("\"{h}\""), true),
-                Some(Destination::AnyPublic) => ("\"*\"".to_string(), false),
-                None => (format!("\"{}\"", req.host), false),
-            };
-            let field = if fqdn {
-                "destination_fqdns    "
-            } else {
-                "destination_addresses"
-            };
-            let proto = match req.protocol {
-                Protocol::Tcp => "TCP",
-                Protocol::Udp => "UDP",
-            };
-            let mut lines = vec![
-                "allow it in a network rule collection (non-HTTP traffic only passes network rules), e.g.".to_string(),
-                "network_rule_collection {".to_string(),
-                "  name     = \"aks-network\"".to_string(),
-                "  priority = 100".to_string(),
-                "  action   = \"Allow\"".to_string(),
-                "  rule {".to_string(),
-                format!("    name                  = \"aks-{port}-{}\"", proto.to_lowercase()),
-                format!("    protocols             = [\"{proto}\"]"),
-                format!("    source_addresses      = [{sources}]"),
-                format!("    {field} = [{addr}]"),
-                format!("    destination_ports     = [\"{port}\"]"),
-                "  }".to_string(),
-                "}".to_string(),
-            ];
-            if fqdn {
-                lines.push(
-                    "(FQDNs in network rules need DNS proxy enabled on the firewall policy.)"
-                        .into(),
-                );
-            }
-            lines.join("\n")
-        }
-    }
+    let g = groups
+        .entry(key)
+        .or_insert_with(|| Group::new(rule, subject, verb, res.cause_origin.clone(), help));
+    g.push(item, req);
 }
 
 #[cfg(test)]

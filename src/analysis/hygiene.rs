@@ -58,33 +58,38 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let Known::Known(routes) = &rt.routes else {
             continue;
         };
-        let mut seen: Vec<(String, usize)> = vec![];
-        for (i, r) in routes.iter().enumerate() {
+        // routes by prefix; within a prefix by name (routes are a set: input order means nothing)
+        let mut by_prefix: std::collections::BTreeMap<String, Vec<&crate::model::Route>> =
+            Default::default();
+        for r in routes {
             let key = match &r.prefix {
                 Known::Known(RoutePrefix::Cidr(n)) => n.trunc().to_string(),
                 Known::Known(RoutePrefix::Tag(t)) => t.to_ascii_lowercase(),
                 _ => continue,
             };
-            match seen.iter().find(|(k, _)| *k == key) {
-                Some((_, first)) => {
-                    let a = &routes[*first];
-                    out.push(
-                        Finding::new(
-                            "RTE006",
-                            registry::severity("RTE006"),
-                            format!(
-                                "routes \"{}\" and \"{}\" of {} have the same address prefix {key}; Azure rejects the route table (RouteConflict)",
-                                a.display_name(),
-                                r.display_name(),
-                                rt.meta.address()
-                            ),
-                        )
-                        .primary(&r.origin, format!("duplicate of route \"{}\"", a.display_name()))
-                        .secondary(&a.origin, "first route with this prefix")
-                        .help(registry::fix("RTE006")),
-                    );
-                }
-                None => seen.push((key, i)),
+            by_prefix.entry(key).or_default().push(r);
+        }
+        for (key, mut same) in by_prefix {
+            same.sort_by_key(|r| r.display_name());
+            let Some((a, rest)) = same.split_first() else {
+                continue;
+            };
+            for r in rest {
+                out.push(
+                    Finding::new(
+                        "RTE006",
+                        registry::severity("RTE006"),
+                        format!(
+                            "routes \"{}\" and \"{}\" of {} have the same address prefix {key}; Azure rejects the route table (RouteConflict)",
+                            a.display_name(),
+                            r.display_name(),
+                            rt.meta.address()
+                        ),
+                    )
+                    .primary(&r.origin, format!("same prefix as route \"{}\"", a.display_name()))
+                    .secondary(&a.origin, "route with this prefix")
+                    .help(registry::fix("RTE006")),
+                );
             }
         }
     }

@@ -4,10 +4,12 @@
 //! [`Finding`]s and the format-independent [`Report`]).
 
 pub mod authorized;
+pub mod cloud;
 pub mod counterfactual;
 pub mod dns;
 pub mod egress;
 pub mod firewall;
+pub mod fixes;
 pub mod hygiene;
 pub mod outbound;
 pub mod private;
@@ -60,6 +62,7 @@ pub fn check(
         );
     }
     for cluster in &model.clusters {
+        cloud::check(&ctx, cluster, &mut report.findings);
         outbound::check(&ctx, cluster, &mut report.findings);
         let cr = egress::check(&ctx, cluster, &mut report.findings);
         report.clusters.push(cr);
@@ -77,7 +80,6 @@ pub fn check(
 /// Keys of the firewalls some node pool depends on: a next hop of a node subnet's route table,
 /// or a DNS server of a node VNet.
 pub fn firewalls_in_use(model: &Model) -> Vec<String> {
-    use crate::model::{IpSymbol, Known};
     let mut used = vec![];
     let mut add = |fw: Option<&crate::model::Firewall>| {
         if let Some(f) = fw {
@@ -86,16 +88,7 @@ pub fn firewalls_in_use(model: &Model) -> Vec<String> {
             }
         }
     };
-    let by_value = |v: &crate::model::IpValue| -> Option<&crate::model::Firewall> {
-        match (&v.symbol, &v.ip) {
-            (Some(IpSymbol::FirewallPrivateIp(r)), _) => model.firewall(r),
-            (_, Known::Known(ip)) => model
-                .firewalls
-                .iter()
-                .find(|f| f.private_ip.known() == Some(ip)),
-            _ => None,
-        }
-    };
+    let by_value = |v: &crate::model::IpValue| firewall_at(model, v);
     for s in node_subnets(model) {
         if let Some(rt) = s.route_table.known().and_then(|r| model.route_table(r)) {
             for route in rt.routes.known().into_iter().flatten() {
@@ -111,6 +104,22 @@ pub fn firewalls_in_use(model: &Model) -> Vec<String> {
         }
     }
     used
+}
+
+/// The Azure Firewall an address designates (its private IP, by symbol or by value).
+pub fn firewall_at<'m>(
+    model: &'m Model,
+    v: &crate::model::IpValue,
+) -> Option<&'m crate::model::Firewall> {
+    use crate::model::{IpSymbol, Known};
+    match (&v.symbol, &v.ip) {
+        (Some(IpSymbol::FirewallPrivateIp(r)), _) => model.firewall(r),
+        (_, Known::Known(ip)) => model
+            .firewalls
+            .iter()
+            .find(|f| f.private_ip.known() == Some(ip)),
+        _ => None,
+    }
 }
 
 /// The resolved subnets of every node pool of every cluster (a subnet shared by pools comes
@@ -137,6 +146,21 @@ fn suppress_consequences(findings: &mut Vec<Finding>) {
     findings.retain(|f| {
         !(CONSEQUENCE.contains(&f.rule.as_str())
             && roots.contains(&(f.cluster.clone(), f.node_pool.clone())))
+    });
+    // A misspelt name (FWL003) or an FQDN network rule without DNS proxy (FWL004) that leaves
+    // required endpoints blocked is reported by the FWL001 error pointing at it: the warning
+    // about the same place is the same root cause.
+    let explained: Vec<crate::source::Origin> = findings
+        .iter()
+        .filter(|f| f.rule == "FWL001")
+        .flat_map(|f| f.labels.iter().map(|l| l.origin.clone()))
+        .collect();
+    findings.retain(|f| {
+        !(matches!(f.rule.as_str(), "FWL003" | "FWL004")
+            && f.labels
+                .iter()
+                .find(|l| l.primary)
+                .is_some_and(|l| explained.contains(&l.origin)))
     });
     // The same rule at the same place reported twice (e.g. FWL003 as a configuration warning and
     // as the error that blocks required endpoints): keep the most severe.
@@ -185,10 +209,27 @@ pub fn inventory(model: &Model) -> String {
         (model.route_tables.len(), "route table"),
         (model.nat_gateways.len(), "NAT gateway"),
         (model.firewalls.len(), "firewall"),
+        (model.firewall_policies.len(), "firewall policy"),
+        (model.rule_collection_groups.len(), "rule collection group"),
+        (model.ip_groups.len(), "IP group"),
+        (model.peerings.len(), "peering"),
+        (model.public_ips.len(), "public IP"),
+        (model.public_ip_prefixes.len(), "public IP prefix"),
         (model.private_dns_zones.len(), "private DNS zone"),
+        (model.dns_zone_links.len(), "private DNS zone link"),
+        (
+            model.dns_resolver_inbound_endpoints.len(),
+            "DNS resolver inbound endpoint",
+        ),
     ] {
         if n > 0 {
-            parts.push(format!("{n} {what}{}", if n == 1 { "" } else { "s" }));
+            let plural = match (n, what) {
+                (1, _) => what.to_string(),
+                (_, "firewall policy") => "firewall policies".to_string(),
+                (_, "public IP prefix") => "public IP prefixes".to_string(),
+                _ => format!("{what}s"),
+            };
+            parts.push(format!("{n} {plural}"));
         }
     }
     if !model.nsgs.is_empty() {
@@ -223,8 +264,43 @@ pub fn tf_ref(address: &str, attr: &str) -> String {
     }
 }
 
+/// An HCL expression for attribute `attr` (`id`, `name`, `resource_group_name`) of the resource
+/// at `address`: a reference for a Terraform address, the literal value for an Azure resource id
+/// (an existing resource read from ARM or `az` output), a placeholder otherwise.
+pub fn tf_value(address: &str, attr: &str) -> String {
+    let segments: Vec<&str> = address.split('/').collect();
+    if address.starts_with("/subscriptions/") && segments.len() >= 9 {
+        let rg = segments
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case("resourceGroups"))
+            .and_then(|i| segments.get(i + 1));
+        let value = match attr {
+            "id" => Some(address),
+            "name" => segments.last().copied(),
+            "resource_group_name" => rg.copied(),
+            _ => None,
+        };
+        if let Some(v) = value {
+            return format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+        }
+    }
+    tf_ref(address, attr)
+}
+
 #[cfg(test)]
 mod helper_tests {
+    #[test]
+    fn tf_values_of_resource_ids_are_literals() {
+        let id = "/subscriptions/s/resourceGroups/rg-hub/providers/Microsoft.Network/firewallPolicies/p1";
+        assert_eq!(super::tf_value(id, "id"), format!("\"{id}\""));
+        assert_eq!(super::tf_value(id, "name"), "\"p1\"");
+        assert_eq!(super::tf_value(id, "resource_group_name"), "\"rg-hub\"");
+        assert_eq!(
+            super::tf_value("azurerm_firewall.hub", "name"),
+            "azurerm_firewall.hub.name"
+        );
+    }
+
     #[test]
     fn tf_refs() {
         assert_eq!(

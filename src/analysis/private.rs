@@ -6,7 +6,7 @@
 
 use super::dns::{self, Resolver};
 use super::{Ctx, registry};
-use crate::model::{Cluster, Known, Lifecycle, PrivateDnsZoneSetting, Ref, VirtualNetwork};
+use crate::model::{Cluster, Known, PrivateDnsZoneSetting, Ref, VirtualNetwork};
 use crate::report::{Finding, PredictedFailure};
 
 fn exit52() -> Option<PredictedFailure> {
@@ -182,7 +182,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                     let unknown_links = model.dns_zone_links.iter().any(|l| {
                         l.vnet.is_unknown() || l.zone.is_unknown() && l.zone_name.is_unknown()
                     });
-                    let complete = zone.meta.lifecycle == Lifecycle::Create && !unknown_links;
+                    let complete = zone.meta.lists_all_children && !unknown_links;
                     if complete {
                         out.push(
                             Finding::new("PRV002", registry::severity("PRV002"), format!("private DNS zone {} ({zname}) of cluster {caddr} is not linked to VNet {rvnet_name}, from which DNS server {} ({display}) resolves (node pool \"{pname}\")", zone.meta.address(), i + 1))

@@ -38,7 +38,8 @@ pub struct InputArgs {
     /// Azure cloud (default: inferred from each cluster's region).
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
-    /// Say on stderr what was read (inputs, config, baseline) and how long each stage took.
+    /// More detail: each finding's hop-by-hop path (human format), and on stderr what was read
+    /// (inputs, config, baseline) and how long each stage took.
     #[arg(short, long)]
     pub verbose: bool,
 }
@@ -163,8 +164,12 @@ pub struct CheckArgs {
     /// Colour (human format).
     #[arg(long, value_enum, default_value = "auto")]
     pub color: Color,
-    /// In the human table, list only endpoints that are not reachable.
+    /// In the human table, list every endpoint (default: only the required endpoints that are
+    /// not reachable; the others are counted).
     #[arg(long)]
+    pub all: bool,
+    /// The default since the table lists problems only; kept for existing scripts.
+    #[arg(long, hide = true)]
     pub problems_only: bool,
 }
 

@@ -5,14 +5,11 @@
 //! json|table…`, `--query`, `--only-show-errors`, `--debug` are accepted and ignored), and an
 //! `--output` value holding `=` is aks-preflight's `--output FORMAT=PATH`.
 
-use super::args::{
-    CheckArgs, CloudArg, Color, FailOn, InputArgs, OutputFormat, OutputSpec, parse_output_spec,
-};
+use super::args::CheckArgs;
 use super::commands::{check_loaded, load_with, print_error};
 use crate::error::Error;
 use crate::input::azcli::{self, Planned};
-use clap::{Args, CommandFactory, Parser};
-use std::path::PathBuf;
+use clap::{Args, FromArgMatches};
 
 /// `az …` words, with aks-preflight's options among them.
 #[derive(Debug, Args)]
@@ -30,66 +27,43 @@ pub struct AzArgs {
     pub words: Vec<String>,
 }
 
-/// aks-preflight's options in an `az` command line (the options of `check`, with `--snapshot`
-/// for the input files).
-#[derive(Debug, Parser)]
-#[command(
-    name = "aks-preflight az aks create|nodepool add",
-    no_binary_name = true,
-    disable_help_flag = true,
-    disable_version_flag = true
-)]
-struct OwnArgs {
-    /// Existing resources (repeatable): `az … -o json` output (`az aks show` for `nodepool
-    /// add`), ARM REST responses, aks-preflight snapshots.
-    #[arg(long = "snapshot", value_name = "FILE")]
-    snapshots: Vec<String>,
-    /// Directory of extra policy files (*.toml) adding or overriding catalogue endpoints by id.
-    #[arg(long, value_name = "DIR")]
-    policy_dir: Option<PathBuf>,
-    /// Configuration file (default: `.aks-preflight.toml` discovered from the first snapshot's
-    /// directory, or the current one, up to the repository root).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Azure cloud (default: inferred from the cluster's region).
-    #[arg(long, value_enum)]
-    cloud: Option<CloudArg>,
-    /// Say on stderr what was read and how long each stage took (also az's `--verbose`).
-    #[arg(short, long)]
-    verbose: bool,
-    /// Output format on stdout.
-    #[arg(long, value_enum, default_value = "human")]
-    format: OutputFormat,
-    /// Also write FORMAT to PATH (repeatable). A value without `=` is az's own `--output`.
-    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output_spec)]
-    outputs: Vec<OutputSpec>,
-    /// Report only findings that are not in this baseline file.
-    #[arg(long, value_name = "FILE")]
-    baseline: Option<PathBuf>,
-    /// Record this run's findings (after waivers) in FILE, for `--baseline`.
-    #[arg(long, value_name = "FILE")]
-    write_baseline: Option<PathBuf>,
-    /// Print nothing on stdout.
-    #[arg(short, long)]
-    quiet: bool,
-    /// No colour.
-    #[arg(long)]
-    no_color: bool,
-    /// Tighten the exit code.
-    #[arg(long, value_enum, default_value = "error")]
-    fail_on: FailOn,
-    /// Colour (human format).
-    #[arg(long, value_enum, default_value = "auto")]
-    color: Color,
-    /// In the human table, list only endpoints that are not reachable.
-    #[arg(long)]
-    problems_only: bool,
+/// aks-preflight's options in an `az` command line: every option of `check`, its input files
+/// given with `--snapshot FILE` (none is needed when the command names no existing resource).
+fn own_command() -> clap::Command {
+    let cmd = clap::Command::new("aks-preflight az aks create|nodepool add")
+        .no_binary_name(true)
+        .disable_help_flag(true)
+        .disable_version_flag(true);
+    CheckArgs::augment_args(cmd)
+        .mut_arg("inputs", |a| a.required(false).hide(true))
+        .arg(
+            clap::Arg::new("snapshot")
+                .long("snapshot")
+                .value_name("FILE")
+                .action(clap::ArgAction::Append)
+                .help(
+                    "Existing resources (repeatable): `az … -o json` output (`az aks show` for \
+                     `nodepool add`), ARM REST responses, aks-preflight snapshots",
+                ),
+        )
+}
+
+/// Parse aks-preflight's options (`ours`, split from az's words).
+fn own_args(ours: &[String]) -> Result<CheckArgs, clap::Error> {
+    let mut m = own_command().try_get_matches_from(ours)?;
+    let snapshots: Vec<String> = m
+        .remove_many::<String>("snapshot")
+        .map(|v| v.collect())
+        .unwrap_or_default();
+    let mut a = CheckArgs::from_arg_matches(&m)?;
+    a.input.inputs = snapshots;
+    Ok(a)
 }
 
 /// Separate aks-preflight's options from az's words. `--output`/`-o` is ours only with a
 /// `FORMAT=PATH` value; `--help`/`-h` asks for help.
 fn split(words: &[String]) -> (Vec<String>, Vec<String>, bool) {
-    let own = OwnArgs::command();
+    let own = own_command();
     let takes_value = |w: &str| -> Option<bool> {
         let name = w.split('=').next().unwrap_or(w);
         own.get_arguments()
@@ -146,7 +120,7 @@ fn split(words: &[String]) -> (Vec<String>, Vec<String>, bool) {
 }
 
 fn help_text() -> String {
-    let mut own = OwnArgs::command();
+    let mut own = own_command();
     format!(
         "Check an Azure CLI command line before you run it, with the same arguments as az:\n\n  \
          aks-preflight az aks create -g rg -n aks -l westeurope --vnet-subnet-id <subnet id> \\\n      \
@@ -172,8 +146,8 @@ pub fn run(a: AzArgs) -> i32 {
         print!("{}", help_text());
         return 0;
     }
-    let own = match OwnArgs::try_parse_from(&ours) {
-        Ok(o) => o,
+    let mut check = match own_args(&ours) {
+        Ok(c) => c,
         Err(e) => {
             let _ = e.print();
             return 2;
@@ -186,31 +160,10 @@ pub fn run(a: AzArgs) -> i32 {
         ));
     }
     // the config file: discovered from the first snapshot's directory, else the current one
-    let config = own.config.clone().or_else(|| {
-        own.snapshots
-            .is_empty()
-            .then(|| super::discover::discover_config(&["-".to_string()]))
-            .flatten()
-            .map(|p| super::discover::display_path(&p))
-    });
-    let check = CheckArgs {
-        input: InputArgs {
-            inputs: own.snapshots.clone(),
-            policy_dir: own.policy_dir.clone(),
-            config,
-            cloud: own.cloud,
-            verbose: own.verbose,
-        },
-        format: own.format,
-        outputs: own.outputs.clone(),
-        baseline: own.baseline.clone(),
-        write_baseline: own.write_baseline.clone(),
-        quiet: own.quiet,
-        no_color: own.no_color,
-        fail_on: own.fail_on,
-        color: own.color,
-        problems_only: own.problems_only,
-    };
+    if check.input.config.is_none() && check.input.inputs.is_empty() {
+        check.input.config = super::discover::discover_config(&["-".to_string()])
+            .map(|p| super::discover::display_path(&p));
+    }
     let loaded = load_with(&check.input, |sources, existing, planned| {
         let cmd = azcli::load(sources, &theirs, &azcli::FileSystem)?;
         match &cmd.planned {
@@ -246,10 +199,11 @@ mod tests {
         );
         assert_eq!(theirs, w("aks create -g rg -o json -n aks"));
         assert!(!help);
-        let own = OwnArgs::try_parse_from(&ours).unwrap();
-        assert_eq!(own.snapshots, ["hub.json", "spoke.json"]);
+        let own = own_args(&ours).unwrap();
+        assert_eq!(own.input.inputs, ["hub.json", "spoke.json"]);
         assert_eq!(own.outputs.len(), 2);
-        assert_eq!(own.fail_on, FailOn::Warning);
+        assert_eq!(own.fail_on, super::super::args::FailOn::Warning);
+        assert!(own.input.verbose);
         assert!(split(&w("aks create -h")).2);
     }
 }

@@ -4,7 +4,7 @@ use crate::error::Error;
 use crate::model::{Cloud, Model};
 use crate::policy::catalogue::Catalogue;
 use crate::policy::config::Config;
-use crate::report::{self, Severity};
+use crate::report::{self, Severity, human};
 use crate::source::SourceMap;
 use std::io::{IsTerminal, Write};
 
@@ -27,16 +27,8 @@ pub(crate) fn print_error(e: &Error) {
 /// An error as the CLI prints it on stderr: a miette diagnostic (excerpts are short and
 /// redacted, see [`crate::excerpt`]).
 pub fn render_error(e: &Error, color: bool) -> String {
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false);
     let mut s = String::new();
-    let _ = handler.render_report(&mut s, e);
+    let _ = human::handler(color, 100).render_report(&mut s, e);
     if !s.ends_with('\n') {
         s.push('\n');
     }
@@ -157,6 +149,14 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Columns of the terminal on stdout (100 when it is not a terminal: logs, pipes).
+fn terminal_width() -> usize {
+    match terminal_size::terminal_size_of(std::io::stdout()) {
+        Some((terminal_size::Width(w), _)) if w >= 40 => usize::from(w),
+        _ => 100,
+    }
+}
+
 fn use_color(c: Color) -> bool {
     match c {
         Color::Always => true,
@@ -200,14 +200,13 @@ pub(crate) fn check_loaded(a: &CheckArgs, mut l: Loaded) -> i32 {
     let github = report::github::in_github_actions();
     let mut text = String::new();
     if !a.quiet {
-        text = match super::outputs::render(
-            a.format,
-            &report,
-            &mut l.sources,
-            a.fail_on,
+        let style = human::Style {
             color,
-            a.problems_only,
-        ) {
+            width: terminal_width(),
+            all_endpoints: a.all && !a.problems_only,
+            verbose: a.input.verbose,
+        };
+        text = match super::outputs::render(a.format, &report, &mut l.sources, a.fail_on, &style) {
             Ok(t) => t,
             Err(code) => return code,
         };
@@ -236,11 +235,16 @@ pub(crate) fn check_loaded(a: &CheckArgs, mut l: Loaded) -> i32 {
     exit_code(&report, a.fail_on)
 }
 
-/// 0 no error findings; 1 error findings (or warnings / unknown verdicts with `--fail-on`).
+/// 0 no error findings; 1 error findings (or warnings / unknown verdicts with `--fail-on`;
+/// `--fail-on unknown` also fails a run that checked no node pool).
 pub fn exit_code(report: &report::Report, fail_on: FailOn) -> i32 {
     let errors = report.count(Severity::Error) > 0;
     let warnings = report.count(Severity::Warning) > 0;
-    let unknown = report.verdict() == report::RunVerdict::Unknown;
+    // nothing checked proves nothing: it fails where unknown verdicts fail
+    let unknown = matches!(
+        report.verdict(),
+        report::RunVerdict::Unknown | report::RunVerdict::NothingChecked
+    );
     let fail = match fail_on {
         FailOn::Error => errors,
         FailOn::Warning => errors || warnings,
@@ -261,7 +265,13 @@ fn requirements(a: RequirementsArgs) -> i32 {
         options: &l.options,
     };
     let mut per_cluster = vec![];
-    for c in &l.model.clusters {
+    let mut targets = vec![];
+    for (i, c) in l.model.clusters.iter().enumerate() {
+        targets.push(analysis::fixes::cluster_firewall_target(
+            &l.model,
+            c,
+            500 + 10 * i as u32,
+        ));
         let mut reqs = analysis::egress::cluster_requirements(&ctx, c);
         if !a.all {
             reqs.retain(|r| r.required);
@@ -299,7 +309,7 @@ fn requirements(a: RequirementsArgs) -> i32 {
     let text = match a.format {
         ReqFormat::Table => report::requirements::render_text(&per_cluster),
         ReqFormat::Json => report::requirements::render_json(&per_cluster),
-        ReqFormat::Terraform => report::requirements::render_terraform(&per_cluster),
+        ReqFormat::Terraform => report::requirements::render_terraform_for(&per_cluster, &targets),
     };
     write_stdout(&text)
 }

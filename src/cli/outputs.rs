@@ -95,19 +95,11 @@ pub fn render(
     report: &Report,
     sources: &mut SourceMap,
     fail_on: FailOn,
-    color: bool,
-    problems_only: bool,
+    style: &human::Style,
 ) -> Result<String, i32> {
     Ok(match format {
         OutputFormat::Json => report::json::render(report, sources) + "\n",
-        OutputFormat::Human => {
-            let style = human::Style {
-                color,
-                width: 100,
-                all_endpoints: !problems_only,
-            };
-            human::render(report, sources, &style)
-        }
+        OutputFormat::Human => human::render(report, sources, style),
         OutputFormat::Sarif => {
             let (text, warnings) = report::sarif::render(report, sources);
             for w in warnings {
@@ -135,7 +127,14 @@ pub fn write_files(
     verbose: &Verbose,
 ) -> Result<(), i32> {
     for o in &a.outputs {
-        let text = render(o.format, report, sources, a.fail_on, false, a.problems_only)?;
+        // files get the plain, 100-column human report
+        let style = human::Style {
+            color: false,
+            width: 100,
+            all_endpoints: a.all && !a.problems_only,
+            verbose: a.input.verbose,
+        };
+        let text = render(o.format, report, sources, a.fail_on, &style)?;
         write_file(&o.path, &text)?;
         verbose.say(&format!(
             "wrote {} to {}",

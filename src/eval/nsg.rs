@@ -242,6 +242,17 @@ impl VnetTag {
                         (LinkStatus::Inactive(_), _) => {}
                     }
                 }
+                // peerings managed by another configuration add their address spaces too
+                if let Some(why) = v.meta.children_unlisted("peerings") {
+                    t.uncertain.push(UncertainPart {
+                        prefixes: None,
+                        may_be_public: false,
+                        reason: format!(
+                            "{why}; the address spaces of peerings not in the inputs are part of \
+                             the VirtualNetwork tag"
+                        ),
+                    });
+                }
             }
             None => t.uncertain.push(UncertainPart {
                 prefixes: None,
@@ -1178,6 +1189,11 @@ pub fn duplicate_priorities(nsg: &Nsg) -> Vec<DuplicatePriority> {
     groups
         .into_iter()
         .filter(|(_, v)| v.len() > 1)
+        .map(|((d, p), mut rules)| {
+            // by name, not by input order (rules are a set)
+            rules.sort_by(|a, b| a.0.cmp(&b.0));
+            ((d, p), rules)
+        })
         .map(|((d, p), rules)| DuplicatePriority {
             direction: if d == 0 {
                 Direction::Inbound

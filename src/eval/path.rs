@@ -107,6 +107,9 @@ pub enum Cause {
         peering: Option<String>,
         detail: String,
     },
+    /// No peering from `local` to `remote` is in the inputs, but `local` exists already and
+    /// another configuration may manage its peerings: whether one exists is not known.
+    PeeringNotInInputs { local: String, remote: String },
     /// No SNAT path to the internet (no public IP, NAT gateway, LB outbound rule or default
     /// outbound access).
     NoInternetEgress { subnet: String, detail: String },
@@ -428,6 +431,13 @@ fn firewall_vnet(model: &Model, fw: &Firewall) -> Result<Ref, String> {
     }
 }
 
+/// A VNet as named in messages: its address when it is in the model, else the reference.
+fn vnet_name(model: &Model, r: &Ref) -> String {
+    model
+        .vnet(r)
+        .map_or_else(|| r.display(), |v| v.meta.address().to_string())
+}
+
 fn find_peering<'a>(model: &'a Model, local: &Ref, remote: &Ref) -> Option<&'a Peering> {
     routing::find_peering(model, local, remote, None)
 }
@@ -443,24 +453,50 @@ fn check_hub_peering(model: &Model, t: &mut Trace, spoke: &Ref, hub: &Ref) -> Re
     for (p, local, remote) in [(s2h, spoke, hub), (h2s, hub, spoke)] {
         let Some(p) = p else {
             let detail = format!("there is no peering from {local} to {remote}");
-            if model.vnet(local).is_some() {
-                return Err(StopData::blocked(
-                    format!(
-                        "{detail}; the next hop is in {hub}, and a peering carries traffic only \
-                         when both sides exist"
-                    ),
-                    peer_cause(None, &detail),
-                    model.vnet(local).map(|v| v.meta.origin.clone()),
-                ));
+            match model
+                .vnet(local)
+                .map(|v| (v, v.meta.children_unlisted("peerings")))
+            {
+                Some((v, None)) => {
+                    return Err(StopData::blocked(
+                        format!(
+                            "{detail}; the next hop is in {hub}, and a peering carries traffic \
+                             only when both sides exist"
+                        ),
+                        peer_cause(None, &detail),
+                        Some(v.meta.origin.clone()),
+                    ));
+                }
+                Some((v, Some(why))) => {
+                    let (l, r) = (vnet_name(model, local), vnet_name(model, remote));
+                    return Err(StopData::unknown(
+                        format!(
+                            "no peering from {l} to {r} is in the inputs, but {why}: such a \
+                             peering would carry the traffic to the next hop in {}",
+                            vnet_name(model, hub)
+                        ),
+                        Cause::PeeringNotInInputs {
+                            local: v.meta.address().to_string(),
+                            remote: r,
+                        },
+                        Some(v.meta.origin.clone()),
+                    ));
+                }
+                None => {
+                    return Err(StopData::unknown(
+                        format!(
+                            "the peering from {local} to {remote} is not in the input ({local} is \
+                             managed elsewhere), so whether the next hop in {hub} is reachable \
+                             cannot be decided"
+                        ),
+                        Cause::PeeringNotInInputs {
+                            local: vnet_name(model, local),
+                            remote: vnet_name(model, remote),
+                        },
+                        None,
+                    ));
+                }
             }
-            return Err(StopData::unknown(
-                format!(
-                    "the peering from {local} to {remote} is not in the input ({local} is managed \
-                     elsewhere), so whether the next hop in {hub} is reachable cannot be decided"
-                ),
-                peer_cause(None, &detail),
-                None,
-            ));
         };
         let addr = p.meta.address();
         match &p.allow_virtual_network_access {
@@ -1252,6 +1288,37 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                         pr.origin.clone(),
                     ));
                 }
+                // A private range falls to None only for want of a peering; the node VNet's
+                // peerings may not all be in the inputs.
+                if route.system_kind == Some(SystemKind::Reserved)
+                    && let Some(why) = model
+                        .subnet_vnet(subnet)
+                        .and_then(|v| v.meta.children_unlisted("peerings"))
+                {
+                    t.mark_last(Verdict::Unknown);
+                    let vnet = model
+                        .subnet_vnet(subnet)
+                        .map(|v| v.meta.address().to_string())
+                        .unwrap_or_default();
+                    return Err(StopData::unknown(
+                        format!(
+                            "{} drops {} unless a peering carries it, and none in the inputs \
+                             does; but {why}: a peering from {vnet} to the VNet that holds the \
+                             destination (in the configuration that manages {vnet}) would carry \
+                             it; add that plan or a snapshot of {vnet} to decide",
+                            route.describe(),
+                            flow.describe()
+                        ),
+                        Cause::PeeringNotInInputs {
+                            local: vnet.clone(),
+                            remote: format!(
+                                "the VNet holding {}",
+                                servicetags::describe_dest(&flow.destination)
+                            ),
+                        },
+                        route_origin(&route, subnet),
+                    ));
+                }
                 t.mark_last(Verdict::Blocked);
                 Err(StopData::blocked(
                     format!(
@@ -1873,5 +1940,52 @@ mod tests {
         let r = run(&m, lb(), &ip_flow("172.20.0.4", Protocol::Tcp, 443));
         assert_eq!(r.verdict, Verdict::Blocked);
         let _ = net("10.0.0.0/8");
+    }
+
+    /// A missing peering is proof only for a VNet whose peerings the inputs list in full (one
+    /// this plan creates, or a complete read); for a VNet that exists already it is unknown.
+    #[test]
+    fn absence_of_a_peering_proves_nothing_for_an_existing_vnet() {
+        let mut m = base_model();
+        hub(&mut m, Known::Known(true));
+        m.peerings.clear();
+        with_routes(
+            &mut m,
+            vec![route(
+                "to-fw",
+                "0.0.0.0/0",
+                NextHopType::VirtualAppliance,
+                Some("10.1.0.4"),
+            )],
+        );
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Blocked, "{}", r.reason);
+        assert!(
+            matches!(r.cause, Some(Cause::Peering { .. })),
+            "{:?}",
+            r.cause
+        );
+        m.vnets[0].meta.lists_all_children = false; // the spoke exists already
+        let r = run(&m, udr(), &mcr());
+        assert_eq!(r.verdict, Verdict::Unknown, "{}", r.reason);
+        assert!(
+            matches!(&r.cause, Some(Cause::PeeringNotInInputs { local, .. }) if local == "vnet.spoke"),
+            "{:?}",
+            r.cause
+        );
+        assert!(r.reason.contains("exists already"), "{}", r.reason);
+    }
+
+    /// A private address outside every known VNet falls to the reserved-range route (None); for
+    /// an existing node VNet, a peering elsewhere may carry it.
+    #[test]
+    fn reserved_range_drop_is_unknown_when_peerings_may_be_elsewhere() {
+        let mut m = base_model();
+        let r = run(&m, lb(), &ip_flow("10.2.0.4", Protocol::Udp, 53));
+        assert_eq!(r.verdict, Verdict::Blocked, "{}", r.reason);
+        m.vnets[0].meta.lists_all_children = false;
+        let r = run(&m, lb(), &ip_flow("10.2.0.4", Protocol::Udp, 53));
+        assert_eq!(r.verdict, Verdict::Unknown, "{}", r.reason);
+        assert!(matches!(r.cause, Some(Cause::PeeringNotInInputs { .. })));
     }
 }

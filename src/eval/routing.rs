@@ -183,12 +183,19 @@ pub fn link_status(model: &Model, local: &Peering) -> LinkStatus {
             {
                 // Live state: Connected means the other side exists.
                 LinkStatus::Active
-            } else if model.vnet(remote_ref).is_some() {
-                LinkStatus::Inactive(format!(
-                    "there is no peering from {} back to the local VNet of {addr}; a peering \
-                     carries traffic only when both sides exist",
-                    remote_ref
-                ))
+            } else if let Some(remote) = model.vnet(remote_ref) {
+                match remote.meta.children_unlisted("peerings") {
+                    None => LinkStatus::Inactive(format!(
+                        "there is no peering from {} back to the local VNet of {addr}; a peering \
+                         carries traffic only when both sides exist",
+                        remote_ref
+                    )),
+                    Some(why) => LinkStatus::Uncertain(format!(
+                        "no peering from {} back to the local VNet of {addr} is in the inputs, \
+                         and {why}",
+                        remote.meta.address()
+                    )),
+                }
             } else {
                 LinkStatus::Uncertain(format!(
                     "the peering from {remote_ref} back to the local VNet of {addr} is not in the \
@@ -930,8 +937,11 @@ pub(crate) mod tests {
         }
     }
 
+    /// An element of a complete model (created by the input: its children are all there).
     pub(crate) fn meta(key: &str) -> Meta {
-        Meta::new(key, origin(key))
+        let mut m = Meta::new(key, origin(key));
+        m.lists_all_children = true;
+        m
     }
 
     pub(crate) fn named(key: &str, name: &str) -> Meta {

@@ -4,6 +4,7 @@
 
 pub mod arm;
 pub mod azcli;
+pub mod detect;
 pub mod sensitive;
 pub mod terraform;
 pub mod wrapper;
@@ -79,56 +80,102 @@ pub fn kind_from_path(path: &std::path::Path) -> Option<InputKind> {
 /// The text is added to `sources`; every origin in the model points into it.
 pub fn load_path(sources: &mut SourceMap, path: &str) -> Result<(InputKind, Model), Error> {
     if path != "-" {
-        if let Some(kind) = kind_from_path(std::path::Path::new(path)) {
-            return Err(not_read_yet(path, kind));
+        let p = std::path::Path::new(path);
+        if p.is_dir() {
+            let kind = detect::directory(p).map_err(refused)?;
+            return Err(not_read_yet(path, kind, None));
+        }
+        if let Some(kind) = kind_from_path(p) {
+            return Err(not_read_yet(path, kind, None));
         }
     }
     let (name, text) = read_text(path)?;
     load(sources, &name, text)
 }
 
-/// A recognised kind this build has no reader for.
-fn not_read_yet(path: &str, kind: InputKind) -> Error {
-    let help = match kind {
-        InputKind::TerraformHcl | InputKind::TerraformVars => {
-            "HCL is not read yet; run `terraform plan -out tfplan && terraform show -json tfplan > plan.json` and check plan.json"
-        }
-        InputKind::Bicep => {
-            "compile it first: `az bicep build --file main.bicep` (or `bicep build main.bicep`) writes main.json"
-        }
-        _ => RECIPE,
-    };
+fn refused(r: detect::Refusal) -> Error {
     Error::Unsupported {
-        message: format!(
-            "{path} is {}, which aks-preflight does not read",
-            kind.describe()
+        message: r.message,
+        help: Some(r.help),
+    }
+}
+
+/// A recognised kind this build has no reader for (or that is not checked by itself), with
+/// what to do instead. `seen`: how it was recognised, when not by its name.
+fn not_read_yet(path: &str, kind: InputKind, seen: Option<&str>) -> Error {
+    let plan = "`terraform plan -out tfplan && terraform show -json tfplan > plan.json`";
+    let (what, help) = match kind {
+        InputKind::TerraformHcl => (
+            "which aks-preflight does not read yet".to_string(),
+            format!("HCL is not read yet; run {plan} and check plan.json"),
         ),
-        help: Some(help.to_string()),
+        InputKind::TerraformVars => (
+            "the values of a configuration's variables: there is nothing in it to check by itself"
+                .to_string(),
+            format!(
+                "check the plan made with it: `terraform plan -var-file={path} -out tfplan && \
+                 terraform show -json tfplan > plan.json`"
+            ),
+        ),
+        InputKind::Bicep => (
+            "which aks-preflight does not read yet".to_string(),
+            "Bicep (and the ARM template `az bicep build --file main.bicep` compiles it to) is \
+             not read yet; check the resources it deploys from their `az … show -o json` output, \
+             or the Terraform plan of the same network"
+                .to_string(),
+        ),
+        InputKind::ArmTemplate => (
+            "which aks-preflight does not read yet".to_string(),
+            "ARM templates are not read yet; check the resources it deploys from their `az … \
+             show -o json` output (or REST responses), or the Terraform plan of the same network"
+                .to_string(),
+        ),
+        InputKind::ArmParameters => (
+            "the parameter values of an ARM template: there is nothing in it to check by itself"
+                .to_string(),
+            "check the resources the template deploys (their `az … show -o json` output)"
+                .to_string(),
+        ),
+        InputKind::WhatIf => (
+            "which aks-preflight does not read yet".to_string(),
+            "what-if output is not read yet; check the resources it changes from their `az … show \
+             -o json` output, or the Terraform plan of the same network"
+                .to_string(),
+        ),
+        _ => (
+            "which aks-preflight does not read".to_string(),
+            RECIPE.to_string(),
+        ),
+    };
+    let seen = seen.map(|s| format!(" ({s})")).unwrap_or_default();
+    Error::Unsupported {
+        message: format!("{path} is {}{seen}, {what}", kind.describe()),
+        help: Some(help),
     }
 }
 
 /// The text of a file (or of stdin for `-`), with the name to show for it.
 pub fn read_text(path: &str) -> Result<(String, String), Error> {
     use std::io::Read;
-    if path == "-" {
-        let mut s = String::new();
+    let (name, bytes) = if path == "-" {
+        let mut b = vec![];
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut b)
             .map_err(|e| Error::Io {
                 path: "<stdin>".into(),
                 message: e.to_string(),
             })?;
-        return Ok(("<stdin>".into(), s));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::Io {
-        path: path.into(),
-        message: format!("not UTF-8 text (invalid byte at offset {}): is this a binary plan file? Use `terraform show -json tfplan > plan.json`", e.utf8_error().valid_up_to()),
-    })?;
-    Ok((path.to_string(), text))
+        ("<stdin>".to_string(), b)
+    } else {
+        let b = std::fs::read(path).map_err(|e| Error::Io {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        (path.to_string(), b)
+    };
+    // empty, UTF-16, a binary plan file: said as such
+    let text = detect::text_of(&name, bytes).map_err(refused)?;
+    Ok((name, text))
 }
 
 const RECIPE: &str = "aks-preflight reads the JSON form of a Terraform plan. Produce it with:\n  \
@@ -164,10 +211,31 @@ pub fn load(
     let text = sources.get(file).text.clone();
     let root = match parsed {
         Ok(v) => v,
-        Err(e) => return Err(json_error(name, &text, &e, bom, &wrapped)),
+        Err(e) => {
+            // not JSON, but a kind we know: HCL, Bicep, an ARM template with comments
+            if let Some((kind, seen)) = detect::kind_of_text(&text) {
+                if !matches!(
+                    kind,
+                    InputKind::TerraformPlan | InputKind::TerraformState | InputKind::ArmResources
+                ) {
+                    return Err(not_read_yet(name, kind, Some(seen)));
+                }
+            }
+            return Err(json_error(name, &text, &e, bom, &wrapped));
+        }
     };
-    if arm::is_arm_resource_json(&root) {
-        return Ok(load_arm(sources, file, name, &root));
+    // one dispatch by kind: each reader plugs in here
+    match detect::kind_of_json(&root) {
+        Some(InputKind::ArmResources) => return Ok(load_arm(sources, file, name, &root)),
+        Some(
+            kind @ (InputKind::ArmTemplate
+            | InputKind::ArmParameters
+            | InputKind::WhatIf
+            | InputKind::TerraformHcl
+            | InputKind::TerraformVars
+            | InputKind::Bicep),
+        ) => return Err(not_read_yet(name, kind, None)),
+        Some(InputKind::TerraformPlan | InputKind::TerraformState) | None => {}
     }
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts

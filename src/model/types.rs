@@ -49,6 +49,13 @@ pub struct Meta {
     /// the input's values.
     #[serde(skip)]
     pub planned_fields: Vec<&'static str>,
+    /// The inputs hold every child element of this one (a VNet's peerings, a firewall policy's
+    /// rule collection groups, a classic firewall's rule collections, a private DNS zone's VNet
+    /// links), so a child missing from the model does not exist. True for what a plan creates
+    /// or replaces and for complete reads (live data, a data source that lists the children);
+    /// false for a plan's pre-existing elements, whose children other configurations may
+    /// manage: absence there proves nothing.
+    pub lists_all_children: bool,
 }
 
 impl Meta {
@@ -100,6 +107,17 @@ impl Meta {
     }
     pub fn same_resource(&self, other: &Meta) -> bool {
         self.key == other.key || (self.id.is_some() && self.id == other.id)
+    }
+    /// Why a child missing from the inputs may still exist (`None`: the inputs list every child,
+    /// so a missing one does not exist). `children` names them (`peerings`).
+    pub fn children_unlisted(&self, children: &str) -> Option<String> {
+        (!self.lists_all_children).then(|| {
+            format!(
+                "{} exists already (this input does not create it), and its {children} may be \
+                 managed by another configuration",
+                self.address()
+            )
+        })
     }
 }
 

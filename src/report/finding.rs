@@ -63,8 +63,10 @@ pub struct Finding {
     pub path: Vec<Hop>,
     /// The verdict of that path.
     pub verdict: Option<Verdict>,
-    /// The endpoints the finding is about (`mcr.microsoft.com:443/https`, as in the per-pool
-    /// table), when it comes from endpoint verdicts; empty otherwise.
+    /// A Terraform snippet that applies the fix as pasted (valid HCL, priorities free where it
+    /// goes); reporters print it after the help.
+    pub snippet: Option<String>,
+    /// The endpoints (`host:port/proto`) the finding covers, when it is about egress.
     pub endpoints: Vec<String>,
 }
 
@@ -81,7 +83,17 @@ impl Finding {
             node_pool: None,
             path: vec![],
             verdict: None,
+            snippet: None,
             endpoints: vec![],
+        }
+    }
+    /// The help text followed by the snippet, as reporters show it.
+    pub fn full_help(&self) -> Option<String> {
+        match (&self.help, &self.snippet) {
+            (Some(h), Some(s)) => Some(format!("{h}\n{s}")),
+            (Some(h), None) => Some(h.clone()),
+            (None, Some(s)) => Some(s.clone()),
+            (None, None) => None,
         }
     }
     pub fn help(mut self, h: impl Into<String>) -> Self {

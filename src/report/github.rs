@@ -98,7 +98,7 @@ pub fn annotations(report: &Report, sources: &mut SourceMap, root: Option<&Path>
         }
         shown[k] += 1;
         let mut msg = f.message.clone();
-        if let Some(h) = f.help.as_deref().filter(|h| !h.trim().is_empty()) {
+        if let Some(h) = f.full_help().filter(|h| !h.trim().is_empty()) {
             let _ = write!(msg, "\nfix: {h}");
         }
         let _ = writeln!(

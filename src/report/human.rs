@@ -11,9 +11,13 @@ use std::fmt::Write as _;
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     pub color: bool,
+    /// Columns to fit (help text and table rows are wrapped or shortened to it).
     pub width: usize,
-    /// Show every endpoint in the table (default: every endpoint; `false` shows only problems).
+    /// List every endpoint in the table; otherwise only the required endpoints that are not
+    /// reachable, the others counted in one line.
     pub all_endpoints: bool,
+    /// Print each finding's hop-by-hop path.
+    pub verbose: bool,
 }
 
 impl Default for Style {
@@ -22,8 +26,42 @@ impl Default for Style {
             color: false,
             width: 100,
             all_endpoints: true,
+            verbose: false,
         }
     }
+}
+
+/// The miette handler every diagnostic goes through: long lines wrap at spaces only, so host
+/// names, ports and addresses are never cut.
+pub fn handler(color: bool, width: usize) -> GraphicalReportHandler {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false)
+        .with_break_words(false)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
+/// `text` wrapped at spaces to `width` columns, the first line after `first` and the others after
+/// `rest` (tokens longer than a line are kept whole).
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let opts = textwrap::Options::new(width.max(20))
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    let mut out = String::new();
+    for line in textwrap::wrap(text, opts) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 /// Secondary labels further than this from the primary label are listed, not drawn.
@@ -56,16 +94,14 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
     let mut diag = MietteDiagnostic::new(f.message.clone())
         .with_code(f.rule.clone())
         .with_severity(severity);
-    let mut help = f.help.clone().unwrap_or_default();
-    if let Some(fail) = &f.failure {
+    let help = f.help.clone().unwrap_or_default();
+    let failure = f.failure.as_ref().map(|fail| {
         let code = fail
             .exit_code
             .map(|c| format!(" (vmssCSE exit code {c})"))
             .unwrap_or_default();
-        let _ = write!(
-            help,
-            "{}{}: {}{code}: {}",
-            if help.is_empty() { "" } else { "\n" },
+        format!(
+            "{}: {}{code}: {}",
             if f.verdict == Some(crate::eval::Verdict::Unknown) {
                 "failure if the path turns out blocked"
             } else {
@@ -73,8 +109,8 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
             },
             fail.error,
             fail.detail
-        );
-    }
+        )
+    });
     // Locate labels; the diagnostic's source is the file of the first primary label.
     let mut located: Vec<(Located, &super::Label)> = vec![];
     let mut unlocated: Vec<&super::Label> = vec![];
@@ -131,7 +167,16 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
         }
         diag = diag.with_labels(labels);
         let report = miette::Report::new(diag).with_source_code(src);
-        return finish(report, f, sources, style, &other_files, &unlocated, &help);
+        return finish(
+            report,
+            f,
+            sources,
+            style,
+            &other_files,
+            &unlocated,
+            &help,
+            failure.as_deref(),
+        );
     }
     finish(
         miette::Report::new(diag),
@@ -141,6 +186,7 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
         &other_files,
         &unlocated,
         &help,
+        failure.as_deref(),
     )
 }
 
@@ -153,42 +199,48 @@ fn finish(
     other_files: &[(Located, &super::Label)],
     unlocated: &[&super::Label],
     help: &str,
+    failure: Option<&str>,
 ) -> String {
-    let theme = if style.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(style.width)
-        .with_links(false);
     let mut out = String::new();
-    let _ = handler.render_report(&mut out, report.as_ref());
+    let _ = handler(style.color, style.width).render_report(&mut out, report.as_ref());
     for (loc, l) in other_files {
         let name = &sources.get(loc.file).name;
-        let _ = writeln!(
-            out,
-            "  also: {name}:{}:{}: {}",
-            loc.line, loc.column, l.text
-        );
+        let text = format!("{name}:{}:{}: {}", loc.line, loc.column, l.text);
+        out.push_str(&wrap(&text, style.width, "  also: ", "        "));
     }
     for l in unlocated {
-        match &l.origin.address {
-            Some(a) => {
-                let _ = writeln!(out, "  also: {a}: {}", l.text);
-            }
-            None => {
-                let _ = writeln!(out, "  also: {}", l.text);
-            }
-        }
+        let text = match &l.origin.address {
+            Some(a) => format!("{a}: {}", l.text),
+            None => l.text.clone(),
+        };
+        out.push_str(&wrap(&text, style.width, "  also: ", "        "));
     }
     // Help is printed here rather than by miette, which re-wraps lines and drops the
-    // indentation of the Terraform snippets.
+    // indentation of the Terraform snippets: prose wraps at the width, snippets do not.
     for (i, line) in help.lines().enumerate() {
         let lead = if i == 0 { "  help: " } else { "        " };
-        let _ = writeln!(out, "{lead}{line}");
+        out.push_str(&wrap(line, style.width, lead, "        "));
     }
-    if !f.path.is_empty() {
+    if let Some(snippet) = &f.snippet {
+        let lead = if help.is_empty() {
+            "  help: "
+        } else {
+            "        "
+        };
+        for (i, line) in snippet.lines().enumerate() {
+            let lead = if i == 0 { lead } else { "        " };
+            let _ = writeln!(out, "{}", format!("{lead}{line}").trim_end());
+        }
+    }
+    if let Some(fail) = failure {
+        let lead = if help.is_empty() && f.snippet.is_none() {
+            "  help: "
+        } else {
+            "        "
+        };
+        out.push_str(&wrap(fail, style.width, lead, "        "));
+    }
+    if style.verbose && !f.path.is_empty() {
         let _ = writeln!(out, "  path:");
         out.push_str(&render_path(&f.path, sources, "    "));
     }
@@ -221,7 +273,19 @@ pub fn render_path(hops: &[Hop], sources: &mut SourceMap, indent: &str) -> Strin
     out
 }
 
-/// The per-node-pool egress table.
+/// `s` cut to `max` characters, with `…` when cut.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// The per-node-pool egress table: one short row per endpoint (the rule of the finding that
+/// covers it, and the reason cut to the width). Unless `all_endpoints`, only the required
+/// endpoints that are not reachable are listed and the others are counted.
 pub fn render_table(report: &Report, style: &Style) -> String {
     let mut out = String::new();
     for c in &report.clusters {
@@ -232,29 +296,74 @@ pub fn render_table(report: &Report, style: &Style) -> String {
         for p in &c.node_pools {
             let subnet = p.subnet.as_deref().unwrap_or("subnet unknown");
             let _ = writeln!(out, "  node pool {} (subnet {subnet})", p.name);
-            let width = p
-                .egress
-                .iter()
-                .map(|e| e.host.len() + 10)
-                .max()
-                .unwrap_or(20)
-                .max(20);
-            for e in &p.egress {
-                if !style.all_endpoints && e.verdict == Verdict::Reachable {
-                    continue;
-                }
-                let ep = format!(
+            let label = |e: &super::EgressResult| {
+                format!(
                     "{}:{}/{}",
                     e.host,
                     e.port,
                     e.app_protocol.as_deref().unwrap_or(&e.protocol)
-                );
-                let req = if e.required { "required" } else { "optional" };
+                )
+            };
+            let shown: Vec<&super::EgressResult> = p
+                .egress
+                .iter()
+                .filter(|e| style.all_endpoints || (e.required && e.verdict != Verdict::Reachable))
+                .collect();
+            let width = shown
+                .iter()
+                .map(|e| label(e).chars().count())
+                .max()
+                .unwrap_or(20)
+                .max(20);
+            for e in &shown {
+                let ep = label(e);
+                let req = if e.required { "" } else { "optional: " };
+                let rule = report
+                    .findings
+                    .iter()
+                    .find(|f| {
+                        f.cluster.as_deref() == Some(c.address.as_str())
+                            && f.node_pool.as_deref() == Some(p.name.as_str())
+                            && f.endpoints.contains(&ep)
+                    })
+                    .map(|f| format!("{:<7}", f.rule))
+                    .unwrap_or_else(|| " ".repeat(7));
+                let lead = format!("    {:<9} {ep:<width$} {rule} {req}", e.verdict.as_str());
+                let room = style.width.saturating_sub(lead.chars().count()).max(20);
+                let reason = shorten(crate::eval::path::reason_without_flow(&e.reason), room);
+                let row = format!("{lead}{reason}");
+                let row = row.trim_end();
+                // the verdict painted after measuring
                 let _ = writeln!(
                     out,
-                    "    {} {ep:<width$} {req:<8}  {}",
+                    "    {}{}",
                     verdict_text(style, e.verdict),
-                    crate::eval::path::reason_without_flow(&e.reason)
+                    &row[4 + 9..]
+                );
+            }
+            let hidden: Vec<&super::EgressResult> = p
+                .egress
+                .iter()
+                .filter(|e| !shown.iter().any(|s| std::ptr::eq(*s, *e)))
+                .collect();
+            if !hidden.is_empty() {
+                let reachable = hidden
+                    .iter()
+                    .filter(|e| e.verdict == Verdict::Reachable)
+                    .count();
+                let optional = hidden.len() - reachable;
+                let mut parts = vec![];
+                if reachable > 0 {
+                    parts.push(format!("{reachable} reachable"));
+                }
+                if optional > 0 {
+                    parts.push(format!("{optional} optional not reachable"));
+                }
+                let _ = writeln!(
+                    out,
+                    "    {} endpoint(s) not listed: {} (--all lists every endpoint)",
+                    hidden.len(),
+                    parts.join(", ")
                 );
             }
         }
@@ -287,6 +396,11 @@ pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String
         RunVerdict::Pass => paint(style, "32;1", "PASS"),
         RunVerdict::Fail => paint(style, "31;1", "FAIL"),
         RunVerdict::Unknown => paint(style, "33;1", "UNKNOWN"),
+        RunVerdict::NothingChecked => paint(
+            style,
+            "33;1",
+            "NOTHING CHECKED (no AKS node pool in the inputs)",
+        ),
     };
     let _ = writeln!(
         out,
@@ -296,6 +410,15 @@ pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String
         report.count(Severity::Note)
     );
     out.push_str(&render_suppressed(report));
+    if !style.verbose && report.findings.iter().any(|f| !f.path.is_empty()) {
+        out.push_str(&wrap(
+            "--verbose prints each finding's hop-by-hop path; `aks-preflight explain INPUT --to \
+             HOST:PORT/PROTO` traces one endpoint",
+            style.width,
+            "",
+            "",
+        ));
+    }
     out
 }
 

@@ -102,7 +102,7 @@ struct JsonFinding<'a> {
     rule: &'a str,
     severity: &'static str,
     message: &'a str,
-    help: Option<&'a str>,
+    help: Option<String>,
     locations: Vec<JsonLocation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cluster: Option<&'a str>,
@@ -112,6 +112,9 @@ struct JsonFinding<'a> {
     predicted_failure: Option<&'a super::PredictedFailure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verdict: Option<Verdict>,
+    /// The endpoints (`host:port/proto`) an egress finding covers.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    endpoints: &'a [String],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     path: Vec<JsonHop<'a>>,
 }
@@ -273,12 +276,13 @@ fn json_finding<'a>(f: &'a super::Finding, sources: &mut SourceMap) -> JsonFindi
         rule: &f.rule,
         severity: f.severity.as_str(),
         message: &f.message,
-        help: f.help.as_deref(),
+        help: f.full_help(),
         locations,
         cluster: f.cluster.as_deref(),
         node_pool: f.node_pool.as_deref(),
         predicted_failure: f.failure.as_ref(),
         verdict: f.verdict,
+        endpoints: &f.endpoints,
         path: hops(sources, &f.path),
     }
 }

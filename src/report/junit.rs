@@ -69,7 +69,7 @@ fn finding_body(f: &Finding, sources: &mut SourceMap) -> String {
             body.push_str(&format!("\nat {name}:{}:{}", l.line, l.column));
         }
     }
-    if let Some(h) = &f.help {
+    if let Some(h) = f.full_help() {
         body.push_str(&format!("\nfix: {h}"));
     }
     if !f.path.is_empty() {

@@ -128,11 +128,11 @@ fn finding_section(f: &Finding, sources: &mut SourceMap) -> String {
             escape(&fail.detail)
         );
     }
-    if let Some(h) = f.help.as_deref().filter(|h| !h.trim().is_empty()) {
+    if let Some(h) = f.full_help().filter(|h| !h.trim().is_empty()) {
         if h.contains('\n') {
-            let _ = writeln!(s, "**Fix:**\n\n{}", fenced("", h));
+            let _ = writeln!(s, "**Fix:**\n\n{}", fenced("", &h));
         } else {
-            let _ = writeln!(s, "**Fix:** {}\n", escape(h));
+            let _ = writeln!(s, "**Fix:** {}\n", escape(&h));
         }
     }
     if !f.path.is_empty() && matches!(f.verdict, Some(Verdict::Blocked | Verdict::Unknown)) {
@@ -193,6 +193,7 @@ pub fn render(report: &Report, sources: &mut SourceMap, limit: Option<usize>) ->
         RunVerdict::Pass => "✅ PASS",
         RunVerdict::Fail => "❌ FAIL",
         RunVerdict::Unknown => "⚠️ UNKNOWN",
+        RunVerdict::NothingChecked => "⚪ NOTHING CHECKED",
     };
     let _ = writeln!(head, "## aks-preflight: {verdict}\n");
     let (mut ok, mut bad, mut unk) = (0, 0, 0);

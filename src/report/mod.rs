@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod finding;
 pub mod fingerprint;
+pub mod firewall_hcl;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -123,6 +124,10 @@ pub enum RunVerdict {
     Pass,
     Fail,
     Unknown,
+    /// No node pool was checked (no AKS cluster in the inputs: the wrong workspace's plan, a
+    /// network-only stack, a state file): nothing is proven, so it is not a pass.
+    #[serde(rename = "nothing-checked")]
+    NothingChecked,
 }
 
 impl Report {
@@ -137,11 +142,15 @@ impl Report {
         self.suppressed.iter().any(|s| about(&s.finding)) && !self.findings.iter().any(about)
     }
 
-    /// `fail` when an error finding exists; `unknown` when a required endpoint's verdict is
-    /// unknown (or an unknown-class finding exists); `pass` otherwise.
+    /// `fail` when an error finding exists; `nothing-checked` when no node pool was checked;
+    /// `unknown` when a required endpoint's verdict is unknown (or an unknown-class finding
+    /// exists); `pass` otherwise.
     pub fn verdict(&self) -> RunVerdict {
         if self.findings.iter().any(|f| f.severity == Severity::Error) {
             return RunVerdict::Fail;
+        }
+        if self.clusters.iter().all(|c| c.node_pools.is_empty()) {
+            return RunVerdict::NothingChecked;
         }
         let unknown_egress = self.clusters.iter().any(|c| {
             c.node_pools.iter().any(|p| {

@@ -247,9 +247,9 @@ fn result(
     fallback: Option<FileId>,
 ) -> sarif::Result {
     let mut message = f.message.clone();
-    if let Some(h) = f.help.as_deref().filter(|h| !h.trim().is_empty()) {
+    if let Some(h) = f.full_help().filter(|h| !h.trim().is_empty()) {
         message.push_str("\n\nFix: ");
-        message.push_str(h);
+        message.push_str(&h);
     }
     let mut labels: Vec<_> = f.labels.iter().collect();
     labels.sort_by_key(|l| !l.primary);

@@ -392,7 +392,8 @@ def firewall_policy(name, rg, location, *, dns_proxy=None, dns_servers=None, tag
 
 
 def app_rule(name, sources, *, fqdn_tags=None, fqdns=None, protocols=(("Http", 80), ("Https", 443)),
-             description=None) -> dict:
+             description=None, ip_groups=None) -> dict:
+    """``sources=None`` with ``ip_groups``: the rule's sources are IP groups only."""
     return {
         "description": opt(description, None),
         "destination_addresses": None,
@@ -401,9 +402,10 @@ def app_rule(name, sources, *, fqdn_tags=None, fqdns=None, protocols=(("Http", 8
         "destination_urls": None,
         "http_headers": [],
         "name": cv(name),
-        "protocols": B(*({"port": C(p), "type": C(t)} for t, p in protocols)),
-        "source_addresses": cv(sources),
-        "source_ip_groups": None,
+        # the FQDN-tag form may leave the block out (protocols=()): then it is not configured
+        "protocols": B(*({"port": C(p), "type": C(t)} for t, p in protocols)) if protocols else [],
+        "source_addresses": opt(sources, None),
+        "source_ip_groups": opt(ip_groups, None),
         "terminate_tls": None,
         "web_categories": None,
     }
@@ -421,6 +423,19 @@ def net_rule(name, sources, protocols, destinations, ports, *, fqdns=None,
         "protocols": cv(protocols),
         "source_addresses": cv(sources),
         "source_ip_groups": None,
+    }
+
+
+def ip_group(name, rg, location, cidrs, tags=None) -> dict:
+    return {
+        "cidrs": cv(cidrs),
+        "firewall_ids": UL,
+        "firewall_policy_ids": UL,
+        "location": cv(location),
+        "name": cv(name),
+        "resource_group_name": cv(rg),
+        "tags": opt(tags, None),
+        "timeouts": None,
     }
 
 
@@ -446,7 +461,8 @@ def classic_app_rule(name, sources, *, fqdn_tags=None, target_fqdns=None,
         "description": None,
         "fqdn_tags": opt(fqdn_tags, None),
         "name": cv(name),
-        "protocol": B(*({"port": C(p), "type": C(t)} for t, p in protocols)),
+        # "not required when specifying fqdn_tags" (protocols=()): then it is not configured
+        "protocol": B(*({"port": C(p), "type": C(t)} for t, p in protocols)) if protocols else [],
         "source_addresses": cv(sources),
         "source_ip_groups": None,
         "target_fqdns": opt(target_fqdns, None),

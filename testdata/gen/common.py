@@ -29,6 +29,7 @@ RULE_IDS = {
     "NSG001", "RTE001", "RTE002", "RTE003", "RTE004", "RTE005", "NAT001", "NAT002", "NAT003",
     "EGR001", "EGR002", "FWL001", "FWL002", "FWL003", "FWL004", "PER001", "APL001", "DNS001",
     "DNS002", "DNS003", "PRV001", "PRV002", "API001", "NSG002", "RTE006", "APL002", "EGR003",
+    "CLD001", "PER002", "FWL005",
 }
 
 TAGS = {"environment": "prod", "owner": "platform-team", "workload": "aks"}
@@ -51,6 +52,9 @@ class Finding:
     address: str
     endpoint: str | None = None
     pool: str | None = None
+    # text the finding's message / help must contain (the cause it names, the fix it gives)
+    message: str | None = None
+    help: str | None = None
 
 
 @dataclass
@@ -63,12 +67,12 @@ class Expect:
     notes: list[str] = field(default_factory=list)
 
     def validate(self, name: str):
-        assert self.verdict in ("pass", "fail", "unknown"), name
+        assert self.verdict in ("pass", "fail", "unknown", "nothing-checked"), name
         assert self.exit_code in (0, 1), name
         assert set(self.rules) <= RULE_IDS, (name, self.rules)
         assert sorted(set(self.rules)) == sorted(self.rules), (name, "duplicate rule ids")
         assert (self.exit_code == 1) == (self.verdict == "fail"), (name, "exit code vs verdict")
-        if self.verdict == "pass":
+        if self.verdict in ("pass", "nothing-checked"):
             # a passing run may carry warnings whose paths are still reachable
             assert set(self.rules) <= {"EGR003"}, (name, "a passing scenario fires no error rule")
         for f in self.findings:
@@ -83,7 +87,6 @@ class Expect:
 @dataclass
 class Scenario:
     name: str
-    issue: int
     summary: str  # one line for the index
     readme: str  # one paragraph
     expect: Expect
@@ -91,6 +94,8 @@ class Scenario:
     minified: bool = False
     # more files of the scenario folder (relative path -> text), e.g. existing resources
     files: Callable[[], dict[str, str]] | None = None
+    # the scenario's config file (aks-preflight.toml, passed as --config), when it needs one
+    config: str | None = None
 
 
 def egress(pool: str, hosts: list[str], verdict: str, port: int = 443, protocol: str = "tcp",
@@ -127,6 +132,10 @@ def to_toml(name: str, e: Expect) -> str:
             lines.append(f"endpoint = {_toml_str(f.endpoint)}")
         if f.pool:
             lines.append(f"pool = {_toml_str(f.pool)}")
+        if f.message:
+            lines.append(f"message = {_toml_str(f.message)}")
+        if f.help:
+            lines.append(f"help = {_toml_str(f.help)}")
     for g in e.egress:
         lines.append("")
         lines.append("[[egress]]")

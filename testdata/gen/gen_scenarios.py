@@ -25,22 +25,34 @@ sys.path.insert(0, str(HERE))
 from azurerm import SECRET  # noqa: E402
 from common import Scenario, to_toml  # noqa: E402
 from tfplan import dumps_minified, dumps_pretty, expand_reference  # noqa: E402
-import scenarios_issue2  # noqa: E402
-import scenarios_existing_hub  # noqa: E402
-
-try:  # issue 3 scenarios are added in a second step
-    import scenarios_issue3  # noqa: E402
-except ImportError:  # pragma: no cover
-    scenarios_issue3 = None
+import importlib  # noqa: E402
 
 OUT = HERE.parent / "scenarios"
 
+# Scenario modules, one per domain, in index order: each defines TITLE (its heading in the
+# index) and scenarios(). Add a module on its own line.
+MODULES = [
+    "scenarios_nsg_routes_outbound",
+    "scenarios_firewall_dns_private",
+    "scenarios_brownfield",
+    "scenarios_firewall_rule_forms",
+    "scenarios_run_scope",
+    "scenarios_plan_limits",
+    "scenarios_existing_hub",
+]
+
+
+def groups() -> list[tuple[str, list[Scenario]]]:
+    """(title, scenarios) per module, in MODULES order."""
+    out = []
+    for name in MODULES:
+        mod = importlib.import_module(name)
+        out.append((mod.TITLE, mod.scenarios()))
+    return out
+
 
 def all_scenarios() -> list[Scenario]:
-    out = scenarios_issue2.scenarios()
-    if scenarios_issue3 is not None:
-        out += scenarios_issue3.scenarios()
-    out += scenarios_existing_hub.scenarios()
+    out = [s for _, group in groups() for s in group]
     names = [s.name for s in out]
     assert len(names) == len(set(names)), "duplicate scenario name"
     return out
@@ -137,8 +149,13 @@ def render(s: Scenario) -> dict[str, str]:
     toml = to_toml(s.name, s.expect)
     tomllib.loads(toml)  # must parse
     readme = f"# {s.name}\n\n{s.readme}\n"
-    return {"plan.json": plan, "README.md": readme, "expected.toml": toml,
-            **(s.files() if s.files else {})}
+    files = {"plan.json": plan, "README.md": readme, "expected.toml": toml}
+    if s.config is not None:
+        tomllib.loads(s.config)  # must parse
+        files["aks-preflight.toml"] = s.config
+    if s.files is not None:
+        files.update(s.files())
+    return files
 
 
 def index(scenarios: list[Scenario]) -> str:
@@ -151,13 +168,14 @@ def index(scenarios: list[Scenario]) -> str:
         "not edit the files by hand.",
         "",
         "Each folder holds `plan.json`, `README.md` (the design and the reasoning behind the",
-        "verdict) and `expected.toml`.",
+        "verdict) and `expected.toml`; a scenario that needs a configuration file also holds",
+        "`aks-preflight.toml`, passed as `--config`.",
         "",
         "## expected.toml",
         "",
         "```toml",
         "exit_code = 1            # 0: no error finding; 1: at least one error finding",
-        'verdict = "fail"         # "pass" | "fail" | "unknown" (overall)',
+        'verdict = "fail"         # "pass" | "fail" | "unknown" | "nothing-checked" (overall)',
         'rules = ["NSG001"]       # exact set of catalogue rule IDs expected to fire',
         'notes = ["no AKS cluster"]  # optional: text the run should print (case-insensitive substring)',
         "",
@@ -166,6 +184,8 @@ def index(scenarios: list[Scenario]) -> str:
         'address = "azurerm_network_security_rule.deny_internet_https_outbound"  # element the finding names',
         'pool = "system"          # optional: node pool concerned',
         'endpoint = "mcr.microsoft.com"  # optional: endpoint concerned',
+        'message = "DenyInternet"  # optional: text the message must contain (the cause it names)',
+        'help = "priority"        # optional: text the help must contain (the fix it gives)',
         "",
         "[[egress]]               # per (pool, host, port, protocol) path verdict",
         'pool = "system"          # node pool name',
@@ -222,11 +242,9 @@ def index(scenarios: list[Scenario]) -> str:
         "## Scenarios",
         "",
     ]
-    titles = {2: "NSGs, routes, outbound types (issue 2)",
-              3: "Firewall, hub-spoke, DNS, private clusters (issue 3)",
-              6: "Spoke plans whose hub exists in Azure (issue 6)"}
-    for issue, title in titles.items():
-        group = [s for s in scenarios if s.issue == issue]
+    names = {s.name for s in scenarios}
+    for title, group in groups():
+        group = [s for s in group if s.name in names]
         if not group:
             continue
         lines.append(f"### {title}")

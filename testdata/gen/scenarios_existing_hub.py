@@ -1,4 +1,4 @@
-"""Issue 6 scenarios: a spoke plan whose hub already exists in Azure.
+"""Spoke plans whose hub already exists in Azure.
 
 The spoke stack plans the spoke VNet, the node subnet, its NSG and route table, both peerings and
 the cluster; the hub (VNet, Azure Firewall, its policy and rule collection group) belongs to the
@@ -27,10 +27,12 @@ import json
 
 from azurerm import (C, R, net_id, nsg, peering, route_item, route_table, subnet_id,
                      subnet_nsg_association, subnet_route_table_association)
+TITLE = "Spoke plans whose hub exists in Azure"
+
 from common import (REGION, TAGS_REF, Egress, Expect, Finding, Scenario, add_cluster, add_rg,
                     add_subnet, add_vnet, egress, standard_variables)
-from scenarios_issue2 import inbound_rules
-from scenarios_issue3 import (AZURE_CLOUD_REGION, CORE_HTTPS, HUB_RG, HUB_VNET, NODES,
+from scenarios_nsg_routes_outbound import inbound_rules
+from scenarios_firewall_dns_private import (AZURE_CLOUD_REGION, CORE_HTTPS, HUB_RG, HUB_VNET, NODES,
                               PUBLIC_API, SPOKE_RG, SPOKE_VNET)
 from tfplan import Plan, variable_decl
 
@@ -250,7 +252,7 @@ def net_rule(name, sources, protocols, destinations, ports, *, fqdns=()):
 
 
 def network_collection(api_https: bool) -> dict:
-    """As `scenarios_issue3.network_collection`, in REST shape."""
+    """As `scenarios_firewall_dns_private.network_collection`, in REST shape."""
     rules = [
         net_rule("aks-tunnel-udp", NODE_SOURCES, ["UDP"], [AZURE_CLOUD_REGION], ["1194"]),
         net_rule("aks-tunnel-tcp", NODE_SOURCES, ["TCP"], [AZURE_CLOUD_REGION], ["9000"]),
@@ -263,7 +265,7 @@ def network_collection(api_https: bool) -> dict:
 
 
 def aks_tag_collection(priority: int = 200) -> dict:
-    """As `scenarios_issue3.aks_tag_collection`, in REST shape."""
+    """As `scenarios_firewall_dns_private.aks_tag_collection`, in REST shape."""
     return filter_collection("aks-fqdn-tag", priority, "Allow", [
         app_rule("aks-service-tag", NODE_SOURCES, fqdn_tags=["AzureKubernetesService"]),
         app_rule("ubuntu-updates", NODE_SOURCES,
@@ -390,7 +392,7 @@ def scenarios() -> list[Scenario]:
     for name, equivalent, dns, proxy, app, net, text, summary in cases:
         resources = hub_rest(dns_proxy=proxy, app=app, net=net)
         out.append(Scenario(
-            name, 6, summary, readme(text, equivalent), spoke_alone_expect(dns),
+            name, summary, readme(text, equivalent), spoke_alone_expect(dns),
             (lambda dns=dns: build_spoke(dns)),
             files=(lambda r=resources, e=equivalent: hub_files(r, e))))
     return out

@@ -4,7 +4,9 @@
 
 use super::node::Node;
 use super::{ArmResource, cluster, dns, firewall, network};
-use crate::model::{InputNote, Known, Meta, Model, NodePool, Ref, ResourceId, Route, SecurityRule};
+use crate::model::{
+    InputNote, Known, Lifecycle, Meta, Model, NodePool, Ref, ResourceId, Route, SecurityRule,
+};
 use crate::source::Origin;
 use std::collections::HashMap;
 
@@ -199,12 +201,34 @@ pub(crate) fn map_one(m: &mut Mapper, r: &ArmResource) -> bool {
         None => Known::Absent,
     };
     meta.lifecycle = r.lifecycle;
-    let res = Res {
-        node: Node::root(v, &origin, &address),
-        meta,
-    };
+    let node = Node::root(v, &origin, &address);
+    meta.lists_all_children = lists_all_children(&rtype, r.lifecycle, &node);
+    let res = Res { node, meta };
     f(m, &res);
     true
+}
+
+/// Whether the inputs hold every child of this resource (see `Meta::lists_all_children`): what
+/// the source creates, and an existing resource whose body lists the children (a VNet's
+/// `virtualNetworkPeerings`, a policy's `ruleCollectionGroups` ids, a classic firewall's rule
+/// collections). A private DNS zone's body does not list its links (only their number), so an
+/// existing zone's links missing from the inputs prove nothing. What the body does not list may
+/// be managed elsewhere, so its absence proves nothing.
+fn lists_all_children(rtype: &str, lifecycle: Lifecycle, n: &Node<'_>) -> bool {
+    match lifecycle {
+        Lifecycle::Create | Lifecycle::Replace => return true,
+        Lifecycle::Existing | Lifecycle::Update => {}
+        Lifecycle::Read => return false,
+    }
+    let listed = |key: &str| matches!(n.prop(key).raw(), Some(serde_json::Value::Array(_)));
+    match rtype.to_ascii_lowercase().as_str() {
+        "microsoft.network/virtualnetworks" => listed("virtualNetworkPeerings"),
+        "microsoft.network/firewallpolicies" => listed("ruleCollectionGroups"),
+        "microsoft.network/azurefirewalls" => {
+            listed("applicationRuleCollections") || listed("networkRuleCollections")
+        }
+        _ => false,
+    }
 }
 
 impl Res<'_> {

@@ -25,6 +25,13 @@ pub(crate) struct Instance<'a> {
     /// Pointer of `values` in the original text.
     pub ptr: String,
     pub lifecycle: Lifecycle,
+    /// Deleted by the plan: `values` is the before-state. Such an instance is no element of the
+    /// model; it only removes what it managed from the echoes of its parent (a rule from its
+    /// NSG's refreshed `security_rule` list, a subnet from its VNet's `subnet` list...).
+    pub deleted: bool,
+    /// The before-state of a planned change (plans only): what an update or replacement
+    /// changes, e.g. the old name of a replaced NSG rule.
+    pub before: Option<&'a Value>,
 }
 
 impl<'a> Instance<'a> {
@@ -115,6 +122,8 @@ fn base_instance<'a>(entry: &'a Value, fallback_module: Option<&str>) -> Option<
         sensitive_owned: None,
         ptr: String::new(),
         lifecycle: Lifecycle::Existing,
+        deleted: false,
+        before: None,
     })
 }
 
@@ -160,6 +169,11 @@ pub(crate) fn from_plan<'a>(
                     });
                 }
                 seen.insert(inst.address.clone());
+                inst.deleted = true;
+                inst.values = change.and_then(|c| c.get("before"));
+                inst.sensitive = change.and_then(|c| c.get("before_sensitive"));
+                inst.ptr = format!("{base}/before");
+                out.push(inst);
                 continue;
             } else if has("forget") && !has("create") {
                 // removed from state but not destroyed: it stays in Azure as it was
@@ -193,6 +207,9 @@ pub(crate) fn from_plan<'a>(
                 });
             }
             inst.lifecycle = lifecycle;
+            inst.before = change
+                .and_then(|c| c.get("before"))
+                .filter(|b| !b.is_null());
             inst.values = change.and_then(|c| c.get(side));
             if side == "after" {
                 inst.unknown = change.and_then(|c| c.get("after_unknown"));
@@ -326,6 +343,8 @@ pub(crate) fn from_tfstate(root: &Value) -> Vec<Instance<'_>> {
                 } else {
                     Lifecycle::Existing
                 },
+                deleted: false,
+                before: None,
             });
         }
     }
@@ -407,10 +426,14 @@ mod tests {
         ]});
         let mut notes = Vec::new();
         let insts = from_plan(&plan, FileId(0), &mut notes);
-        assert_eq!(insts.len(), 2);
+        assert_eq!(insts.len(), 3);
         assert_eq!(insts[0].lifecycle, Lifecycle::Replace);
-        assert_eq!(insts[1].address, "azurerm_subnet.c");
-        assert_eq!(insts[1].ptr, "/resource_changes/2/change/before");
+        assert!(!insts[0].deleted);
+        // the deleted subnet stays, marked, with its before-state (it removes echoes)
+        assert!(insts[1].deleted);
+        assert_eq!(insts[1].ptr, "/resource_changes/1/change/before");
+        assert_eq!(insts[2].address, "azurerm_subnet.c");
+        assert_eq!(insts[2].ptr, "/resource_changes/2/change/before");
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].code, "INP003");
         assert!(notes[0].message.contains("azurerm_subnet.b"));

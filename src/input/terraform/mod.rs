@@ -31,7 +31,7 @@ pub use summary::summarize;
 use crate::error::Error;
 use crate::input::InputKind;
 use crate::model::{
-    InputNote, IpSymbol, IpValue, Known, Meta, Model, PrefixValue, Ref, ResourceId,
+    InputNote, IpSymbol, IpValue, Known, Lifecycle, Meta, Model, PrefixValue, Ref, ResourceId,
 };
 use crate::source::{FileId, Loc, Origin, SourceMap};
 use addr::{Step, steps_to_string};
@@ -191,6 +191,8 @@ impl<'a, 'b> Ctx<'a, 'b> {
         m.resource_group = v.get("resource_group_name").str();
         m.location = v.get("location").str();
         m.lifecycle = inst.lifecycle;
+        // a new element has no children but those this plan creates
+        m.lists_all_children = matches!(inst.lifecycle, Lifecycle::Create | Lifecycle::Replace);
         m
     }
 

@@ -75,9 +75,21 @@ impl<'a, 'b> Resolver<'a, 'b> {
     pub(crate) fn new(insts: &'b [Instance<'a>], config: &'b Config<'a>) -> Self {
         let mut by_addr = HashMap::new();
         let mut by_base: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_id = HashMap::new();
+        // id -> (rank, model key): a managed resource (0) before a data source (1) before a
+        // VNet's inline echo of a subnet (2); equal ranks by address. The choice never depends
+        // on the order of the input.
+        let mut by_id: HashMap<String, (u8, String)> = HashMap::new();
+        let mut add_id = |id: String, rank: u8, key: String| {
+            let e = by_id.entry(id).or_insert_with(|| (rank, key.clone()));
+            if (rank, &key) < (e.0, &e.1) {
+                *e = (rank, key);
+            }
+        };
         let mut by_name: HashMap<(String, String), Vec<usize>> = HashMap::new();
         for (i, inst) in insts.iter().enumerate() {
+            if inst.deleted {
+                continue; // gone after apply: nothing refers to it
+            }
             by_addr.entry(inst.address.as_str()).or_insert(i);
             by_base.entry(inst.addr().base()).or_default().push(i);
             if let Some(n) = inst
@@ -97,7 +109,7 @@ impl<'a, 'b> Resolver<'a, 'b> {
                     .map(str::to_ascii_lowercase)
             };
             if let Some(id) = inst.values.and_then(id_of) {
-                by_id.entry(id).or_insert_with(|| inst.address.clone());
+                add_id(id, u8::from(inst.data), inst.address.clone());
             }
             if inst.rtype == "azurerm_virtual_network" && !inst.data {
                 let subnets = inst
@@ -106,13 +118,12 @@ impl<'a, 'b> Resolver<'a, 'b> {
                     .and_then(Value::as_array);
                 for s in subnets.into_iter().flatten() {
                     if let (Some(id), Some(n)) = (id_of(s), s.get("name").and_then(Value::as_str)) {
-                        by_id
-                            .entry(id)
-                            .or_insert_with(|| format!("{}/subnet/{n}", inst.address));
+                        add_id(id, 2, format!("{}/subnet/{n}", inst.address));
                     }
                 }
             }
         }
+        let by_id = by_id.into_iter().map(|(k, (_, v))| (k, v)).collect();
         Resolver {
             insts,
             config,

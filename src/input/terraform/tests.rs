@@ -845,8 +845,17 @@ fn deep_nesting_is_an_error_not_a_crash() {
 #[test]
 fn other_json_documents_are_rejected_with_what_they_look_like() {
     let arm = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "resources": []}"#;
-    let (msg, span, label, help) = err_parts(&load_err(arm));
-    assert!(msg.contains("ARM template"), "{msg}");
+    // a kind with its own (future) reader is named, not called a broken plan
+    match load_err(arm) {
+        Error::Unsupported { message, help } => {
+            assert!(message.contains("is an ARM template"), "{message}");
+            assert!(help.unwrap_or_default().contains("not read yet"));
+        }
+        other => panic!("expected Error::Unsupported, got {other:?}"),
+    }
+    let other = r#"{"hello": "world"}"#;
+    let (msg, span, label, help) = err_parts(&load_err(other));
+    assert!(msg.contains("a JSON object with keys hello"), "{msg}");
     assert!(msg.contains("resource_changes"));
     assert_eq!(span, Some((0, 1)));
     assert_eq!(label, "expected `terraform show -json` output");
@@ -1254,4 +1263,331 @@ fn conditional_references_ignore_their_condition() {
         Known::Known(key("azurerm_subnet.a"))
     );
     assert!(notes(&m, "INP001").is_empty(), "{:?}", m.input_notes);
+}
+
+// ------------------------------------------------------------------ brownfield echoes
+
+const RG_ID: &str = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network";
+
+/// One `resource_changes` entry (no configuration: what a state-backed plan of resources
+/// outside the configuration looks like).
+fn change(
+    address: &str,
+    actions: &[&str],
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> serde_json::Value {
+    let (t, n) = address.split_once('.').unwrap();
+    serde_json::json!({"address": address, "mode": "managed", "type": t, "name": n,
+        "change": {"actions": actions, "before": before, "after": after,
+                   "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}}})
+}
+
+fn plan_of(changes: Vec<serde_json::Value>) -> Model {
+    let doc = serde_json::json!({"format_version": "1.2", "resource_changes": changes});
+    let mut sm = SourceMap::new();
+    load(&mut sm, "p.json", doc.to_string()).expect("plan").1
+}
+
+fn nsg_rule_json(name: &str, prio: u32) -> serde_json::Value {
+    serde_json::json!({"name": name, "priority": prio, "direction": "Outbound", "access": "Deny",
+        "protocol": "Tcp", "source_port_range": "*", "destination_port_range": "443",
+        "source_address_prefix": "*", "destination_address_prefix": "Internet",
+        "network_security_group_name": "nsg", "resource_group_name": "g"})
+}
+
+fn rule_names(m: &Model) -> Vec<(String, u32)> {
+    let mut v: Vec<(String, u32)> = m.nsgs[0]
+        .rules
+        .known()
+        .unwrap()
+        .iter()
+        .map(|r| (r.display_name(), *r.priority.known().unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// An existing NSG's `security_rule` echoes every rule, including the separately managed ones:
+/// each counts once, with its planned values; deleted and renamed ones are gone; an echoed rule
+/// no resource of the plan manages stays (managed elsewhere, it persists).
+#[test]
+fn nsg_rule_echoes_are_reconciled_with_separate_rule_resources() {
+    let echo = serde_json::json!({"name": "nsg", "resource_group_name": "g",
+        "id": format!("{RG_ID}/networkSecurityGroups/nsg"),
+        "security_rule": [nsg_rule_json("elsewhere", 100), nsg_rule_json("updated", 200),
+                          nsg_rule_json("deleted", 300), nsg_rule_json("old-name", 400)]});
+    let m = plan_of(vec![
+        change(
+            "azurerm_network_security_group.nsg",
+            &["no-op"],
+            echo.clone(),
+            echo,
+        ),
+        change(
+            "azurerm_network_security_rule.updated",
+            &["update"],
+            nsg_rule_json("updated", 200),
+            nsg_rule_json("updated", 210),
+        ),
+        change(
+            "azurerm_network_security_rule.deleted",
+            &["delete"],
+            nsg_rule_json("deleted", 300),
+            serde_json::Value::Null,
+        ),
+        change(
+            "azurerm_network_security_rule.renamed",
+            &["delete", "create"],
+            nsg_rule_json("old-name", 400),
+            nsg_rule_json("new-name", 400),
+        ),
+        change(
+            "azurerm_network_security_rule.added",
+            &["create"],
+            serde_json::Value::Null,
+            nsg_rule_json("added", 500),
+        ),
+    ]);
+    assert_eq!(
+        rule_names(&m),
+        vec![
+            ("added".into(), 500),
+            ("elsewhere".into(), 100),
+            ("new-name".into(), 400),
+            ("updated".into(), 210)
+        ]
+    );
+    // create_before_destroy replaces the same way
+    let echo = serde_json::json!({"name": "nsg", "resource_group_name": "g",
+        "security_rule": [nsg_rule_json("r", 100)]});
+    let m = plan_of(vec![
+        change(
+            "azurerm_network_security_group.nsg",
+            &["no-op"],
+            echo.clone(),
+            echo,
+        ),
+        change(
+            "azurerm_network_security_rule.r",
+            &["create", "delete"],
+            nsg_rule_json("r", 100),
+            nsg_rule_json("r", 150),
+        ),
+    ]);
+    assert_eq!(rule_names(&m), vec![("r".into(), 150)]);
+}
+
+#[test]
+fn route_echoes_are_reconciled_with_separate_route_resources() {
+    let route = |name: &str, prefix: &str| {
+        serde_json::json!({"name": name, "address_prefix": prefix, "next_hop_type": "None",
+            "next_hop_in_ip_address": "", "route_table_name": "rt", "resource_group_name": "g"})
+    };
+    let echo = serde_json::json!({"name": "rt", "resource_group_name": "g",
+        "route": [route("default", "0.0.0.0/0"), route("gone", "10.0.0.0/8")]});
+    let m = plan_of(vec![
+        change("azurerm_route_table.rt", &["no-op"], echo.clone(), echo),
+        change(
+            "azurerm_route.default",
+            &["no-op"],
+            route("default", "0.0.0.0/0"),
+            route("default", "0.0.0.0/0"),
+        ),
+        change(
+            "azurerm_route.gone",
+            &["delete"],
+            route("gone", "10.0.0.0/8"),
+            serde_json::Value::Null,
+        ),
+    ]);
+    let routes = m.route_tables[0].routes.known().unwrap();
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    assert_eq!(routes[0].display_name(), "default");
+    assert_eq!(
+        routes[0].origin.address.as_deref(),
+        Some("azurerm_route.default")
+    );
+}
+
+/// A VNet's `subnet` echo and the `azurerm_subnet` resource are one subnet (the resource); a
+/// deleted subnet leaves the echo; a deleted association clears the echoed link it set.
+#[test]
+fn subnet_echoes_and_deleted_associations() {
+    let sid = |n: &str| format!("{RG_ID}/virtualNetworks/v/subnets/{n}");
+    let nsg_id = format!("{RG_ID}/networkSecurityGroups/legacy");
+    let vnet = serde_json::json!({"name": "v", "resource_group_name": "g",
+        "id": format!("{RG_ID}/virtualNetworks/v"), "address_space": ["10.0.0.0/16"],
+        "subnet": [
+            {"name": "nodes", "id": sid("nodes"), "address_prefixes": ["10.0.0.0/22"], "security_group": nsg_id},
+            {"name": "gone", "id": sid("gone"), "address_prefixes": ["10.0.8.0/24"], "security_group": ""},
+            {"name": "other", "id": sid("other"), "address_prefixes": ["10.0.9.0/24"], "security_group": nsg_id}]});
+    let subnet = |n: &str, p: &str| {
+        serde_json::json!({"name": n, "id": sid(n), "resource_group_name": "g",
+            "virtual_network_name": "v", "address_prefixes": [p]})
+    };
+    let assoc = serde_json::json!({"id": sid("other"), "subnet_id": sid("other"),
+        "network_security_group_id": nsg_id});
+    let m = plan_of(vec![
+        change("azurerm_virtual_network.v", &["no-op"], vnet.clone(), vnet),
+        change(
+            "azurerm_subnet.nodes",
+            &["no-op"],
+            subnet("nodes", "10.0.0.0/22"),
+            subnet("nodes", "10.0.0.0/22"),
+        ),
+        change(
+            "azurerm_subnet.gone",
+            &["delete"],
+            subnet("gone", "10.0.8.0/24"),
+            serde_json::Value::Null,
+        ),
+        change(
+            "azurerm_subnet_network_security_group_association.other",
+            &["delete"],
+            assoc,
+            serde_json::Value::Null,
+        ),
+    ]);
+    let keys: Vec<&str> = m.subnets.iter().map(|s| s.meta.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        vec![
+            "azurerm_virtual_network.v/subnet/other",
+            "azurerm_subnet.nodes"
+        ]
+    );
+    assert_eq!(
+        m.subnet(&Ref::id(sid("nodes"))).unwrap().meta.key,
+        "azurerm_subnet.nodes"
+    );
+    assert_eq!(
+        m.subnets[0].nsg,
+        Known::Absent,
+        "the deleted association took the NSG away"
+    );
+}
+
+/// What a plan creates lists all its children; a pre-existing element does not, unless the
+/// input lists them (a VNet data source's `vnet_peerings`, a policy's `rule_collection_groups`
+/// when every group is in the input).
+#[test]
+fn which_elements_list_all_their_children() {
+    let vid = format!("{RG_ID}/virtualNetworks/hub");
+    let pol_id = format!("{RG_ID}/firewallPolicies/p");
+    let rcg = |n: &str| format!("{pol_id}/ruleCollectionGroups/{n}");
+    let data_hub = serde_json::json!({"address": "data.azurerm_virtual_network.hub", "mode": "data",
+        "type": "azurerm_virtual_network", "name": "hub",
+        "change": {"actions": ["read"], "before": null, "after": {"name": "hub", "id": vid,
+            "address_space": ["10.0.0.0/16"],
+            "vnet_peerings": {"hub-to-spoke": format!("{RG_ID}/virtualNetworks/spoke")}},
+            "after_unknown": {}, "before_sensitive": false, "after_sensitive": {}}});
+    let policy = |groups: Vec<String>| serde_json::json!({"name": "p", "id": pol_id, "rule_collection_groups": groups});
+    let group = |n: &str| serde_json::json!({"name": n, "id": rcg(n), "firewall_policy_id": pol_id, "priority": 200});
+    let m = plan_of(vec![
+        data_hub,
+        change(
+            "azurerm_virtual_network.spoke",
+            &["no-op"],
+            serde_json::json!({"name": "spoke", "address_space": ["10.1.0.0/16"]}),
+            serde_json::json!({"name": "spoke", "address_space": ["10.1.0.0/16"]}),
+        ),
+        change(
+            "azurerm_virtual_network.new",
+            &["create"],
+            serde_json::Value::Null,
+            serde_json::json!({"name": "new", "address_space": ["10.2.0.0/16"]}),
+        ),
+        change(
+            "azurerm_firewall_policy.p",
+            &["no-op"],
+            policy(vec![rcg("a"), rcg("b")]),
+            policy(vec![rcg("a"), rcg("b")]),
+        ),
+        change(
+            "azurerm_firewall_policy_rule_collection_group.a",
+            &["no-op"],
+            group("a"),
+            group("a"),
+        ),
+        change(
+            "azurerm_firewall_policy_rule_collection_group.b",
+            &["delete"],
+            group("b"),
+            serde_json::Value::Null,
+        ),
+    ]);
+    let vnet = |k: &str| m.vnets.iter().find(|v| v.meta.key == k).unwrap();
+    assert!(
+        vnet("data.azurerm_virtual_network.hub")
+            .meta
+            .lists_all_children
+    );
+    assert!(
+        !vnet("azurerm_virtual_network.spoke")
+            .meta
+            .lists_all_children
+    );
+    assert!(vnet("azurerm_virtual_network.new").meta.lists_all_children);
+    // the data source's peering, settings unknown
+    assert_eq!(m.peerings.len(), 1);
+    assert!(m.peerings[0].allow_forwarded_traffic.is_unknown());
+    // every group of the policy is in the input (or deleted by it)
+    assert!(m.firewall_policies[0].meta.lists_all_children);
+    let m = plan_of(vec![change(
+        "azurerm_firewall_policy.p",
+        &["no-op"],
+        policy(vec![rcg("hub-baseline")]),
+        policy(vec![rcg("hub-baseline")]),
+    )]);
+    assert!(!m.firewall_policies[0].meta.lists_all_children);
+}
+
+/// An existing subnet resource states no association: unknown, unless an association resource
+/// or the VNet's refreshed subnet list says.
+#[test]
+fn associations_of_existing_subnets_are_unknown_unless_stated() {
+    let sid = format!("{RG_ID}/virtualNetworks/v/subnets/nodes");
+    let subnet = serde_json::json!({"name": "nodes", "id": sid, "resource_group_name": "g",
+        "virtual_network_name": "v", "address_prefixes": ["10.0.0.0/22"]});
+    let m = plan_of(vec![change(
+        "azurerm_subnet.nodes",
+        &["no-op"],
+        subnet.clone(),
+        subnet.clone(),
+    )]);
+    assert!(m.subnets[0].nsg.is_unknown());
+    assert!(m.subnets[0].route_table.is_unknown());
+    // the VNet's echo states both (no NSG, a route table)
+    let rt = format!("{RG_ID}/routeTables/rt");
+    let vnet = serde_json::json!({"name": "v", "resource_group_name": "g",
+        "id": format!("{RG_ID}/virtualNetworks/v"), "address_space": ["10.0.0.0/16"],
+        "subnet": [{"name": "nodes", "id": sid, "address_prefixes": ["10.0.0.0/22"],
+                    "security_group": "", "route_table_id": rt}]});
+    let m = plan_of(vec![
+        change("azurerm_virtual_network.v", &["no-op"], vnet.clone(), vnet),
+        change(
+            "azurerm_subnet.nodes",
+            &["no-op"],
+            subnet.clone(),
+            subnet.clone(),
+        ),
+    ]);
+    assert_eq!(m.subnets.len(), 1);
+    assert_eq!(m.subnets[0].nsg, Known::Absent);
+    assert_eq!(m.subnets[0].route_table, Known::Known(Ref::id(rt)));
+    // an association resource states it
+    let nsg = format!("{RG_ID}/networkSecurityGroups/n");
+    let assoc = serde_json::json!({"id": sid, "subnet_id": sid, "network_security_group_id": nsg});
+    let m = plan_of(vec![
+        change("azurerm_subnet.nodes", &["no-op"], subnet.clone(), subnet),
+        change(
+            "azurerm_subnet_network_security_group_association.n",
+            &["no-op"],
+            assoc.clone(),
+            assoc,
+        ),
+    ]);
+    assert_eq!(m.subnets[0].nsg, Known::Known(Ref::id(nsg)));
+    assert!(m.subnets[0].route_table.is_unknown());
 }

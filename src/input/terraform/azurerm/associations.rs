@@ -3,14 +3,11 @@
 //! association.
 
 use super::super::Ctx;
-use super::super::attach::{Attached, SubnetField, SubnetLink};
+use super::super::attach::{Attached, Removed, SubnetField, SubnetLink};
 use super::{NAT_GATEWAY, NSG, PUBLIC_IP, PUBLIC_IP_PREFIX, ROUTE_TABLE, SUBNET};
 
-pub(super) fn subnet_association(ctx: &mut Ctx<'_, '_>, i: usize) {
-    let v = ctx.cursor(i);
-    let origin = ctx.origin(i);
-    let inst = ctx.inst(i);
-    let (field, attr, want) = match inst.rtype.as_str() {
+fn field_of(rtype: &str) -> (SubnetField, &'static str, &'static [&'static str]) {
+    match rtype {
         "azurerm_subnet_network_security_group_association" => {
             (SubnetField::Nsg, "network_security_group_id", NSG)
         }
@@ -18,7 +15,27 @@ pub(super) fn subnet_association(ctx: &mut Ctx<'_, '_>, i: usize) {
             (SubnetField::RouteTable, "route_table_id", ROUTE_TABLE)
         }
         _ => (SubnetField::NatGateway, "nat_gateway_id", NAT_GATEWAY),
-    };
+    }
+}
+
+/// An association the plan deletes: what it set is cleared (unless set again).
+pub(super) fn removed_subnet_association(ctx: &mut Ctx<'_, '_>, i: usize) {
+    let v = ctx.cursor(i);
+    let (field, attr, want) = field_of(&ctx.inst(i).rtype);
+    let subnet = ctx.ref_field(i, &v.get("subnet_id"), SUBNET);
+    let value = ctx.ref_field(i, &v.get(attr), want);
+    ctx.pending.removed.push(Removed::Association {
+        subnet,
+        field,
+        value,
+    });
+}
+
+pub(super) fn subnet_association(ctx: &mut Ctx<'_, '_>, i: usize) {
+    let v = ctx.cursor(i);
+    let origin = ctx.origin(i);
+    let inst = ctx.inst(i);
+    let (field, attr, want) = field_of(&inst.rtype);
     let subnet = ctx.ref_field(i, &v.get("subnet_id"), SUBNET);
     let av = v.get(attr);
     let value = ctx.ref_field(i, &av, want);

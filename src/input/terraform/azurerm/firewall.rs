@@ -113,6 +113,17 @@ pub(super) fn policy(ctx: &mut Ctx<'_, '_>, i: usize) {
     } else {
         Known::Absent
     };
+    // an existing policy says which rule collection groups it holds (computed, refreshed)
+    if !meta.lists_all_children {
+        if let Known::Known(ids) = v.get("rule_collection_groups").strings() {
+            let ids = ids
+                .iter()
+                .filter(|s| crate::model::ResourceId::looks_like_id(s))
+                .map(crate::model::ResourceId::new)
+                .collect();
+            ctx.pending.policy_groups.push((meta.key.clone(), ids));
+        }
+    }
     ctx.model.firewall_policies.push(FirewallPolicy {
         meta,
         base_policy,

@@ -42,6 +42,8 @@ pub(super) fn cluster(ctx: &mut Ctx<'_, '_>, i: usize) {
     let mut meta = ctx.meta(i, &v);
     let origin = meta.origin.clone();
     let address = meta.key.clone();
+    let lv = v.get("location");
+    meta.set_field_origin("location", ctx.field_origin(&lv, &origin));
 
     // ---- network profile
     let np = v.block("network_profile");

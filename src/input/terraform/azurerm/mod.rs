@@ -37,6 +37,30 @@ pub(crate) fn map_instance(ctx: &mut Ctx<'_, '_>, i: usize) {
         return;
     }
     let data = inst.data;
+    if inst.deleted {
+        // gone after apply: it only takes away what it managed from its parent's echo
+        if let Some(id) = inst
+            .values
+            .and_then(|v| v.get("id"))
+            .and_then(serde_json::Value::as_str)
+        {
+            ctx.pending.deleted_ids.push(id.to_ascii_lowercase());
+        }
+        match inst.rtype.as_str() {
+            "azurerm_network_security_rule" if !data => {
+                network_security_group::removed_rule(ctx, i)
+            }
+            "azurerm_route" if !data => route_table::removed_route(ctx, i),
+            "azurerm_subnet" if !data => virtual_network::removed_subnet(ctx, i),
+            "azurerm_subnet_network_security_group_association"
+            | "azurerm_subnet_route_table_association"
+            | "azurerm_subnet_nat_gateway_association" => {
+                associations::removed_subnet_association(ctx, i)
+            }
+            _ => {}
+        }
+        return;
+    }
     match inst.rtype.as_str() {
         "azurerm_kubernetes_cluster" if !data => kubernetes_cluster::cluster(ctx, i),
         "azurerm_kubernetes_cluster_node_pool" if !data => kubernetes_cluster::node_pool(ctx, i),
@@ -75,6 +99,16 @@ pub(crate) fn map_instance(ctx: &mut Ctx<'_, '_>, i: usize) {
         "azurerm_private_dns_zone_virtual_network_link" => private_dns::zone_link(ctx, i),
         "azurerm_private_dns_resolver_inbound_endpoint" => private_dns::inbound_endpoint(ctx, i),
         _ => {}
+    }
+}
+
+/// The name a planned update or replacement had before, when it differs from the new one
+/// (a renamed NSG rule or route is replaced: the old one is gone after apply).
+pub(crate) fn old_name(ctx: &Ctx<'_, '_>, i: usize, new: &Known<String>) -> Option<String> {
+    let old = ctx.inst(i).before?.get("name")?.as_str()?;
+    match new {
+        Known::Known(n) if n.eq_ignore_ascii_case(old) => None,
+        _ => Some(old.to_string()),
     }
 }
 

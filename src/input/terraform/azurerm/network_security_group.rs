@@ -1,9 +1,9 @@
 //! `azurerm_network_security_group` (inline `security_rule`) and `azurerm_network_security_rule`.
 
 use super::super::Ctx;
-use super::super::attach::Attached;
+use super::super::attach::{Attached, Removed};
 use super::super::value::V;
-use super::{ASG, computed_blocks, port_ranges};
+use super::{ASG, computed_blocks, old_name, port_ranges};
 use crate::model::{Access, AddressMatch, Direction, Known, Nsg, NsgProtocol, SecurityRule};
 use crate::source::Origin;
 
@@ -99,13 +99,33 @@ pub(super) fn nsg(ctx: &mut Ctx<'_, '_>, i: usize) {
     ctx.model.nsgs.push(Nsg { meta, rules });
 }
 
+/// The parent NSG of a separate rule resource.
+fn rule_parent(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>) -> Known<crate::model::Ref> {
+    let rg = v.get("resource_group_name").str();
+    let nv = v.get("network_security_group_name");
+    ctx.name_ref(i, &nv, NSG_TYPES, &rg)
+}
+
+/// A rule resource the plan deletes: its rule leaves the NSG's echo.
+pub(super) fn removed_rule(ctx: &mut Ctx<'_, '_>, i: usize) {
+    let v = ctx.cursor(i);
+    if let Known::Known(name) = v.get("name").str() {
+        let nsg = rule_parent(ctx, i, &v);
+        ctx.pending.removed.push(Removed::NsgRule { nsg, name });
+    }
+}
+
 pub(super) fn rule(ctx: &mut Ctx<'_, '_>, i: usize) {
     let v = ctx.cursor(i);
     let origin = ctx.origin(i);
-    let rg = v.get("resource_group_name").str();
-    let nv = v.get("network_security_group_name");
-    let parent = ctx.name_ref(i, &nv, NSG_TYPES, &rg);
+    let parent = rule_parent(ctx, i, &v);
     let rule = security_rule(ctx, i, &v, origin.clone());
+    if let Some(name) = old_name(ctx, i, &rule.name) {
+        ctx.pending.removed.push(Removed::NsgRule {
+            nsg: parent.clone(),
+            name,
+        });
+    }
     ctx.pending.nsg_rules.push(Attached {
         parent,
         item: rule,

@@ -1,9 +1,9 @@
 //! `azurerm_route_table` (inline `route`) and `azurerm_route`.
 
 use super::super::Ctx;
-use super::super::attach::Attached;
+use super::super::attach::{Attached, Removed};
 use super::super::value::V;
-use super::computed_blocks;
+use super::{computed_blocks, old_name};
 use crate::model::{Known, NextHopType, Route, RoutePrefix, RouteTable};
 use crate::source::Origin;
 use ipnet::IpNet;
@@ -81,12 +81,32 @@ pub(super) fn route_table(ctx: &mut Ctx<'_, '_>, i: usize) {
     });
 }
 
+/// The parent route table of a separate route resource.
+fn route_parent(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>) -> Known<crate::model::Ref> {
+    let rg = v.get("resource_group_name").str();
+    ctx.name_ref(i, &v.get("route_table_name"), RT_TYPES, &rg)
+}
+
+/// A route resource the plan deletes: its route leaves the route table's echo.
+pub(super) fn removed_route(ctx: &mut Ctx<'_, '_>, i: usize) {
+    let v = ctx.cursor(i);
+    if let Known::Known(name) = v.get("name").str() {
+        let table = route_parent(ctx, i, &v);
+        ctx.pending.removed.push(Removed::Route { table, name });
+    }
+}
+
 pub(super) fn route(ctx: &mut Ctx<'_, '_>, i: usize) {
     let v = ctx.cursor(i);
     let origin = ctx.origin(i);
-    let rg = v.get("resource_group_name").str();
-    let parent = ctx.name_ref(i, &v.get("route_table_name"), RT_TYPES, &rg);
+    let parent = route_parent(ctx, i, &v);
     let route = route_of(ctx, i, &v, origin.clone());
+    if let Some(name) = old_name(ctx, i, &route.name) {
+        ctx.pending.removed.push(Removed::Route {
+            table: parent.clone(),
+            name,
+        });
+    }
     ctx.pending.routes.push(Attached {
         parent,
         item: route,

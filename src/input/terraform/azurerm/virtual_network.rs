@@ -2,7 +2,7 @@
 //! `azurerm_virtual_network_dns_servers` and `azurerm_virtual_network_peering`.
 
 use super::super::Ctx;
-use super::super::attach::Attached;
+use super::super::attach::{Attached, Removed, SubnetField};
 use super::super::value::V;
 use super::{NSG, ROUTE_TABLE, VNET, computed_blocks};
 use crate::model::{Known, Meta, Peering, Ref, ResourceId, Subnet, VirtualNetwork};
@@ -99,10 +99,13 @@ pub(super) fn vnet(ctx: &mut Ctx<'_, '_>, i: usize) {
     // inline subnets (the data source lists only names, under `subnets`)
     if !ctx.inst(i).data {
         let sv = v.get("subnet");
+        // written in the configuration, or a computed echo of the refreshed subnets
+        let configured = sv.expr().is_some();
         match computed_blocks(&sv) {
             Known::Known(items) => {
                 for it in items {
-                    inline_subnet(ctx, i, &meta, &it);
+                    let key = inline_subnet(ctx, i, &meta, &it);
+                    ctx.pending.inline_subnets.push((key, configured));
                 }
             }
             Known::Unknown(r) => ctx.note(
@@ -116,6 +119,9 @@ pub(super) fn vnet(ctx: &mut Ctx<'_, '_>, i: usize) {
             Known::Absent => {}
         }
     }
+    if ctx.inst(i).data {
+        data_source_peerings(ctx, &mut meta, &v);
+    }
     ctx.model.vnets.push(VirtualNetwork {
         meta,
         address_space,
@@ -123,14 +129,55 @@ pub(super) fn vnet(ctx: &mut Ctx<'_, '_>, i: usize) {
     });
 }
 
-fn inline_subnet(ctx: &mut Ctx<'_, '_>, i: usize, vnet: &Meta, s: &V<'_>) {
+/// The VNet data source lists every peering of the VNet (`vnet_peerings`: name -> remote VNet
+/// id) as read at plan time, without their settings: each becomes a peering whose settings are
+/// unknown, and the VNet lists all its peerings (a missing one does not exist).
+fn data_source_peerings(ctx: &mut Ctx<'_, '_>, meta: &mut Meta, v: &V<'_>) {
+    let pv = v.get("vnet_peerings");
+    let Some(serde_json::Value::Object(map)) = pv.raw().filter(|_| !pv.is_unknown()) else {
+        return;
+    };
+    meta.lists_all_children = true;
+    let mut names: Vec<&String> = map.keys().collect();
+    names.sort();
+    for name in names {
+        let Some(remote) = map[name.as_str()].as_str() else {
+            continue;
+        };
+        let key = format!("{}/peering/{name}", meta.key);
+        let mut pm = Meta::new(key.clone(), pv.get(name).origin().with_address(key.clone()));
+        pm.name = Known::Known(name.clone());
+        pm.lifecycle = meta.lifecycle;
+        let why = || {
+            Known::Unknown(format!(
+                "the settings of peering {name} of {} are not in the input (the data source lists \
+                 only its remote VNet)",
+                meta.address()
+            ))
+        };
+        ctx.pending.listed_peerings.push(key.clone());
+        ctx.model.peerings.push(Peering {
+            meta: pm,
+            local_vnet: Known::Known(Ref::Key(meta.key.clone())),
+            remote_vnet: Known::Known(ctx.id_ref(remote)),
+            allow_virtual_network_access: why(),
+            allow_forwarded_traffic: why(),
+            allow_gateway_transit: why(),
+            use_remote_gateways: why(),
+            state: Known::Absent,
+        });
+    }
+}
+
+/// One subnet of a VNet's own `subnet` list; returns its key.
+fn inline_subnet(ctx: &mut Ctx<'_, '_>, i: usize, vnet: &Meta, s: &V<'_>) -> String {
     let name = s.get("name").str();
     let key = match &name {
         Known::Known(n) => format!("{}/subnet/{n}", vnet.key),
         _ => format!("{}/subnet/{}", vnet.key, s.path),
     };
     let origin = s.origin().with_address(key.clone());
-    let mut meta = Meta::new(key, origin.clone());
+    let mut meta = Meta::new(key.clone(), origin.clone());
     meta.id = s
         .get("id")
         .str()
@@ -161,6 +208,7 @@ fn inline_subnet(ctx: &mut Ctx<'_, '_>, i: usize, vnet: &Meta, s: &V<'_>) {
         delegations: delegations(s),
         private_endpoint_network_policies: pe_policies(s),
     });
+    key
 }
 
 /// A subnet association set through a write-only attribute (`network_security_group_id_wo`) is
@@ -178,16 +226,40 @@ fn write_only(v: &V<'_>, attr: &str) -> Option<String> {
     }
 }
 
+/// The VNet of a subnet resource: a known subnet id names it; otherwise the name (by
+/// reference, or joined).
+fn subnet_vnet(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>, meta: &Meta) -> Known<Ref> {
+    match meta.id.as_ref().and_then(ResourceId::parent) {
+        Some(p) => Known::Known(ctx.id_ref(p.as_str())),
+        None => ctx.name_ref(
+            i,
+            &v.get("virtual_network_name"),
+            VNET,
+            &meta.resource_group,
+        ),
+    }
+}
+
+/// A subnet resource the plan deletes: it leaves its VNet's echo.
+pub(super) fn removed_subnet(ctx: &mut Ctx<'_, '_>, i: usize) {
+    let v = ctx.cursor(i);
+    let meta = ctx.meta(i, &v);
+    if let Known::Known(name) = meta.name.clone() {
+        let vnet = subnet_vnet(ctx, i, &v, &meta);
+        ctx.pending.removed.push(Removed::Subnet {
+            vnet,
+            name,
+            id: meta.id,
+        });
+    }
+}
+
 pub(super) fn subnet(ctx: &mut Ctx<'_, '_>, i: usize) {
     let v = ctx.cursor(i);
     let mut meta = ctx.meta(i, &v);
     let origin = meta.origin.clone();
     let vn = v.get("virtual_network_name");
-    // a known subnet id names its VNet; otherwise the name (by reference, or joined)
-    let vnet = match meta.id.as_ref().and_then(ResourceId::parent) {
-        Some(p) => Known::Known(ctx.id_ref(p.as_str())),
-        None => ctx.name_ref(i, &vn, VNET, &meta.resource_group),
-    };
+    let vnet = subnet_vnet(ctx, i, &v, &meta);
     meta.set_field_origin("vnet", ctx.field_origin(&vn, &origin));
     let pv = v.get("address_prefixes");
     meta.set_field_origin("prefixes", ctx.field_origin(&pv, &origin));
@@ -205,6 +277,27 @@ pub(super) fn subnet(ctx: &mut Ctx<'_, '_>, i: usize) {
         None => ctx.ref_field(i, &rt_v, ROUTE_TABLE),
     };
     meta.set_field_origin("route_table", ctx.field_origin(&rt_v, &origin));
+    // The resource (azurerm 2.x-4.x) has no association attributes: for a subnet that exists
+    // already, what is associated is stated elsewhere or not at all in this input.
+    if !ctx.inst(i).data && !meta.lists_all_children {
+        for (field, attr, what) in [
+            (SubnetField::Nsg, &nsg_v, "NSG"),
+            (SubnetField::RouteTable, &rt_v, "route table"),
+        ] {
+            if !attr.exists() {
+                ctx.pending.unstated.push((
+                    meta.key.clone(),
+                    field,
+                    format!(
+                        "subnet {} exists already and no input states its {what} association \
+                         (no association resource, no refreshed subnet list of its VNet); one \
+                         managed by another configuration may exist",
+                        meta.key
+                    ),
+                ));
+            }
+        }
+    }
 
     ctx.model.subnets.push(Subnet {
         meta,

@@ -1,6 +1,8 @@
-"""Issue 2 scenarios: NSGs, routes and outbound types of a single spoke / custom VNet."""
+"""Scenarios: NSGs, routes and outbound types of a single spoke / custom VNet."""
 
 from __future__ import annotations
+
+TITLE = "NSGs, routes, outbound types"
 
 from azurerm import (C, R, SECRET, U, UL, aks_id, default_node_pool, kubernetes_cluster,
                      local_network_gateway, nat_gateway, nat_gateway_public_ip_association, net_id,
@@ -592,6 +594,86 @@ LEGACY_NSG_RULES = [
 ]
 
 
+def existing_cluster_known(rg: str, cluster: str) -> dict:
+    """The computed values of an existing `azurerm_kubernetes_cluster` (refreshed state): what
+    a no-op or deleted cluster carries, its sensitive kube_config included."""
+    cid = aks_id(rg, cluster)
+    node_rg = f"MC_{rg}_{cluster}_westeurope"
+    fqdn = "aks-prod-weu-7q2k4d1x.hcp.westeurope.azmk8s.io"
+    lb_ip = f"{rg_id(node_rg)}/providers/Microsoft.Network/publicIPAddresses/3c7b1f0a-9d2e-4e61-8a45-1f6b0c2d7e93"
+    known = {
+        "id": cid,
+        "auto_scaler_profile": [{
+            "balance_similar_node_groups": False, "daemonset_eviction_for_empty_nodes_enabled": False,
+            "daemonset_eviction_for_occupied_nodes_enabled": True, "empty_bulk_delete_max": "10",
+            "expander": "random", "ignore_daemonsets_utilization_enabled": False,
+            "max_graceful_termination_sec": "600", "max_node_provisioning_time": "15m",
+            "max_unready_nodes": 3, "max_unready_percentage": 45, "new_pod_scale_up_delay": "0s",
+            "scale_down_delay_after_add": "10m", "scale_down_delay_after_delete": "10s",
+            "scale_down_delay_after_failure": "3m", "scale_down_unneeded": "10m",
+            "scale_down_unready": "20m", "scale_down_utilization_threshold": "0.5",
+            "scan_interval": "10s", "skip_nodes_with_local_storage": False,
+            "skip_nodes_with_system_pods": True,
+        }],
+        "current_kubernetes_version": "1.31.5",
+        "default_node_pool[0].kubelet_disk_type": "OS",
+        "default_node_pool[0].max_pods": 250,
+        "default_node_pool[0].node_count": 3,
+        "default_node_pool[0].node_labels": {},
+        "default_node_pool[0].orchestrator_version": "1.31.5",
+        "default_node_pool[0].os_disk_size_gb": 128,
+        "default_node_pool[0].os_sku": "Ubuntu",
+        "default_node_pool[0].workload_runtime": "OCIContainer",
+        "fqdn": fqdn,
+        "http_application_routing_zone_name": None,
+        "identity[0].principal_id": "0c5e8a3f-1b2d-4f6e-9a7c-3d8b2e1f4a60",
+        "identity[0].tenant_id": TENANT,
+        "kube_admin_config": [],
+        "kube_admin_config_raw": "",
+        "kube_config": [{
+            "client_certificate": SECRET,
+            "client_key": SECRET,
+            "cluster_ca_certificate": SECRET,
+            "host": f"https://{fqdn}:443",
+            "password": SECRET,
+            "username": f"clusterUser_{rg}_{cluster}",
+        }],
+        "kube_config_raw": SECRET,
+        "kubelet_identity": [{
+            "client_id": "5a9d3e1c-7f2b-4c8d-a6e0-2b4f1d9c3e75",
+            "object_id": "9e2c4a7b-3d1f-4b6a-8c5e-0f7d2a1b4c93",
+            "user_assigned_identity_id": (f"{rg_id(node_rg)}/providers/Microsoft.ManagedIdentity/"
+                                          f"userAssignedIdentities/{cluster}-agentpool"),
+        }],
+        "network_profile[0].ip_versions": ["IPv4"],
+        "network_profile[0].load_balancer_profile": [{
+            "backend_pool_type": "NodeIPConfiguration",
+            "effective_outbound_ips": [lb_ip],
+            "idle_timeout_in_minutes": 0,
+            "managed_outbound_ip_count": 1,
+            "managed_outbound_ipv6_count": 0,
+            "outbound_ip_address_ids": [],
+            "outbound_ip_prefix_ids": [],
+            "outbound_ports_allocated": 0,
+        }],
+        "network_profile[0].network_mode": "",
+        "network_profile[0].pod_cidrs": ["192.168.0.0/16"],
+        "network_profile[0].service_cidrs": ["172.16.0.0/16"],
+        "node_resource_group": node_rg,
+        "node_resource_group_id": rg_id(node_rg),
+        "oidc_issuer_url": "",
+        "portal_fqdn": "aks-prod-weu-7q2k4d1x.portal.hcp.westeurope.azmk8s.io",
+        "private_dns_zone_id": "",
+        "private_fqdn": "",
+        "storage_profile": [{
+            "blob_driver_enabled": False, "disk_driver_enabled": True,
+            "file_driver_enabled": True, "snapshot_controller_enabled": True,
+        }],
+        "windows_profile": [],
+    }
+    return known
+
+
 def build_deleted_nsg() -> Plan:
     p = Plan()
     standard_variables(p)
@@ -647,80 +729,7 @@ def build_deleted_nsg() -> Plan:
     # the cluster already exists and does not change
     pool = default_node_pool("system", sn)
     net = network_profile("loadBalancer")
-    cid = aks_id(RG, CLUSTER)
-    node_rg = f"MC_{RG}_{CLUSTER}_westeurope"
-    fqdn = "aks-prod-weu-7q2k4d1x.hcp.westeurope.azmk8s.io"
-    lb_ip = f"{rg_id(node_rg)}/providers/Microsoft.Network/publicIPAddresses/3c7b1f0a-9d2e-4e61-8a45-1f6b0c2d7e93"
-    known = {
-        "id": cid,
-        "auto_scaler_profile": [{
-            "balance_similar_node_groups": False, "daemonset_eviction_for_empty_nodes_enabled": False,
-            "daemonset_eviction_for_occupied_nodes_enabled": True, "empty_bulk_delete_max": "10",
-            "expander": "random", "ignore_daemonsets_utilization_enabled": False,
-            "max_graceful_termination_sec": "600", "max_node_provisioning_time": "15m",
-            "max_unready_nodes": 3, "max_unready_percentage": 45, "new_pod_scale_up_delay": "0s",
-            "scale_down_delay_after_add": "10m", "scale_down_delay_after_delete": "10s",
-            "scale_down_delay_after_failure": "3m", "scale_down_unneeded": "10m",
-            "scale_down_unready": "20m", "scale_down_utilization_threshold": "0.5",
-            "scan_interval": "10s", "skip_nodes_with_local_storage": False,
-            "skip_nodes_with_system_pods": True,
-        }],
-        "current_kubernetes_version": "1.31.5",
-        "default_node_pool[0].kubelet_disk_type": "OS",
-        "default_node_pool[0].max_pods": 250,
-        "default_node_pool[0].node_count": 3,
-        "default_node_pool[0].node_labels": {},
-        "default_node_pool[0].orchestrator_version": "1.31.5",
-        "default_node_pool[0].os_disk_size_gb": 128,
-        "default_node_pool[0].os_sku": "Ubuntu",
-        "default_node_pool[0].workload_runtime": "OCIContainer",
-        "fqdn": fqdn,
-        "http_application_routing_zone_name": None,
-        "identity[0].principal_id": "0c5e8a3f-1b2d-4f6e-9a7c-3d8b2e1f4a60",
-        "identity[0].tenant_id": TENANT,
-        "kube_admin_config": [],
-        "kube_admin_config_raw": "",
-        "kube_config": [{
-            "client_certificate": SECRET,
-            "client_key": SECRET,
-            "cluster_ca_certificate": SECRET,
-            "host": f"https://{fqdn}:443",
-            "password": SECRET,
-            "username": f"clusterUser_{RG}_{CLUSTER}",
-        }],
-        "kube_config_raw": SECRET,
-        "kubelet_identity": [{
-            "client_id": "5a9d3e1c-7f2b-4c8d-a6e0-2b4f1d9c3e75",
-            "object_id": "9e2c4a7b-3d1f-4b6a-8c5e-0f7d2a1b4c93",
-            "user_assigned_identity_id": (f"{rg_id(node_rg)}/providers/Microsoft.ManagedIdentity/"
-                                          f"userAssignedIdentities/{CLUSTER}-agentpool"),
-        }],
-        "network_profile[0].ip_versions": ["IPv4"],
-        "network_profile[0].load_balancer_profile": [{
-            "backend_pool_type": "NodeIPConfiguration",
-            "effective_outbound_ips": [lb_ip],
-            "idle_timeout_in_minutes": 0,
-            "managed_outbound_ip_count": 1,
-            "managed_outbound_ipv6_count": 0,
-            "outbound_ip_address_ids": [],
-            "outbound_ip_prefix_ids": [],
-            "outbound_ports_allocated": 0,
-        }],
-        "network_profile[0].network_mode": "",
-        "network_profile[0].pod_cidrs": ["192.168.0.0/16"],
-        "network_profile[0].service_cidrs": ["172.16.0.0/16"],
-        "node_resource_group": node_rg,
-        "node_resource_group_id": rg_id(node_rg),
-        "oidc_issuer_url": "",
-        "portal_fqdn": "aks-prod-weu-7q2k4d1x.portal.hcp.westeurope.azmk8s.io",
-        "private_dns_zone_id": "",
-        "private_fqdn": "",
-        "storage_profile": [{
-            "blob_driver_enabled": False, "disk_driver_enabled": True,
-            "file_driver_enabled": True, "snapshot_controller_enabled": True,
-        }],
-        "windows_profile": [],
-    }
+    known = existing_cluster_known(RG, CLUSTER)
     p.add("azurerm_kubernetes_cluster", "aks",
           kubernetes_cluster(CLUSTER, rg.rg, rg.loc, CLUSTER, pool, net, tags=TAGS_REF),
           schema_version=2, action="no-op", known=known,
@@ -779,8 +788,9 @@ NO_CLUSTER_README = (
     "(allow Tcp 443 to `AzureCloud`, deny `Internet`) and a route table, and a private-endpoint "
     "subnet. There is no `azurerm_kubernetes_cluster` or node pool, so there is no node subnet to "
     "evaluate and nothing AKS needs can be blocked: the tool must not invent findings from the "
-    "restrictive NSG. Expected: exit 0, verdict pass, no rule fired, and a note saying that the "
-    "input contains no AKS cluster."
+    "restrictive NSG. Nor can it pass a gate that checked nothing (the wrong workspace's plan "
+    "looks just like this): verdict `nothing-checked`, exit 0 by default and 1 with `--fail-on "
+    "unknown`, no rule fired, and a note saying that the input contains no AKS cluster."
 )
 
 
@@ -877,85 +887,74 @@ OUTBOUND_NONE_README = (
 def scenarios() -> list[Scenario]:
     sys_ok = egress("system", ALL_PUBLIC, "reachable")
     return [
-        Scenario("lb-clean", 2, "loadBalancer outbound, custom VNet, inbound-only NSG: all reachable.",
+        Scenario("lb-clean", "loadBalancer outbound, custom VNet, inbound-only NSG: all reachable.",
                  LB_CLEAN_README, Expect(0, "pass", [], sys_ok), build_lb_clean),
-        Scenario("minified-lb-clean", 2, "lb-clean written on one line as `terraform show -json` does.",
+        Scenario("minified-lb-clean", "lb-clean written on one line as `terraform show -json` does.",
                  LB_CLEAN_README + " This copy is minified on a single line, exactly as "
                  "`terraform show -json` writes it (including Go's escaping of `>` as `\\u003e` in "
                  "`\"~\\u003e 4.14\"`), to exercise byte-offset locations on a single line.",
                  Expect(0, "pass", [], sys_ok), build_lb_clean, minified=True),
-        Scenario("nsg-deny-internet-443", 2,
-                 "Separate NSG rule denies Tcp 443 to Internet at priority 100: NSG001.",
+        Scenario("nsg-deny-internet-443", "Separate NSG rule denies Tcp 443 to Internet at priority 100: NSG001.",
                  NSG_DENY_README,
                  Expect(1, "fail", ["NSG001"], egress("system", ALL_PUBLIC, "blocked"),
                         [Finding("NSG001", "azurerm_network_security_rule.deny_internet_https_outbound",
                                  pool="system")]),
                  build_nsg_deny_internet_443),
-        Scenario("nsg-deny-with-higher-allow", 2,
-                 "Allow 443 to AzureCloud/Internet at 100/110 before Deny-all at 4000: pass.",
+        Scenario("nsg-deny-with-higher-allow", "Allow 443 to AzureCloud/Internet at 100/110 before Deny-all at 4000: pass.",
                  NSG_ALLOW_README, Expect(0, "pass", [], sys_ok), build_nsg_deny_with_higher_allow),
-        Scenario("udr-no-route-table", 2, "userDefinedRouting without a route table: RTE002.",
+        Scenario("udr-no-route-table", "userDefinedRouting without a route table: RTE002.",
                  UDR_NO_RT_README,
                  Expect(1, "fail", ["RTE002"], [],
                         [Finding("RTE002", "azurerm_subnet.nodes", pool="system")]),
                  build_udr_no_route_table),
-        Scenario("nsg-duplicate-priority", 2,
-                 "Two outbound NSG rules with priority 200: NSG002 (Azure rejects the NSG).",
+        Scenario("nsg-duplicate-priority", "Two outbound NSG rules with priority 200: NSG002 (Azure rejects the NSG).",
                  NSG_DUP_README,
                  Expect(1, "fail", ["NSG002"], [],
                         [Finding("NSG002", "azurerm_network_security_group.nodes")]),
                  build_nsg_duplicate_priority),
-        Scenario("route-duplicate-prefix", 2,
-                 "Two routes for 10.50.0.0/16 in one route table: RTE006 (RouteConflict).",
+        Scenario("route-duplicate-prefix", "Two routes for 10.50.0.0/16 in one route table: RTE006 (RouteConflict).",
                  ROUTE_DUP_README,
                  Expect(1, "fail", ["RTE006"], [],
                         [Finding("RTE006", "azurerm_route_table.nodes")]),
                  build_route_duplicate_prefix),
-        Scenario("udr-default-to-none", 2, "0.0.0.0/0 -> None: RTE001, everything blocked.",
+        Scenario("udr-default-to-none", "0.0.0.0/0 -> None: RTE001, everything blocked.",
                  UDR_NONE_README,
                  Expect(1, "fail", ["RTE001"], egress("system", ALL_PUBLIC, "blocked"),
                         [Finding("RTE001", "azurerm_route_table.nodes", pool="system")]),
                  build_udr_default_to_none),
-        Scenario("udr-default-to-internet", 2,
-                 "userDefinedRouting with 0.0.0.0/0 -> Internet (separate azurerm_route): RTE004.",
+        Scenario("udr-default-to-internet", "userDefinedRouting with 0.0.0.0/0 -> Internet (separate azurerm_route): RTE004.",
                  UDR_INTERNET_README,
                  Expect(1, "fail", ["RTE004"], [],
                         [Finding("RTE004", "azurerm_route.default", pool="system")]),
                  build_udr_default_to_internet),
-        Scenario("udr-no-default-route", 2,
-                 "userDefinedRouting, route table with only 10.0.0.0/8: RTE003.",
+        Scenario("udr-no-default-route", "userDefinedRouting, route table with only 10.0.0.0/8: RTE003.",
                  UDR_NO_DEFAULT_README,
                  Expect(1, "fail", ["RTE003"], [],
                         [Finding("RTE003", "azurerm_route_table.nodes", pool="system")]),
                  build_udr_no_default_route),
-        Scenario("vnet-gateway-forced-tunnel", 2,
-                 "0.0.0.0/0 -> VirtualNetworkGateway (forced tunnel to on-premises): RTE005, unknown.",
+        Scenario("vnet-gateway-forced-tunnel", "0.0.0.0/0 -> VirtualNetworkGateway (forced tunnel to on-premises): RTE005, unknown.",
                  FORCED_TUNNEL_README,
                  Expect(0, "unknown", ["RTE005"], egress("system", ALL_PUBLIC, "unknown"),
                         [Finding("RTE005", "azurerm_route_table.nodes", pool="system")]),
                  build_vnet_gateway_forced_tunnel),
-        Scenario("user-nat-missing", 2,
-                 "userAssignedNATGateway, NAT gateway not associated with the node subnet: NAT001.",
+        Scenario("user-nat-missing", "userAssignedNATGateway, NAT gateway not associated with the node subnet: NAT001.",
                  USER_NAT_MISSING_README,
                  Expect(1, "fail", ["NAT001"], [],
                         [Finding("NAT001", "azurerm_subnet.nodes", pool="system")]),
                  build_user_nat_missing),
-        Scenario("user-nat-ok", 2, "userAssignedNATGateway with NAT gateway + public IP: pass.",
+        Scenario("user-nat-ok", "userAssignedNATGateway with NAT gateway + public IP: pass.",
                  USER_NAT_OK_README, Expect(0, "pass", [], sys_ok), build_user_nat_ok),
-        Scenario("user-nat-no-public-ip", 2,
-                 "userAssignedNATGateway, NAT gateway associated but without public IP: NAT003.",
+        Scenario("user-nat-no-public-ip", "userAssignedNATGateway, NAT gateway associated but without public IP: NAT003.",
                  USER_NAT_NO_IP_README,
                  Expect(1, "fail", ["NAT003"], egress("system", ALL_PUBLIC, "blocked"),
                         [Finding("NAT003", "azurerm_nat_gateway.aks", pool="system")]),
                  build_user_nat_no_public_ip),
-        Scenario("managed-nat-custom-vnet", 2,
-                 "managedNATGateway with a custom subnet (vnet_subnet_id): NAT002.",
+        Scenario("managed-nat-custom-vnet", "managedNATGateway with a custom subnet (vnet_subnet_id): NAT002.",
                  MANAGED_NAT_README,
                  Expect(1, "fail", ["NAT002"], [],
                         [Finding("NAT002", "azurerm_kubernetes_cluster.aks")]),
                  build_managed_nat_custom_vnet),
-        Scenario("modules-for-each", 2,
-                 "Network in module.network with for_each subnets; only the batch pool's NSG denies 443.",
+        Scenario("modules-for-each", "Network in module.network with for_each subnets; only the batch pool's NSG denies 443.",
                  MODULES_README,
                  Expect(1, "fail", ["NSG001"],
                         egress("system", ALL_PUBLIC, "reachable")
@@ -964,30 +963,25 @@ def scenarios() -> list[Scenario]:
                                  'module.network.azurerm_network_security_group.this["batch"]',
                                  pool="batch")]),
                  build_modules_for_each),
-        Scenario("azurerm3-names", 2,
-                 "azurerm 3.x attribute names (disable_bgp_route_propagation, api_server_authorized_ip_ranges): pass.",
+        Scenario("azurerm3-names", "azurerm 3.x attribute names (disable_bgp_route_propagation, api_server_authorized_ip_ranges): pass.",
                  AZURERM3_README, Expect(0, "pass", [], sys_ok), build_azurerm3_names),
-        Scenario("deleted-nsg", 2,
-                 "The denying NSG and its association are deleted in this plan: after-state clean.",
+        Scenario("deleted-nsg", "The denying NSG and its association are deleted in this plan: after-state clean.",
                  DELETED_NSG_README, Expect(0, "pass", [], sys_ok), build_deleted_nsg),
-        Scenario("no-cluster", 2, "Network-only plan, no AKS cluster: pass with a note.",
+        Scenario("no-cluster", "Network-only plan, no AKS cluster: nothing checked, with a note.",
                  NO_CLUSTER_README,
-                 Expect(0, "pass", [], [], [], notes=["no AKS cluster"]),
+                 Expect(0, "nothing-checked", [], [], [], notes=["no AKS cluster"]),
                  build_no_cluster),
-        Scenario("outbound-none-private-subnet", 2,
-                 "Outbound type none on a private subnet without NAT/firewall: EGR002.",
+        Scenario("outbound-none-private-subnet", "Outbound type none on a private subnet without NAT/firewall: EGR002.",
                  OUTBOUND_NONE_README,
                  Expect(1, "fail", ["EGR002"], egress("system", ALL_PUBLIC, "blocked"),
                         [Finding("EGR002", "azurerm_subnet.nodes", pool="system")]),
                  build_outbound_none_private_subnet),
-        Scenario("outbound-none-default-access", 2,
-                 "Outbound type none, egress only through implicit default outbound access: EGR003 warning.",
+        Scenario("outbound-none-default-access", "Outbound type none, egress only through implicit default outbound access: EGR003 warning.",
                  OUTBOUND_NONE_DEFAULT_README,
                  Expect(0, "pass", ["EGR003"], egress("system", ALL_PUBLIC, "reachable"),
                         [Finding("EGR003", "azurerm_subnet.nodes", pool="system")]),
                  build_outbound_none_default_access),
-        Scenario("deferred-data-subnet", 2,
-                 "Node subnet from a data source read at apply time: EGR001, unknown.",
+        Scenario("deferred-data-subnet", "Node subnet from a data source read at apply time: EGR001, unknown.",
                  DEFERRED_README,
                  Expect(0, "unknown", ["EGR001"], egress("system", ALL_PUBLIC, "unknown"),
                         [Finding("EGR001", "data.azurerm_subnet.nodes", pool="system")]),

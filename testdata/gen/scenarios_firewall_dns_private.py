@@ -1,6 +1,8 @@
-"""Issue 3 scenarios: Azure Firewall in a hub, peerings, DNS, private clusters, authorized ranges."""
+"""Scenarios: Azure Firewall in a hub, peerings, DNS, private clusters, authorized ranges."""
 
 from __future__ import annotations
+
+TITLE = "Firewall, hub-spoke, DNS, private clusters"
 
 from azurerm import (C, R, U, app_rule, classic_app_collection, classic_app_rule,
                      classic_net_collection, classic_net_rule, delegation, dns_resolver,
@@ -13,7 +15,7 @@ from azurerm import (C, R, U, app_rule, classic_app_collection, classic_app_rule
 from common import (CORE_HTTPS, PUBLIC_API, REGION, TAGS_REF, Egress, Expect, Finding, Refs,
                     Scenario, add_cluster, add_rg, add_subnet, add_vnet, egress,
                     standard_variables)
-from scenarios_issue2 import inbound_rules
+from scenarios_nsg_routes_outbound import inbound_rules
 from tfplan import Plan, variable_decl
 
 HUB_RG = "rg-hub-prod-weu"
@@ -211,7 +213,9 @@ HUB_FW_MISSING_README = (
     "`management.azure.com`, `login.microsoftonline.com` and `packages.microsoft.com` are in no "
     "rule, and no network rule covers Tcp 443, so Azure Firewall's default deny drops them: "
     "kubelet cannot get Entra tokens, ARM calls fail, packages cannot be installed. Verdict "
-    "fail, exit 1, one FWL001 per missing endpoint; the listed endpoints stay reachable."
+    "fail, exit 1, one FWL001 for the firewall listing the three missing endpoints (one root "
+    "cause: no rule allows them), with a fix in the classic form the firewall uses; the listed "
+    "endpoints stay reachable."
 )
 
 
@@ -270,9 +274,10 @@ HUB_FW_TYPO_README = (
     "unknown tag matches no FQDN (or is rejected when the policy is deployed), so the only "
     "rule meant to allow the AKS FQDNs allows nothing and the firewall's default deny drops "
     "MCR, ARM, Entra ID, the package hosts and the API server FQDN. Verdict fail, exit 1, "
-    "FWL003 (a warning, as the issue asks) naming the misspelt tag and suggesting "
-    "`AzureKubernetesService`, and FWL001 (error) for each required endpoint the default deny "
-    "then drops, naming the misspelt tag as the cause; the endpoints are `blocked`."
+    "one FWL001 (error) pointing at the rule with the misspelt tag, suggesting "
+    "`AzureKubernetesService` and listing every required endpoint the default deny then drops "
+    "(one root cause, one finding: the FWL003 warning about the same rule is not repeated); "
+    "the endpoints are `blocked`."
 )
 
 
@@ -364,9 +369,9 @@ def add_dns_vm(p: Plan, n: Net, ip: str = "10.0.2.4"):
                    "local.dns_cloud_init", tags=TAGS_REF))
 
 
-def build_custom_dns_first_unreachable() -> Plan:
+def build_custom_dns_first_unreachable(servers=("10.200.0.4", "10.0.2.4")) -> Plan:
     p = Plan()
-    n = hub_and_spoke(p, spoke_dns=["10.200.0.4", "10.0.2.4"],
+    n = hub_and_spoke(p, spoke_dns=list(servers),
                       hub_subnets=[("dns", "snet-dns", ["10.0.2.0/24"], {})])
     add_dns_vm(p, n)
     add_cluster(p, n.spoke, n.nodes, "loadBalancer", network_contributor_scope=n.nodes)
@@ -386,6 +391,21 @@ CUSTOM_DNS_README = (
     "time out (vmssCSE exit 50/51/52). Verdict fail, exit 1, DNS001 for 10.200.0.4. "
     "The hub DNS VM is a VM whose forwarding cannot be seen into, so it also gets DNS003 (a "
     "warning: unknown unless attested in the config file)."
+)
+
+
+CUSTOM_DNS_SECOND_README = (
+    "`custom-dns-first-unreachable` with the servers the other way round: `dns_servers = "
+    "[\"10.0.2.4\", \"10.200.0.4\"]`. The hub DNS VM 10.0.2.4 answers first; 10.200.0.4 is still "
+    "unroutable (no VNet, peering or gateway holds it: 10.0.0.0/8 -> None outside the spoke, and "
+    "the NSG's `DenyAllOutBound`). Clients use the list in order and turn to the second server "
+    "only when the first does not answer (Microsoft, \"Name resolution for resources in Azure "
+    "virtual networks\", https://learn.microsoft.com/azure/virtual-network/"
+    "virtual-networks-name-resolution-for-vms-and-role-instances), so provisioning works while "
+    "10.0.2.4 is healthy and the dead server only bites when it is not: DNS001 as a warning whose "
+    "fix speaks of the second server (make it reachable or remove it), not of reordering the "
+    "first; DNS003 for the VM. Verdict unknown (a required DNS path is blocked without an error "
+    "finding), exit 0."
 )
 
 
@@ -628,11 +648,9 @@ def scenarios() -> list[Scenario]:
     blocked = egress("system", ALL_PUBLIC, "blocked")
     missing_ok = [h for h in ALL_PUBLIC if h not in MISSING]
     return [
-        Scenario("hub-fw-aks-tag", 3,
-                 "Spoke UDR to hub Azure Firewall, AzureKubernetesService FQDN tag, DNS proxy: pass.",
+        Scenario("hub-fw-aks-tag", "Spoke UDR to hub Azure Firewall, AzureKubernetesService FQDN tag, DNS proxy: pass.",
                  HUB_FW_AKS_TAG_README, Expect(0, "pass", [], ok), build_hub_fw_aks_tag),
-        Scenario("hub-fw-missing-fqdns", 3,
-                 "Classic target_fqdns allowlist without management/login/packages.microsoft.com: FWL001 x3.",
+        Scenario("hub-fw-missing-fqdns", "Classic target_fqdns allowlist without management/login/packages.microsoft.com: one FWL001 listing them.",
                  HUB_FW_MISSING_README,
                  Expect(1, "fail", ["FWL001"],
                         egress("system", missing_ok, "reachable")
@@ -640,47 +658,51 @@ def scenarios() -> list[Scenario]:
                         [Finding("FWL001", "azurerm_firewall.hub", endpoint=h, pool="system")
                          for h in MISSING]),
                  build_hub_fw_missing_fqdns),
-        Scenario("hub-fw-deny-before-allow", 3,
-                 "Deny-all application collection at 100 before the AKS allow at 200: FWL001.",
+        Scenario("hub-fw-deny-before-allow", "Deny-all application collection at 100 before the AKS allow at 200: FWL001.",
                  HUB_FW_DENY_README,
                  Expect(1, "fail", ["FWL001"], blocked, [Finding("FWL001", RCG, pool="system")]),
                  build_hub_fw_deny_before_allow),
-        Scenario("hub-fw-source-partial", 3,
-                 "Application rule source 10.1.0.0/23 covers half of the /22 node subnet: FWL002.",
+        Scenario("hub-fw-source-partial", "Application rule source 10.1.0.0/23 covers half of the /22 node subnet: FWL002.",
                  HUB_FW_PARTIAL_README,
                  Expect(1, "fail", ["FWL002"], blocked, [Finding("FWL002", RCG, pool="system")]),
                  build_hub_fw_source_partial),
-        Scenario("hub-fw-typo-tag", 3,
-                 "FQDN tag AzureKubernetesServices (typo): FWL003, endpoints blocked.",
+        Scenario("hub-fw-typo-tag", "FQDN tag AzureKubernetesServices (typo): one FWL001 naming it, endpoints blocked.",
                  HUB_FW_TYPO_README,
-                 Expect(1, "fail", ["FWL001", "FWL003"], blocked,
-                        [Finding("FWL003", RCG), Finding("FWL001", "azurerm_firewall.hub", endpoint="mcr.microsoft.com")]),
+                 Expect(1, "fail", ["FWL001"], blocked,
+                        [Finding("FWL001", RCG), Finding("FWL001", "azurerm_firewall.hub", endpoint="mcr.microsoft.com")]),
                  build_hub_fw_typo_tag),
-        Scenario("peering-no-forwarded", 3,
-                 "Spoke-to-hub peering without allow_forwarded_traffic: PER001.",
+        Scenario("peering-no-forwarded", "Spoke-to-hub peering without allow_forwarded_traffic: PER001.",
                  PEERING_README,
                  Expect(1, "fail", ["PER001"], blocked,
                         [Finding("PER001", "azurerm_virtual_network_peering.spoke_to_hub",
                                  pool="system")]),
                  build_peering_no_forwarded),
-        Scenario("unknown-appliance", 3,
-                 "0.0.0.0/0 -> 10.0.0.68 owned by nothing in the input: APL001, unknown.",
+        Scenario("unknown-appliance", "0.0.0.0/0 -> 10.0.0.68 owned by nothing in the input: APL001, unknown.",
                  UNKNOWN_APPLIANCE_README,
                  Expect(0, "unknown", ["APL001"], egress("system", ALL_PUBLIC, "unknown"),
                         [Finding("APL001", "azurerm_route_table.aks", pool="system")]),
                  build_unknown_appliance),
-        Scenario("custom-dns-first-unreachable", 3,
-                 "First custom DNS server 10.200.0.4 unroutable, second (hub VM) fine: DNS001.",
+        Scenario("custom-dns-first-unreachable", "First custom DNS server 10.200.0.4 unroutable, second (hub VM) fine: DNS001.",
                  CUSTOM_DNS_README,
                  Expect(1, "fail", ["DNS001", "DNS003"],
                         ok + [dns_egress("10.200.0.4", "blocked"), dns_egress("10.0.2.4", "reachable")],
                         [Finding("DNS001", "azurerm_virtual_network.aks", endpoint="10.200.0.4",
-                                 pool="system"),
+                                 pool="system", help="put a reachable server first"),
                          Finding("DNS003", "azurerm_virtual_network.aks", endpoint="10.0.2.4",
                                  pool="system")]),
                  build_custom_dns_first_unreachable),
-        Scenario("custom-dns-onprem-unverifiable", 3,
-                 "DNS servers on-premises behind the VPN gateway: DNS003, unknown.",
+        Scenario("custom-dns-second-unreachable",
+                 "Second custom DNS server 10.200.0.4 unroutable, first (hub VM) fine: DNS001 "
+                 "warning, worded for the second server.",
+                 CUSTOM_DNS_SECOND_README,
+                 Expect(0, "unknown", ["DNS001", "DNS003"],
+                        ok + [dns_egress("10.200.0.4", "blocked"), dns_egress("10.0.2.4", "reachable")],
+                        [Finding("DNS001", "azurerm_virtual_network.aks", endpoint="10.200.0.4",
+                                 pool="system", help="remove it from the dns_servers"),
+                         Finding("DNS003", "azurerm_virtual_network.aks", endpoint="10.0.2.4",
+                                 pool="system")]),
+                 lambda: build_custom_dns_first_unreachable(("10.0.2.4", "10.200.0.4"))),
+        Scenario("custom-dns-onprem-unverifiable", "DNS servers on-premises behind the VPN gateway: DNS003, unknown.",
                  CUSTOM_DNS_ONPREM_README,
                  Expect(0, "unknown", ["DNS003", "RTE005"],
                         egress("system", CORE_HTTPS, "unknown")
@@ -688,46 +710,38 @@ def scenarios() -> list[Scenario]:
                         [Finding("DNS003", "azurerm_virtual_network.aks", endpoint="10.100.0.10",
                                  pool="system")]),
                  build_custom_dns_onprem),
-        Scenario("fw-dns-without-proxy", 3,
-                 "VNet DNS = firewall private IP (reference), policy DNS proxy off: DNS002.",
+        Scenario("fw-dns-without-proxy", "VNet DNS = firewall private IP (reference), policy DNS proxy off: DNS002.",
                  FW_DNS_OFF_README,
                  Expect(1, "fail", ["DNS002"], [],
                         [Finding("DNS002", "azurerm_firewall_policy.hub", pool="system")]),
                  lambda: build_fw_dns(False)),
-        Scenario("fw-dns-with-proxy", 3,
-                 "VNet DNS = firewall private IP (reference), policy DNS proxy on: pass.",
+        Scenario("fw-dns-with-proxy", "VNet DNS = firewall private IP (reference), policy DNS proxy on: pass.",
                  FW_DNS_ON_README, Expect(0, "pass", [], ok), lambda: build_fw_dns(True)),
-        Scenario("fw-fqdn-network-rule-no-proxy", 3,
-                 "FQDNs in network rules (packages hosts) with DNS proxy off: FWL004.",
+        Scenario("fw-fqdn-network-rule-no-proxy", "FQDNs in network rules (packages hosts) with DNS proxy off: FWL004.",
                  FW_FQDN_NET_README,
                  Expect(1, "fail", ["FWL001", "FWL004"], [], [Finding("FWL004", RCG)]),
                  build_fw_fqdn_network_rule_no_proxy),
-        Scenario("private-system-zone-custom-dns", 3,
-                 "Private cluster, System zone, spoke DNS = hub DNS VM: PRV001.",
+        Scenario("private-system-zone-custom-dns", "Private cluster, System zone, spoke DNS = hub DNS VM: PRV001.",
                  PRIVATE_SYSTEM_README,
                  Expect(1, "fail", ["DNS003", "PRV001"],
                         egress("system", CORE_HTTPS, "reachable") + [dns_egress("10.0.2.4", "reachable")],
                         [Finding("PRV001", "azurerm_kubernetes_cluster.aks")]),
                  build_private_system_zone_custom_dns),
-        Scenario("private-byo-zone-linked-hub", 3,
-                 "Private cluster, custom zone linked to the hub with the DNS Private Resolver: pass.",
+        Scenario("private-byo-zone-linked-hub", "Private cluster, custom zone linked to the hub with the DNS Private Resolver: pass.",
                  PRIVATE_BYO_README,
                  Expect(0, "pass", [], egress("system", CORE_HTTPS, "reachable")),
                  lambda: build_private_byo_zone(True)),
-        Scenario("private-byo-zone-not-linked", 3,
-                 "Private cluster, custom zone linked to the spoke only while DNS is the hub resolver: PRV002.",
+        Scenario("private-byo-zone-not-linked", "Private cluster, custom zone linked to the spoke only while DNS is the hub resolver: PRV002.",
                  PRIVATE_BYO_NOT_LINKED_README,
                  Expect(1, "fail", ["PRV002"], egress("system", CORE_HTTPS, "reachable"),
                         [Finding("PRV002", "azurerm_private_dns_zone.aks")]),
                  lambda: build_private_byo_zone(False)),
-        Scenario("authorized-ranges-exclude-fw", 3,
-                 "Authorized IP ranges (literal) exclude the firewall egress IP: API001.",
+        Scenario("authorized-ranges-exclude-fw", "Authorized IP ranges (literal) exclude the firewall egress IP: API001.",
                  AUTH_EXCLUDE_README,
                  Expect(1, "fail", ["API001"], egress("system", CORE_HTTPS, "reachable"),
                         [Finding("API001", "azurerm_kubernetes_cluster.aks")]),
                  lambda: build_authorized_ranges(False)),
-        Scenario("authorized-ranges-include-fw-ref", 3,
-                 "Authorized IP ranges built from azurerm_public_ip.fw.ip_address: pass.",
+        Scenario("authorized-ranges-include-fw-ref", "Authorized IP ranges built from azurerm_public_ip.fw.ip_address: pass.",
                  AUTH_INCLUDE_README, Expect(0, "pass", [], ok),
                  lambda: build_authorized_ranges(True)),
     ]
