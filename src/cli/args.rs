@@ -171,6 +171,10 @@ pub struct CheckArgs {
     /// The default since the table lists problems only; kept for existing scripts.
     #[arg(long, hide = true)]
     pub problems_only: bool,
+    /// Check this existing cluster (its resource id): taken from the inputs (`az aks show -o
+    /// json` output, snapshots); the report covers it alone. INPUT files are optional with it.
+    #[arg(long, value_name = "CLUSTER_ID")]
+    pub cluster: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -168,10 +168,16 @@ fn use_color(c: Color) -> bool {
 fn check(a: CheckArgs) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
-    let l = match load(&a.input) {
+    let mut l = match load(&a.input) {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Some(id) = &a.cluster {
+        if let Err(e) = super::cluster::select(&mut l.model, id) {
+            print_error(&e);
+            return 2;
+        }
+    }
     verbose.done("load", started);
     check_loaded(&a, l)
 }

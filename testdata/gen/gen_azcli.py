@@ -31,7 +31,7 @@ from azurerm import SUBSCRIPTION, net_id, subnet_id  # noqa: E402
 from common import CORE_HTTPS, PUBLIC_API, REGION  # noqa: E402
 from scenarios_existing_hub import (FW_IP, HUB_VNET_ID, app_rule, aks_tag_collection,  # noqa: E402
                                     filter_collection, hub_rest, net_rule, network_collection)
-from scenarios_issue3 import HUB_RG, HUB_VNET, NODES, SPOKE_RG, SPOKE_VNET  # noqa: E402
+from scenarios_firewall_dns_private import HUB_RG, HUB_VNET, NODES, SPOKE_RG, SPOKE_VNET  # noqa: E402,F401
 
 OUT = HERE.parent / "azcli"
 CLUSTER = "aks-prod-weu"
@@ -318,6 +318,33 @@ def scenarios() -> dict[str, dict[str, str]]:
                  "line": cli_line(words, "--vnet-subnet-id")},
                 {"rule": "NSG001", "file": "spoke.json"},
             ],
+            "egress": endpoints("np2", {}, "blocked") + endpoints("system", {}, "reachable"),
+        }),
+    }
+
+    # 4. check --cluster: the existing cluster with both pools, read from `az aks show`
+    cluster_id = (f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{SPOKE_RG}/providers/"
+                  f"Microsoft.ContainerService/managedClusters/{CLUSTER}")
+    out["check-cluster-pool-nsg-deny"] = {
+        "command.txt": ("aks-preflight check \\\n"
+                        f"  --cluster {cluster_id} \\\n"
+                        "  cluster.json \\\n  spoke.json\n"),
+        "cluster.json": json.dumps(az_aks_show([pool("system", "snet-system", "System"),
+                                                pool("np2", "snet-np2", "User")]),
+                                   indent=2) + "\n",
+        "spoke.json": rest_list(lb_spoke),
+        "README.md": (
+            "# check-cluster-pool-nsg-deny\n\n"
+            f"`check --cluster` of the running cluster `{CLUSTER}` as `az aks show -o json` prints "
+            "it: the pool `np2` of `nodepool-add-nsg-deny` has been added, and its subnet's NSG "
+            "denies outbound HTTPS to `Internet` before the default rules "
+            f"([{DOCS_NSG}]({DOCS_NSG})). Its next scale-out, upgrade or node image update "
+            "provisions nodes that cannot reach their endpoints. Verdict fail, exit 1, NSG001 for "
+            "pool np2 located at the deny rule in `spoke.json`; the system pool stays reachable.\n"),
+        "expected.toml": toml({
+            "exit_code": 1, "verdict": "fail", "rules": ["NSG001"],
+            "finding": [{"rule": "NSG001", "pool": "np2"}],
+            "locations": [{"rule": "NSG001", "file": "spoke.json"}],
             "egress": endpoints("np2", {}, "blocked") + endpoints("system", {}, "reachable"),
         }),
     }
