@@ -400,3 +400,52 @@ fn help_and_usage() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("AZC001"));
 }
+
+#[test]
+fn nodepool_add_into_another_vnet_is_rejected_by_aks() {
+    let other = "/subscriptions/3f2c9b1e-7d4a-4c8e-9a51-2b6f0d8e1c47/resourceGroups/rg-aks-prod-weu/providers/Microsoft.Network/virtualNetworks/vnet-other/subnets/snet-x";
+    let out = az(
+        &scenario("nodepool-add-nsg-deny"),
+        &[
+            "aks",
+            "nodepool",
+            "add",
+            "-g",
+            "rg-aks-prod-weu",
+            "--cluster-name",
+            "aks-prod-weu",
+            "-n",
+            "np3",
+            "--vnet-subnet-id",
+            other,
+            "--snapshot",
+            "cluster.json",
+            "--snapshot",
+            "spoke.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = rep["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "AZC002")
+        .expect("AZC002");
+    assert_eq!(f["node_pool"], "np3");
+    assert!(f["message"].as_str().unwrap().contains("vnet-other"), "{f}");
+    let files: Vec<&str> = f["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["file"].as_str())
+        .collect();
+    assert_eq!(files, ["command line", "cluster.json"]);
+}

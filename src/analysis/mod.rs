@@ -12,6 +12,7 @@ pub mod firewall;
 pub mod fixes;
 pub mod hygiene;
 pub mod outbound;
+pub mod pools;
 pub mod private;
 pub mod registry;
 
@@ -69,6 +70,7 @@ pub fn check(
         dns::check(&ctx, cluster, &mut report.findings);
         private::check(&ctx, cluster, &mut report.findings);
         authorized::check(&ctx, cluster, &mut report.findings);
+        pools::check(&ctx, cluster, &mut report.findings);
     }
     hygiene::check(&ctx, &mut report.findings);
     firewall::check(&ctx, &firewalls_in_use(model), &mut report.findings);
