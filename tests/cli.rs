@@ -34,7 +34,8 @@ fn non_plan_json_exits_2_and_says_what_is_expected() {
         .args(["check", &malformed("not-a-plan.json")])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("is an ARM parameters file"));
+        .stderr(predicate::str::contains("is an ARM parameters file"))
+        .stderr(predicate::str::contains("--parameters"));
 }
 
 #[test]

@@ -216,30 +216,14 @@ fn every_wrong_kind_of_input_is_named() {
             "is Terraform configuration (HCL)",
             "terraform plan",
         ),
-        (
-            corpus("arm-templates/aks-baseline-arm-1c3663f5/cluster-stamp.json"),
-            "is an ARM template (JSON with comments or trailing commas)",
-            "ARM templates are not read yet",
-        ),
-        (
-            corpus("arm-templates/private-aks-cluster/templates/one-node-pool/azuredeploy.json"),
-            "is an ARM template",
-            "ARM templates are not read yet",
-        ),
+        // ARM templates and what-if output are read (tests/arm_twins.rs, tests/arm_corpus.rs);
+        // a parameters file alone is not
         (
             corpus(
                 "arm-templates/private-aks-cluster/templates/one-node-pool/azuredeploy.parameters.json",
             ),
             "is an ARM parameters file",
-            "the resources the template deploys",
-        ),
-        (
-            dir.write(
-                "whatif.json",
-                r#"{"changes": [], "error": null, "status": "Succeeded"}"#,
-            ),
-            "is what-if output",
-            "what-if output is not read yet",
+            "--parameters",
         ),
     ];
     for (path, what, todo) in cases {

@@ -38,6 +38,21 @@ pub struct InputArgs {
     /// Azure cloud (default: inferred from each cluster's region).
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
+    /// ARM template parameters file (repeatable; `@FILE` and `NAME=VALUE` too, as `az` accepts).
+    #[arg(long = "parameters", value_name = "FILE")]
+    pub parameters: Vec<String>,
+    /// One ARM template parameter value, `NAME=VALUE` (repeatable; arrays and objects as JSON).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub param: Vec<String>,
+    /// Resource group an ARM template deploys to (`resourceGroup()`, resource ids).
+    #[arg(long, value_name = "NAME")]
+    pub resource_group: Option<String>,
+    /// Subscription id an ARM template deploys to.
+    #[arg(long, value_name = "ID")]
+    pub subscription: Option<String>,
+    /// Location of that resource group (`resourceGroup().location`).
+    #[arg(long, value_name = "REGION")]
+    pub location: Option<String>,
     /// More detail: each finding's hop-by-hop path (human format), and on stderr what was read
     /// (inputs, config, baseline) and how long each stage took.
     #[arg(short, long)]

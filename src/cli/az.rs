@@ -34,18 +34,30 @@ fn own_command() -> clap::Command {
         .no_binary_name(true)
         .disable_help_flag(true)
         .disable_version_flag(true);
-    CheckArgs::augment_args(cmd)
-        .mut_arg("inputs", |a| a.required(false).hide(true))
-        .arg(
-            clap::Arg::new("snapshot")
-                .long("snapshot")
-                .value_name("FILE")
-                .action(clap::ArgAction::Append)
-                .help(
-                    "Existing resources (repeatable): `az … -o json` output (`az aks show` for \
+    let mut cmd = CheckArgs::augment_args(cmd).mut_arg("inputs", |a| a.required(false).hide(true));
+    // options of ARM templates: no meaning here (az's --resource-group, --subscription and
+    // --location are az's)
+    for id in [
+        "parameters",
+        "param",
+        "resource_group",
+        "subscription",
+        "location",
+    ] {
+        if cmd.get_arguments().any(|a| a.get_id() == id) {
+            cmd = cmd.mut_arg(id, |a| a.hide(true));
+        }
+    }
+    cmd.arg(
+        clap::Arg::new("snapshot")
+            .long("snapshot")
+            .value_name("FILE")
+            .action(clap::ArgAction::Append)
+            .help(
+                "Existing resources (repeatable): `az … -o json` output (`az aks show` for \
                      `nodepool add`), ARM REST responses, aks-preflight snapshots",
-                ),
-        )
+            ),
+    )
 }
 
 /// Parse aks-preflight's options (`ours`, split from az's words).
@@ -64,6 +76,13 @@ fn own_args(ours: &[String]) -> Result<CheckArgs, clap::Error> {
 /// `FORMAT=PATH` value; `--help`/`-h` asks for help.
 fn split(words: &[String]) -> (Vec<String>, Vec<String>, bool) {
     let own = own_command();
+    // az's own arguments stay az's, also where `check` has an option of the same name
+    // (`--resource-group`, `--subscription`, `--location` of ARM templates)
+    let table = azcli::AzCommand::from_words(words).map(|(c, _)| c.table());
+    let is_az = |name: &str| {
+        table
+            .is_some_and(|t| azcli::flags::lookup(t, name).is_some_and(|s| s.name() != "--verbose"))
+    };
     let takes_value = |w: &str| -> Option<bool> {
         let name = w.split('=').next().unwrap_or(w);
         own.get_arguments()
@@ -102,7 +121,7 @@ fn split(words: &[String]) -> (Vec<String>, Vec<String>, bool) {
             }
             continue;
         }
-        if w.starts_with('-') && !w.starts_with("---") {
+        if w.starts_with('-') && !w.starts_with("---") && !is_az(name) {
             if let Some(value) = takes_value(w) {
                 ours.push(w.clone());
                 if value && !w.contains('=') {
@@ -198,6 +217,12 @@ mod tests {
             )
         );
         assert_eq!(theirs, w("aks create -g rg -o json -n aks"));
+        // az's arguments that `check` also has stay az's
+        let (ours2, theirs2, _) = split(&w(
+            "aks create --resource-group rg --subscription 3f2c9b1e-7d4a-4c8e-9a51-2b6f0d8e1c47 --location westeurope -v",
+        ));
+        assert_eq!(ours2, w("-v"));
+        assert_eq!(theirs2.len(), 8);
         assert!(!help);
         let own = own_args(&ours).unwrap();
         assert_eq!(own.input.inputs, ["hub.json", "spoke.json"]);

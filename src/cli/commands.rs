@@ -52,14 +52,33 @@ pub fn load_with(
     let mut existing = Model::new();
     let mut planned = Model::new();
     let mut failed = false;
+    let cloud = args.cloud.map(|c| match c {
+        CloudArg::Public => Cloud::Public,
+        CloudArg::China => Cloud::China,
+        CloudArg::Usgov => Cloud::UsGov,
+    });
+    let opts = crate::input::LoadOptions {
+        template: crate::input::arm::template::load::TemplateInputs {
+            parameter_files: args.parameters.clone(),
+            params: args.param.clone(),
+            subscription: args.subscription.clone(),
+            resource_group: args.resource_group.clone(),
+            location: args.location.clone(),
+            cloud,
+        },
+    };
+    let mut templates = 0;
     let verbose = super::outputs::Verbose::new(args.verbose);
     for path in &args.inputs {
         let started = std::time::Instant::now();
-        let res = crate::input::load_path(&mut sources, path);
+        let res = crate::input::load_path_with(&mut sources, path, &opts);
         verbose.done(&format!("read {path}"), started);
         match res {
             Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
-            Ok((_, m)) => planned.merge(m),
+            Ok((kind, m)) => {
+                templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
+                planned.merge(m)
+            }
             Err(e) => {
                 print_error(&e);
                 failed = true;
@@ -95,6 +114,12 @@ pub fn load_with(
         },
         None => Config::default(),
     };
+    if templates == 0 && !failed && opts.template.any() {
+        print_error(&Error::Usage(
+            "--parameters, --param, --subscription, --resource-group and --location apply to ARM templates, and no input is one".into(),
+        ));
+        failed = true;
+    }
     if failed {
         return Err(2);
     }
@@ -111,11 +136,6 @@ pub fn load_with(
     }
     verbose.say(&crate::analysis::inventory(&model));
     model.finish();
-    let cloud = args.cloud.map(|c| match c {
-        CloudArg::Public => Cloud::Public,
-        CloudArg::China => Cloud::China,
-        CloudArg::Usgov => Cloud::UsGov,
-    });
     let options = CheckOptions {
         cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
     };

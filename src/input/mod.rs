@@ -76,9 +76,25 @@ pub fn kind_from_path(path: &std::path::Path) -> Option<InputKind> {
     }
 }
 
+/// What some input kinds need besides their own file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// ARM templates: parameters, and where the deployment goes.
+    pub template: arm::template::load::TemplateInputs,
+}
+
 /// Read and load one input path (`-` is stdin): a file of any recognised kind, or a directory.
 /// The text is added to `sources`; every origin in the model points into it.
 pub fn load_path(sources: &mut SourceMap, path: &str) -> Result<(InputKind, Model), Error> {
+    load_path_with(sources, path, &LoadOptions::default())
+}
+
+/// [`load_path`] with the options some kinds need.
+pub fn load_path_with(
+    sources: &mut SourceMap,
+    path: &str,
+    opts: &LoadOptions,
+) -> Result<(InputKind, Model), Error> {
     if path != "-" {
         let p = std::path::Path::new(path);
         if p.is_dir() {
@@ -90,7 +106,7 @@ pub fn load_path(sources: &mut SourceMap, path: &str) -> Result<(InputKind, Mode
         }
     }
     let (name, text) = read_text(path)?;
-    load(sources, &name, text)
+    load_with(sources, &name, text, opts)
 }
 
 fn refused(r: detect::Refusal) -> Error {
@@ -117,30 +133,24 @@ fn not_read_yet(path: &str, kind: InputKind, seen: Option<&str>) -> Error {
                  terraform show -json tfplan > plan.json`"
             ),
         ),
-        InputKind::Bicep => (
-            "which aks-preflight does not read yet".to_string(),
-            "Bicep (and the ARM template `az bicep build --file main.bicep` compiles it to) is \
-             not read yet; check the resources it deploys from their `az … show -o json` output, \
-             or the Terraform plan of the same network"
+        InputKind::Bicep if path.to_ascii_lowercase().ends_with(".bicepparam") => (
+            "which aks-preflight does not read: compile it to a parameters file".to_string(),
+            "`az bicep build-params --file main.bicepparam` writes main.parameters.json; give it \
+             with the template: `aks-preflight check main.json --parameters main.parameters.json`"
                 .to_string(),
         ),
-        InputKind::ArmTemplate => (
-            "which aks-preflight does not read yet".to_string(),
-            "ARM templates are not read yet; check the resources it deploys from their `az … \
-             show -o json` output (or REST responses), or the Terraform plan of the same network"
+        InputKind::Bicep => (
+            "which aks-preflight does not read: compile it to an ARM template".to_string(),
+            "`az bicep build --file main.bicep` (or `bicep build main.bicep`) writes main.json; then \
+             `aks-preflight check main.json --parameters main.parameters.json`"
                 .to_string(),
         ),
         InputKind::ArmParameters => (
             "the parameter values of an ARM template: there is nothing in it to check by itself"
                 .to_string(),
-            "check the resources the template deploys (their `az … show -o json` output)"
-                .to_string(),
-        ),
-        InputKind::WhatIf => (
-            "which aks-preflight does not read yet".to_string(),
-            "what-if output is not read yet; check the resources it changes from their `az … show \
-             -o json` output, or the Terraform plan of the same network"
-                .to_string(),
+            format!(
+                "give it with the template: `aks-preflight check main.json --parameters {path}`"
+            ),
         ),
         _ => (
             "which aks-preflight does not read".to_string(),
@@ -188,7 +198,18 @@ const RECIPE: &str = "aks-preflight reads the JSON form of a Terraform plan. Pro
 pub fn load(
     sources: &mut SourceMap,
     name: &str,
+    text: String,
+) -> Result<(InputKind, Model), Error> {
+    load_with(sources, name, text, &LoadOptions::default())
+}
+
+/// [`load`] with the options some kinds need.
+#[allow(clippy::result_large_err)]
+pub fn load_with(
+    sources: &mut SourceMap,
+    name: &str,
     mut text: String,
+    opts: &LoadOptions,
 ) -> Result<(InputKind, Model), Error> {
     use serde_json::error::Category;
     // lines a CI wrapper adds around the JSON are blanked (offsets stay the file's own)
@@ -214,6 +235,15 @@ pub fn load(
         Err(e) => {
             // not JSON, but a kind we know: HCL, Bicep, an ARM template with comments
             if let Some((kind, seen)) = detect::kind_of_text(&text) {
+                if matches!(kind, InputKind::ArmTemplate | InputKind::ArmParameters) {
+                    // ARM accepts comments in templates and parameters files
+                    let root = arm::template::load::parse_json(name, &text)?;
+                    if let Some(r) =
+                        arm::deployment::load_document(sources, file, name, &root, &opts.template)
+                    {
+                        return r;
+                    }
+                }
                 if !matches!(
                     kind,
                     InputKind::TerraformPlan | InputKind::TerraformState | InputKind::ArmResources
@@ -227,15 +257,22 @@ pub fn load(
     // one dispatch by kind: each reader plugs in here
     match detect::kind_of_json(&root) {
         Some(InputKind::ArmResources) => return Ok(load_arm(sources, file, name, &root)),
-        Some(
-            kind @ (InputKind::ArmTemplate
-            | InputKind::ArmParameters
-            | InputKind::WhatIf
-            | InputKind::TerraformHcl
-            | InputKind::TerraformVars
-            | InputKind::Bicep),
-        ) => return Err(not_read_yet(name, kind, None)),
-        Some(InputKind::TerraformPlan | InputKind::TerraformState) | None => {}
+        Some(kind @ (InputKind::ArmTemplate | InputKind::ArmParameters | InputKind::WhatIf)) => {
+            return arm::deployment::load_document(sources, file, name, &root, &opts.template)
+                .unwrap_or_else(|| Err(not_read_yet(name, kind, None)));
+        }
+        Some(kind @ (InputKind::TerraformHcl | InputKind::TerraformVars | InputKind::Bicep)) => {
+            return Err(not_read_yet(name, kind, None));
+        }
+        Some(InputKind::TerraformPlan | InputKind::TerraformState) => {}
+        // a bicepconfig.json is named as such
+        None => {
+            if let Some(r) =
+                arm::deployment::load_document(sources, file, name, &root, &opts.template)
+            {
+                return r;
+            }
+        }
     }
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts

@@ -112,7 +112,7 @@ pub(crate) fn cluster(m: &mut Mapper, r: &Res<'_>) {
                         Known::Unknown(x) => Known::Unknown(x),
                         Known::Absent => Known::Absent,
                     },
-                    symbol: None,
+                    symbol: it.ip_symbol(),
                     origin: it.origin(),
                 })
                 .collect(),

@@ -33,6 +33,7 @@
 //! reads.
 
 mod cluster;
+pub mod deployment;
 mod dns;
 mod files;
 mod firewall;
@@ -41,6 +42,8 @@ mod network;
 mod node;
 pub mod reads;
 mod sensitive;
+pub mod template;
+pub mod whatif;
 
 pub use files::{is_arm_resource_json, load_value, resources_from_json};
 pub use map::{

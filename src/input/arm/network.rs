@@ -50,11 +50,12 @@ pub(crate) fn ip(n: &Node<'_>) -> Known<IpAddr> {
     }
 }
 
-/// An IP address as an [`IpValue`] (no symbol: ARM values are resolved).
+/// An IP address as an [`IpValue`]; a value known only at deployment keeps the resource
+/// property it reads (a firewall's private IP) as its symbol.
 pub(crate) fn ip_value(n: &Node<'_>) -> IpValue {
     IpValue {
         ip: ip(n),
-        symbol: None,
+        symbol: n.ip_symbol(),
         origin: n.origin(),
     }
 }

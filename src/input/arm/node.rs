@@ -4,7 +4,8 @@
 //! `az` output, three-valued reads, and the JSON pointer of every value read, so that each model
 //! field records where it came from.
 
-use crate::model::{Known, Ref, ResourceId};
+use crate::input::arm::template::value::REFERS_MARKER;
+use crate::model::{IpSymbol, Known, Ref, ResourceId};
 use crate::source::{Loc, Origin};
 use serde_json::Value;
 
@@ -65,6 +66,42 @@ impl<'a> Node<'a> {
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("{} is not known before deployment", self.label())),
         )
+    }
+
+    /// What an unknown value stands for, when the front end says which resource property it
+    /// reads (`{"$unknown": …, "$refers": {"id", "path"}}`, written by the template evaluator
+    /// and the what-if reader): a firewall's private IP, a public IP's address, ….
+    pub(crate) fn ip_symbol(&self) -> Option<IpSymbol> {
+        let o = self.v?.as_object()?;
+        o.get(UNKNOWN_MARKER)?;
+        let r = crate::input::arm::template::value::refers_from_json(o.get(REFERS_MARKER)?)?;
+        let path = crate::input::arm::template::value::path_text(&r.path).to_ascii_lowercase();
+        let id = ResourceId::new(r.id.to_string());
+        let rtype = crate::input::arm::type_from_id(id.as_str())?.to_ascii_lowercase();
+        let key = Ref::Id(id);
+        Some(match rtype.as_str() {
+            "microsoft.network/azurefirewalls"
+                if path.contains("ipconfigurations") && path.ends_with("privateipaddress") =>
+            {
+                IpSymbol::FirewallPrivateIp(key)
+            }
+            "microsoft.network/azurefirewalls" if path.contains("hubipaddresses") => {
+                IpSymbol::FirewallPrivateIp(key)
+            }
+            "microsoft.network/publicipaddresses" if path.ends_with("ipaddress") => {
+                IpSymbol::PublicIp(key)
+            }
+            "microsoft.network/publicipprefixes" if path.ends_with("ipprefix") => {
+                IpSymbol::PublicIpPrefix(key)
+            }
+            "microsoft.network/dnsresolvers/inboundendpoints" if path.contains("ipaddress") => {
+                IpSymbol::ResolverInboundEndpoint(key)
+            }
+            "microsoft.network/networkinterfaces" if path.contains("ipaddress") => {
+                IpSymbol::NetworkInterface(key)
+            }
+            _ => IpSymbol::Other(format!("{} of {}", path, key.display())),
+        })
     }
 
     /// `what.path`, for messages.
