@@ -22,6 +22,9 @@ pub enum Command {
     Rules(RulesArgs),
     /// Check an `az aks create …` or `az aks nodepool add …` command line before you run it.
     Az(super::az::AzArgs),
+    /// Check every AKS cluster of subscriptions, management groups or the tenant (Azure
+    /// Resource Graph), or of files: one row per node pool.
+    Scan(super::scan::ScanArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -166,11 +166,12 @@ pub fn run(cli: Cli) -> i32 {
         Command::Explain(a) => super::explain::run(a),
         Command::Rules(a) => rules(a),
         Command::Az(a) => super::az::run(a),
+        Command::Scan(a) => super::scan::run(a),
     }
 }
 
 /// Columns of the terminal on stdout (100 when it is not a terminal: logs, pipes).
-fn terminal_width() -> usize {
+pub(crate) fn terminal_width() -> usize {
     match terminal_size::terminal_size_of(std::io::stdout()) {
         Some((terminal_size::Width(w), _)) if w >= 40 => usize::from(w),
         _ => 100,
@@ -203,7 +204,17 @@ fn check(a: CheckArgs) -> i32 {
 }
 
 /// `check` once the inputs are loaded: analyses, waivers and baseline, every output.
-pub(crate) fn check_loaded(a: &CheckArgs, mut l: Loaded) -> i32 {
+pub(crate) fn check_loaded(a: &CheckArgs, l: Loaded) -> i32 {
+    report_loaded(a, l, None)
+}
+
+/// [`check_loaded`], with `stdout` rendering what goes to stdout instead of `--format` (the
+/// estate table of `scan`).
+pub(crate) fn report_loaded(
+    a: &CheckArgs,
+    mut l: Loaded,
+    stdout: Option<&dyn Fn(&report::Report) -> String>,
+) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     // read the baseline before the analyses: a bad file fails fast
     let baseline = match &a.baseline {
@@ -232,9 +243,14 @@ pub(crate) fn check_loaded(a: &CheckArgs, mut l: Loaded) -> i32 {
             all_endpoints: a.all && !a.problems_only,
             verbose: a.input.verbose,
         };
-        text = match super::outputs::render(a.format, &report, &mut l.sources, a.fail_on, &style) {
-            Ok(t) => t,
-            Err(code) => return code,
+        text = match stdout {
+            Some(f) => f(&report),
+            None => {
+                match super::outputs::render(a.format, &report, &mut l.sources, a.fail_on, &style) {
+                    Ok(t) => t,
+                    Err(code) => return code,
+                }
+            }
         };
     }
     if github {

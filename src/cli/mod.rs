@@ -7,6 +7,7 @@ pub mod commands;
 mod discover;
 mod explain;
 pub mod outputs;
+mod scan;
 
 pub use args::{Cli, Command};
 
