@@ -25,11 +25,15 @@ pub enum Command {
     /// Check every AKS cluster of subscriptions, management groups or the tenant (Azure
     /// Resource Graph), or of files: one row per node pool.
     Scan(super::scan::ScanArgs),
+    /// Read Azure resources and save them as a snapshot: an input for checks without
+    /// credentials.
+    Snapshot(super::snapshot::SnapshotArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
-    /// Input files: `terraform show -json` output of a plan or of state (`-` reads stdin).
+    /// Input files: `terraform show -json` output of a plan or of state, existing resources
+    /// (`az … -o json`, ARM REST responses, snapshots); `-` reads stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Directory of extra policy files (*.toml) adding or overriding catalogue endpoints by id.
@@ -41,6 +45,8 @@ pub struct InputArgs {
     /// Azure cloud (default: inferred from each cluster's region).
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
+    #[command(flatten)]
+    pub live: super::live::LiveArgs,
     /// ARM template parameters file (repeatable; `@FILE` and `NAME=VALUE` too, as `az` accepts).
     #[arg(long = "parameters", value_name = "FILE")]
     pub parameters: Vec<String>,

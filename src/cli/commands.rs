@@ -19,6 +19,49 @@ pub struct Loaded {
     pub waivers: Vec<crate::model::Waiver>,
 }
 
+/// What the inputs hold: the sources, what exists (ARM and az files, snapshots), what is planned
+/// (plans, state, templates), whether any input failed (its error is printed), and how many were
+/// ARM templates.
+pub struct Inputs {
+    pub sources: SourceMap,
+    pub existing: Model,
+    pub planned: Model,
+    pub failed: bool,
+    pub templates: usize,
+}
+
+/// Read every input.
+pub fn load_inputs(
+    inputs: &[String],
+    opts: &crate::input::LoadOptions,
+    verbose: &super::outputs::Verbose,
+) -> Inputs {
+    let mut out = Inputs {
+        sources: SourceMap::new(),
+        existing: Model::new(),
+        planned: Model::new(),
+        failed: false,
+        templates: 0,
+    };
+    for path in inputs {
+        let started = std::time::Instant::now();
+        let res = crate::input::load_path_with(&mut out.sources, path, opts);
+        verbose.done(&format!("read {path}"), started);
+        match res {
+            Ok((crate::input::InputKind::ArmResources, m)) => out.existing.merge(m),
+            Ok((kind, m)) => {
+                out.templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
+                out.planned.merge(m)
+            }
+            Err(e) => {
+                print_error(&e);
+                out.failed = true;
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn print_error(e: &Error) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     eprint!("{}", render_error(e, color));
@@ -42,16 +85,12 @@ pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
 
 /// [`load`], with `more` adding inputs that are not files (an `az` command line's planned
 /// cluster or node pool): it gets the sources, what exists and what is planned, after the files
-/// are read.
+/// are read and before the live reads.
 pub fn load_with(
     args: &InputArgs,
     more: impl FnOnce(&mut SourceMap, &mut Model, &mut Model) -> Result<(), Error>,
 ) -> Result<Loaded, i32> {
-    let mut sources = SourceMap::new();
     // what exists (ARM and az files, snapshots) under what is planned (plans, state)
-    let mut existing = Model::new();
-    let mut planned = Model::new();
-    let mut failed = false;
     let cloud = args.cloud.map(|c| match c {
         CloudArg::Public => Cloud::Public,
         CloudArg::China => Cloud::China,
@@ -67,24 +106,15 @@ pub fn load_with(
             cloud,
         },
     };
-    let mut templates = 0;
     let verbose = super::outputs::Verbose::new(args.verbose);
-    for path in &args.inputs {
-        let started = std::time::Instant::now();
-        let res = crate::input::load_path_with(&mut sources, path, &opts);
-        verbose.done(&format!("read {path}"), started);
-        match res {
-            Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
-            Ok((kind, m)) => {
-                templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
-                planned.merge(m)
-            }
-            Err(e) => {
-                print_error(&e);
-                failed = true;
-            }
-        }
-    }
+    // what exists (ARM and az files, snapshots) under what is planned (plans, state, templates)
+    let Inputs {
+        mut sources,
+        mut existing,
+        mut planned,
+        mut failed,
+        templates,
+    } = load_inputs(&args.inputs, &opts, &verbose);
     let catalogue = match &args.policy_dir {
         Some(dir) => Catalogue::load_dir(dir),
         None => Catalogue::builtin().cloned(),
@@ -127,6 +157,17 @@ pub fn load_with(
         print_error(&e);
         return Err(2);
     }
+    if args.live.live {
+        let live_cloud = cloud.or(config.cloud.as_ref().map(|c| c.value));
+        let read = super::live::read(
+            &args.live,
+            live_cloud.unwrap_or_default(),
+            &planned,
+            &existing,
+            &mut sources,
+        )?;
+        existing.merge(read.model);
+    }
     let mut model = Model::layered(existing, planned);
     let mut waivers = std::mem::take(&mut model.waivers);
     if !config.waivers.is_empty() {
@@ -167,6 +208,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Rules(a) => rules(a),
         Command::Az(a) => super::az::run(a),
         Command::Scan(a) => super::scan::run(a),
+        Command::Snapshot(a) => super::snapshot::run(a),
     }
 }
 

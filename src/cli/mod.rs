@@ -6,8 +6,10 @@ mod cluster;
 pub mod commands;
 mod discover;
 mod explain;
+pub mod live;
 pub mod outputs;
 mod scan;
+mod snapshot;
 
 pub use args::{Cli, Command};
 

@@ -4,6 +4,7 @@
 
 pub mod arm;
 pub mod azcli;
+pub mod azure;
 pub mod detect;
 pub mod sensitive;
 pub mod terraform;

@@ -76,8 +76,9 @@ fn type_of(r: &ReadRecord) -> Option<String> {
 }
 
 impl ReadRecord {
+    /// A 2xx response whose body was read.
     pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
+        (200..300).contains(&self.status) && self.error.is_none()
     }
 
     /// What was read, as findings name it.
@@ -149,6 +150,39 @@ impl ReadRecord {
     }
 }
 
+/// A snapshot document (pretty JSON text): the resources read (REST shape, secrets removed), and the reads that
+/// produced them, failed ones included, so that a check of the snapshot reports what the live
+/// check did. `header` says when, from where and for what (`createdAt`, `endpoint`, `cloud`,
+/// `inputs`, `scopes`); `format` is added.
+pub fn snapshot(
+    mut header: serde_json::Map<String, Value>,
+    resources: Vec<Value>,
+    reads: &[ReadRecord],
+) -> String {
+    header.insert("format".into(), Value::String(SNAPSHOT_FORMAT.into()));
+    header.insert(
+        "tool".into(),
+        Value::String(concat!("aks-preflight ", env!("CARGO_PKG_VERSION")).into()),
+    );
+    let mut resources = resources;
+    for r in &mut resources {
+        super::strip_sensitive(r);
+    }
+    /// The members in the order a reader expects them: header, resources, reads.
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        snapshot: Value,
+        value: Vec<Value>,
+        reads: &'a [ReadRecord],
+    }
+    let doc = Doc {
+        snapshot: Value::Object(header),
+        value: resources,
+        reads,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,7 +229,12 @@ mod tests {
             rec(0, Some(id), "u").note(Origin::none()).unwrap().code,
             "LIV003"
         );
-        assert!(rec(200, Some(id), "u").note(Origin::none()).is_none());
+        let mut ok = rec(200, Some(id), "u");
+        ok.error = None;
+        assert!(ok.note(Origin::none()).is_none());
+        // a 200 whose body could not be read is a failed read
+        ok.error = Some("the body is not JSON".into());
+        assert_eq!(ok.note(Origin::none()).unwrap().code, "LIV003");
     }
 
     #[test]
