@@ -155,12 +155,29 @@ pub fn read_missing(
     sources: &mut SourceMap,
     opts: &LiveOptions,
 ) -> Result<LiveRead, Error> {
-    read_missing_with(client_of(opts)?, planned, existing, sources, opts)
+    read_missing_with(client_of(opts)?, vec![], planned, existing, sources, opts)
 }
 
-/// [`read_missing`] through a given client.
+/// The existing clusters `ids` (managed cluster GET and its agent pools, in one round), then
+/// what they and the inputs refer to, as [`read_missing`] does.
+pub fn read_clusters(
+    ids: &[ResourceId],
+    planned: &Model,
+    existing: &Model,
+    sources: &mut SourceMap,
+    opts: &LiveOptions,
+) -> Result<LiveRead, Error> {
+    let seeds = ids
+        .iter()
+        .flat_map(|id| [Want::Get(id.clone()), Want::AgentPools(id.clone())])
+        .collect();
+    read_missing_with(client_of(opts)?, seeds, planned, existing, sources, opts)
+}
+
+/// [`read_missing`] through a given client, the `seeds` read in the first round.
 fn read_missing_with(
     client: ArmClient,
+    seeds: Vec<Want>,
     planned: &Model,
     existing: &Model,
     sources: &mut SourceMap,
@@ -168,6 +185,7 @@ fn read_missing_with(
 ) -> Result<LiveRead, Error> {
     let rt = runtime()?;
     let mut r = Runner::new(client, sources, opts);
+    let mut seeds = Some(seeds);
     rt.block_on(async {
         for _round in 0..16 {
             let mut exist = existing.clone();
@@ -178,9 +196,11 @@ fn read_missing_with(
             for (k, o) in round.referrers {
                 r.referrers.entry(k).or_insert(o);
             }
-            let new: Vec<Want> = round
-                .wants
+            let new: Vec<Want> = seeds
+                .take()
+                .unwrap_or_default()
                 .into_iter()
+                .chain(round.wants)
                 .filter(|w| !r.attempted.contains(w))
                 .collect();
             if new.is_empty() {
@@ -305,7 +325,8 @@ impl<'a> Runner<'a> {
             let out = out.map_err(|e| credential_error(&e))?;
             self.records.extend(out.records);
             match w {
-                Want::Get(_) | Want::ZoneLinks(_) => batch.extend(out.items),
+                // a cluster and its agent pools in one batch: the pools join their cluster
+                Want::Get(_) | Want::ZoneLinks(_) | Want::AgentPools(_) => batch.extend(out.items),
                 Want::Resolvers(_) => {
                     for it in &out.items {
                         if let Some(id) = it.get("id").and_then(Value::as_str) {
@@ -469,7 +490,7 @@ async fn fetch(client: &ArmClient, w: &Want) -> Result<Outcome, String> {
     };
     match w {
         Want::Get(id) => {
-            let Fetched { record, body } = client.get_resource(id).await?;
+            let Fetched { record, body, .. } = client.get_resource(id).await?;
             Ok(Outcome {
                 items: body.into_iter().collect(),
                 records: vec![record],
@@ -500,6 +521,13 @@ async fn fetch(client: &ArmClient, w: &Want) -> Result<Outcome, String> {
             list(
                 format!("{}/virtualNetworkLinks", z.as_str()),
                 "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+            )
+            .await
+        }
+        Want::AgentPools(c) => {
+            list(
+                format!("{}/agentPools", c.as_str()),
+                "Microsoft.ContainerService/managedClusters/agentPools",
             )
             .await
         }
@@ -647,7 +675,8 @@ mod tests {
     fn live_model_of_the_spoke_plan() {
         let (mut sources, planned, server, client) = setup(vec![]);
         let opts = LiveOptions::default();
-        let read = read_missing_with(client, &planned, &Model::new(), &mut sources, &opts).unwrap();
+        let read = read_missing_with(client, vec![], &planned, &Model::new(), &mut sources, &opts)
+            .unwrap();
         // the hub was read: VNet, firewall, its public IP, policy, rule collection group
         let m = &read.model;
         assert_eq!(
@@ -734,7 +763,8 @@ mod tests {
         planned.firewalls.clear();
         planned.finish();
         let opts = LiveOptions::default();
-        let read = read_missing_with(client, &planned, &Model::new(), &mut sources, &opts).unwrap();
+        let read = read_missing_with(client, vec![], &planned, &Model::new(), &mut sources, &opts)
+            .unwrap();
         let fws: Vec<&str> = read
             .model
             .firewalls
