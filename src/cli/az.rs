@@ -9,6 +9,8 @@ use super::args::CheckArgs;
 use super::commands::{check_loaded, load_with, print_error};
 use crate::error::Error;
 use crate::input::azcli::{self, Planned};
+use crate::input::azure;
+use crate::model::{InputNote, Model};
 use clap::{Args, FromArgMatches};
 
 /// `az …` words, with aks-preflight's options among them.
@@ -49,6 +51,15 @@ fn own_command() -> clap::Command {
         }
     }
     cmd.arg(
+        clap::Arg::new("offline")
+            .long("offline")
+            .action(clap::ArgAction::SetTrue)
+            .help(
+                "Read nothing from Azure, even with credentials: what the command refers to and \
+                 no --snapshot holds is unknown",
+            ),
+    )
+    .arg(
         clap::Arg::new("snapshot")
             .long("snapshot")
             .value_name("FILE")
@@ -60,16 +71,141 @@ fn own_command() -> clap::Command {
     )
 }
 
-/// Parse aks-preflight's options (`ours`, split from az's words).
-fn own_args(ours: &[String]) -> Result<CheckArgs, clap::Error> {
+/// Parse aks-preflight's options (`ours`, split from az's words): `check`'s, and `--offline`.
+fn own_args(ours: &[String]) -> Result<(CheckArgs, bool), clap::Error> {
     let mut m = own_command().try_get_matches_from(ours)?;
     let snapshots: Vec<String> = m
         .remove_many::<String>("snapshot")
         .map(|v| v.collect())
         .unwrap_or_default();
+    let offline = m.remove_one::<bool>("offline").unwrap_or(false);
     let mut a = CheckArgs::from_arg_matches(&m)?;
     a.input.inputs = snapshots;
-    Ok(a)
+    Ok((a, offline))
+}
+
+/// Whether the existing resources an az command refers to are read from Azure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LiveMode {
+    /// `--offline`, or `--snapshot` files without `--live`: the files are the existing resources.
+    Off,
+    /// No `--snapshot`: read live when a credential gives a token, else say what was not read.
+    Implied,
+    /// `--live`: a credential that fails is an error.
+    Required,
+}
+
+fn live_mode(live: bool, offline: bool, snapshots: bool) -> LiveMode {
+    if live {
+        LiveMode::Required
+    } else if offline || snapshots {
+        LiveMode::Off
+    } else {
+        LiveMode::Implied
+    }
+}
+
+/// Read live what the command refers to (for `nodepool add`, its cluster first), then add the
+/// command's cluster or pool to the model.
+fn read_and_plan(
+    check: &CheckArgs,
+    mode: LiveMode,
+    cmd: &mut azcli::Command,
+    sources: &mut crate::source::SourceMap,
+    existing: &mut Model,
+    planned: &mut Model,
+) -> Result<(), Error> {
+    let opts = check
+        .input
+        .live
+        .options(super::live::cloud_of(check.input.cloud));
+    let command_planned = match &cmd.planned {
+        Planned::Cluster(m) => m.clone(),
+        Planned::Pool(_) => Model::new(),
+    };
+    // the cluster a pool joins, when the files do not hold it
+    let mut clusters = vec![];
+    if let Planned::Pool(p) = &mut cmd.planned {
+        if mode != LiveMode::Off && p.attach(&mut existing.clone()).is_err() {
+            if p.subscription.is_none() {
+                p.subscription = pool_subnet_subscription(p);
+                if let Some(s) = &p.subscription {
+                    existing.input_notes.push(InputNote {
+                        code: "AZC004",
+                        message: format!(
+                            "no --subscription: cluster {} is read in subscription {s}, the \
+                             subscription of --vnet-subnet-id",
+                            p.cluster_address()
+                        ),
+                        origin: p.head.clone(),
+                    });
+                }
+            }
+            match p.cluster_id() {
+                Some(id) => clusters.push(id),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "to read cluster {} from Azure, aks-preflight needs its subscription: \
+                         give --subscription <subscription id> (or the cluster as --snapshot \
+                         FILE, from `az aks show -g {} -n {} -o json`)",
+                        p.cluster_address(),
+                        p.resource_group,
+                        p.cluster_name
+                    )));
+                }
+            }
+        }
+    }
+    let wanted = !clusters.is_empty() || azure::refers_to_missing(&command_planned, existing);
+    if mode != LiveMode::Off && wanted {
+        let conn = azure::Connection::open(&opts).and_then(|c| c.ready().map(|()| c));
+        match conn {
+            Ok(conn) => {
+                let read = conn.read(&clusters, &command_planned, existing, sources, &opts)?;
+                existing.merge(read.model);
+            }
+            // nothing to check a pool against without its cluster
+            Err(e) if mode == LiveMode::Required || !clusters.is_empty() => return Err(e),
+            Err(e) => existing.input_notes.push(InputNote {
+                code: "AZC003",
+                message: format!(
+                    "the existing resources the command refers to were not read from Azure \
+                     ({}); what depends on them is unknown: sign in (`az login`) or give them \
+                     with --snapshot FILE",
+                    e.to_string().trim_end_matches('.')
+                ),
+                origin: azcli::cli_origin(
+                    cmd.file,
+                    &format!("az {}", cmd.line.command.words()),
+                    cmd.line.head.clone(),
+                ),
+            }),
+        }
+    }
+    match &cmd.planned {
+        Planned::Cluster(m) => planned.merge(m.clone()),
+        Planned::Pool(_) => {
+            azcli::attach_pool(cmd, existing)?;
+            // the new pool's subnet and what is behind it
+            if mode != LiveMode::Off && !clusters.is_empty() {
+                existing.finish();
+                let conn = azure::Connection::open(&opts)?;
+                let read = conn.read(&[], &Model::new(), existing, sources, &opts)?;
+                existing.merge(read.model);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The subscription of the pool's `--vnet-subnet-id`.
+fn pool_subnet_subscription(p: &azcli::nodepool::PoolAdd) -> Option<String> {
+    match p.pool.subnet.known()? {
+        crate::model::Ref::Id(id) => {
+            crate::input::arm::subscription_of(id.as_str()).map(str::to_ascii_lowercase)
+        }
+        crate::model::Ref::Key(_) => None,
+    }
 }
 
 /// Separate aks-preflight's options from az's words. `--output`/`-o` is ours only with a
@@ -147,7 +283,9 @@ fn help_text() -> String {
          aks-preflight az aks nodepool add -g rg --cluster-name aks -n np2 --vnet-subnet-id <id> \\\n      \
          --snapshot cluster.json --snapshot spoke.json\n\n\
          The existing resources the command refers to (the subnet, its NSG and route table, the hub \
-         firewall, the cluster of `nodepool add`) come from the --snapshot files. az's own global \
+         firewall, the cluster of `nodepool add`) are read from Azure when a credential is \
+         available (as with --live: az login, AZURE_* variables, …), or come from the --snapshot \
+         files (then nothing is read unless --live is given; --offline reads nothing). az's own global \
          arguments keep their meaning: --subscription selects the subscription; --output/-o \
          json|table, --query, --only-show-errors and --debug are accepted and ignored.\n\n{}",
         own.render_help()
@@ -165,7 +303,7 @@ pub fn run(a: AzArgs) -> i32 {
         print!("{}", help_text());
         return 0;
     }
-    let mut check = match own_args(&ours) {
+    let (mut check, offline) = match own_args(&ours) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -183,13 +321,16 @@ pub fn run(a: AzArgs) -> i32 {
         check.input.config = super::discover::discover_config(&["-".to_string()])
             .map(|p| super::discover::display_path(&p));
     }
+    let mode = live_mode(
+        check.input.live.live,
+        offline,
+        !check.input.inputs.is_empty(),
+    );
+    // the live reads are the command's (its cluster first), not load_with's
+    check.input.live.live = false;
     let loaded = load_with(&check.input, |sources, existing, planned| {
-        let cmd = azcli::load(sources, &theirs, &azcli::FileSystem)?;
-        match &cmd.planned {
-            Planned::Cluster(m) => planned.merge(m.clone()),
-            Planned::Pool(_) => azcli::attach_pool(&cmd, existing)?,
-        }
-        Ok(())
+        let mut cmd = azcli::load(sources, &theirs, &azcli::FileSystem)?;
+        read_and_plan(&check, mode, &mut cmd, sources, existing, planned)
     });
     match loaded {
         Ok(l) => check_loaded(&check, l),
@@ -224,7 +365,8 @@ mod tests {
         assert_eq!(ours2, w("-v"));
         assert_eq!(theirs2.len(), 8);
         assert!(!help);
-        let own = own_args(&ours).unwrap();
+        let (own, offline) = own_args(&ours).unwrap();
+        assert!(!offline);
         assert_eq!(own.input.inputs, ["hub.json", "spoke.json"]);
         assert_eq!(own.outputs.len(), 2);
         assert_eq!(own.fail_on, super::super::args::FailOn::Warning);

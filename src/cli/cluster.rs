@@ -1,19 +1,61 @@
 //! `check --cluster <id>`: one existing cluster, checked as a whole (every node pool, each in
 //! its own subnet), taken from the inputs (`az aks show -o json` output, ARM REST responses,
-//! snapshots).
+//! snapshots) or read live: with `--live`, or without INPUT files, the managed cluster GET, its
+//! agent pools, and everything behind their subnets.
 
+use super::args::InputArgs;
+use super::commands::{Loaded, load_with};
 use crate::error::Error;
+use crate::input::azure;
 use crate::model::{Model, ResourceId};
 
-/// Keep only the cluster `id` in the model (the report is about it alone); an error naming the
-/// clusters the inputs hold when it is not among them.
-pub fn select(model: &mut Model, id: &str) -> Result<(), Error> {
+/// Load the inputs of `check --cluster id`: the files, and with `--live` or without files the
+/// cluster (when the files do not hold it) and what it refers to, read live.
+pub fn load(input: &InputArgs, id: &str) -> Result<Loaded, i32> {
+    let live = input.live.live || input.inputs.is_empty();
+    if !live {
+        return load_with(input, |_, _, _| Ok(()));
+    }
+    let want = match cluster_id(id) {
+        Ok(w) => w,
+        Err(e) => {
+            super::commands::print_error(&e);
+            return Err(2);
+        }
+    };
+    // the live read is this one (the cluster first), not load_with's
+    let mut files = input.clone();
+    files.live.live = false;
+    load_with(&files, |sources, existing, planned| {
+        let held = existing
+            .clusters
+            .iter()
+            .chain(&planned.clusters)
+            .any(|c| c.meta.id.as_ref() == Some(&want));
+        let opts = input.live.options(super::live::cloud_of(input.cloud));
+        let seeds = if held { vec![] } else { vec![want.clone()] };
+        let read =
+            azure::Connection::open(&opts)?.read(&seeds, planned, existing, sources, &opts)?;
+        existing.merge(read.model);
+        Ok(())
+    })
+}
+
+/// A cluster resource id, or a usage error.
+fn cluster_id(id: &str) -> Result<ResourceId, Error> {
     let want = ResourceId::new(id.trim());
     if !ResourceId::looks_like_id(&want.key()) {
         return Err(Error::Usage(format!(
             "--cluster {id} is not a cluster resource id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<name>)"
         )));
     }
+    Ok(want)
+}
+
+/// Keep only the cluster `id` in the model (the report is about it alone); an error naming the
+/// clusters the inputs hold when it is not among them.
+pub fn select(model: &mut Model, id: &str) -> Result<(), Error> {
+    let want = cluster_id(id)?;
     if !model
         .clusters
         .iter()

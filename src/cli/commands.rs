@@ -231,7 +231,11 @@ fn use_color(c: Color) -> bool {
 fn check(a: CheckArgs) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
-    let mut l = match load(&a.input) {
+    let loaded = match &a.cluster {
+        Some(id) => super::cluster::load(&a.input, id),
+        None => load(&a.input),
+    };
+    let mut l = match loaded {
         Ok(l) => l,
         Err(code) => return code,
     };

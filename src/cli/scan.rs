@@ -8,6 +8,7 @@ use super::args::CheckArgs;
 use super::commands::{load_with, print_error, report_loaded};
 use crate::error::Error;
 use crate::input::arm::graph::Scope;
+use crate::input::azure;
 use clap::{ArgMatches, Args, Command, FromArgMatches, parser::ValueSource};
 
 /// `scan`'s arguments: `check`'s, and the scope to read.
@@ -113,12 +114,19 @@ pub fn run(a: ScanArgs) -> i32 {
             "scan needs a scope (--subscription ID…, --management-group ID, --all-subscriptions) or files holding the estate",
         );
     }
-    if !scopes.is_empty() {
-        return usage(
-            "this build reads the estate from files only (saved Resource Graph results, az … -o json, snapshots); the Resource Graph scopes need the live reads",
-        );
-    }
-    let loaded = load_with(&a.check.input, |_, _, _| Ok(()));
+    // the estate of the scopes, through Resource Graph; with --live, also what it refers to
+    // outside them (load_with's reads)
+    let loaded = load_with(&a.check.input, |sources, existing, _| {
+        if scopes.is_empty() {
+            return Ok(());
+        }
+        let input = &a.check.input;
+        let opts = input.live.options(super::live::cloud_of(input.cloud));
+        let conn = azure::Connection::open(&opts)?;
+        let read = azure::graph::read_estate(&conn, &scopes, sources, &opts)?;
+        existing.merge(read.model);
+        Ok(())
+    });
     let width = super::commands::terminal_width();
     let table = |r: &crate::report::Report| crate::report::scan::render(r, width);
     match loaded {

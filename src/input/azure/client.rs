@@ -150,6 +150,12 @@ impl ArmClient {
         }
     }
 
+    /// Get a token (cached for the requests that follow): whether the credential works, before
+    /// anything is read.
+    pub async fn ready(&self) -> Result<(), String> {
+        self.credential.token().await.map(|_| ())
+    }
+
     pub fn endpoint(&self) -> &str {
         &self.options.endpoint
     }

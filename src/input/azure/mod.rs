@@ -9,6 +9,7 @@
 pub mod client;
 pub mod cloud;
 pub mod credential;
+pub mod graph;
 pub mod walk;
 
 use crate::error::Error;
@@ -155,27 +156,70 @@ pub fn read_missing(
     sources: &mut SourceMap,
     opts: &LiveOptions,
 ) -> Result<LiveRead, Error> {
-    read_missing_with(client_of(opts)?, vec![], planned, existing, sources, opts)
+    Connection::open(opts)?.read(&[], planned, existing, sources, opts)
 }
 
-/// The existing clusters `ids` (managed cluster GET and its agent pools, in one round), then
-/// what they and the inputs refer to, as [`read_missing`] does.
-pub fn read_clusters(
-    ids: &[ResourceId],
-    planned: &Model,
-    existing: &Model,
-    sources: &mut SourceMap,
-    opts: &LiveOptions,
-) -> Result<LiveRead, Error> {
-    let seeds = ids
-        .iter()
-        .flat_map(|id| [Want::Get(id.clone()), Want::AgentPools(id.clone())])
-        .collect();
-    read_missing_with(client_of(opts)?, seeds, planned, existing, sources, opts)
+/// Whether `planned` over `existing` refers to resources neither holds (what a live read
+/// would read first).
+pub fn refers_to_missing(planned: &Model, existing: &Model) -> bool {
+    let mut layered = Model::layered(existing.clone(), planned.clone());
+    layered.finish();
+    !walk::wants(&layered, &Found::default()).wants.is_empty()
 }
 
-/// [`read_missing`] through a given client, the `seeds` read in the first round.
+/// A connection to Resource Manager: the client with its credential, and the runtime its
+/// requests run on (one per connection, so that pooled connections outlive each read).
+pub struct Connection {
+    client: ArmClient,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Connection {
+    /// The client of `opts` (no request yet; a bad endpoint or a credential whose environment
+    /// is incomplete is an error).
+    pub fn open(opts: &LiveOptions) -> Result<Connection, Error> {
+        Ok(Connection {
+            client: client_of(opts)?,
+            rt: runtime()?,
+        })
+    }
+
+    /// Whether the credential gives a token (kept for the reads that follow); nothing is read.
+    pub fn ready(&self) -> Result<(), Error> {
+        self.rt
+            .block_on(self.client.ready())
+            .map_err(|e| credential_error(&e))
+    }
+
+    /// The existing `clusters` (managed cluster GET and its agent pools, in the first round),
+    /// then what they and `planned` over `existing` refer to but do not hold, transitively.
+    pub fn read(
+        &self,
+        clusters: &[ResourceId],
+        planned: &Model,
+        existing: &Model,
+        sources: &mut SourceMap,
+        opts: &LiveOptions,
+    ) -> Result<LiveRead, Error> {
+        let seeds = clusters
+            .iter()
+            .flat_map(|id| [Want::Get(id.clone()), Want::AgentPools(id.clone())])
+            .collect();
+        read_missing_with(
+            &self.rt,
+            self.client.clone(),
+            seeds,
+            planned,
+            existing,
+            sources,
+            opts,
+        )
+    }
+}
+
+/// [`Connection::read`] through a given client, the `seeds` read in the first round.
 fn read_missing_with(
+    rt: &tokio::runtime::Runtime,
     client: ArmClient,
     seeds: Vec<Want>,
     planned: &Model,
@@ -183,7 +227,6 @@ fn read_missing_with(
     sources: &mut SourceMap,
     opts: &LiveOptions,
 ) -> Result<LiveRead, Error> {
-    let rt = runtime()?;
     let mut r = Runner::new(client, sources, opts);
     let mut seeds = Some(seeds);
     rt.block_on(async {
@@ -675,8 +718,16 @@ mod tests {
     fn live_model_of_the_spoke_plan() {
         let (mut sources, planned, server, client) = setup(vec![]);
         let opts = LiveOptions::default();
-        let read = read_missing_with(client, vec![], &planned, &Model::new(), &mut sources, &opts)
-            .unwrap();
+        let read = read_missing_with(
+            &runtime().unwrap(),
+            client,
+            vec![],
+            &planned,
+            &Model::new(),
+            &mut sources,
+            &opts,
+        )
+        .unwrap();
         // the hub was read: VNet, firewall, its public IP, policy, rule collection group
         let m = &read.model;
         assert_eq!(
@@ -763,8 +814,16 @@ mod tests {
         planned.firewalls.clear();
         planned.finish();
         let opts = LiveOptions::default();
-        let read = read_missing_with(client, vec![], &planned, &Model::new(), &mut sources, &opts)
-            .unwrap();
+        let read = read_missing_with(
+            &runtime().unwrap(),
+            client,
+            vec![],
+            &planned,
+            &Model::new(),
+            &mut sources,
+            &opts,
+        )
+        .unwrap();
         let fws: Vec<&str> = read
             .model
             .firewalls
