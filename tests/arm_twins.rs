@@ -77,13 +77,7 @@ struct Conclusions {
 }
 
 fn conclusions(r: &Report) -> Conclusions {
-    let verdict = match r.verdict() {
-        report::RunVerdict::Pass => "pass",
-        report::RunVerdict::Fail => "fail",
-        report::RunVerdict::Unknown => "unknown",
-        report::RunVerdict::NothingChecked => "nothing-checked",
-    }
-    .to_string();
+    let verdict = r.verdict().as_str().to_string();
     let mut egress = BTreeMap::new();
     for c in &r.clusters {
         for p in &c.node_pools {

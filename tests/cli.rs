@@ -122,6 +122,52 @@ fn cloud_flag_contradicting_the_region_fails() {
         .code(0);
 }
 
+/// With an HTTP proxy, `requirements` says what to allow to the proxy and what the proxy must
+/// allow; the Terraform allows the proxied endpoints from the proxy's address.
+#[test]
+fn requirements_with_a_proxy() {
+    let out = bin()
+        .args(["requirements", &scenario("proxy-in-peered-hub-attested")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("HTTP proxy 10.0.3.4:8080"), "{text}");
+    assert!(
+        text.contains("the proxy must let through:\n    mcr.microsoft.com:443/https"),
+        "{text}"
+    );
+    assert!(
+        text.contains("packages.aks.azure.com:443/https (no_proxy entry"),
+        "{text}"
+    );
+    let out = bin()
+        .args([
+            "requirements",
+            "--format",
+            "terraform",
+            &scenario("proxy-in-peered-hub-attested"),
+        ])
+        .output()
+        .unwrap();
+    let tf = String::from_utf8_lossy(&out.stdout);
+    let via = tf
+        .split("aks_egress_aks_via_proxy")
+        .nth(1)
+        .expect("a group for the proxy");
+    assert!(via.contains("source_addresses  = [\"10.0.3.4\"]"), "{tf}");
+    let out = bin()
+        .args([
+            "requirements",
+            "--format",
+            "json",
+            &scenario("proxy-in-peered-hub-attested"),
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["clusters"][0]["proxy"]["proxies"][0], "10.0.3.4:8080");
+}
+
 #[test]
 fn one_bad_input_among_good_ones_still_exits_2() {
     bin()

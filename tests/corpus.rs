@@ -1,6 +1,8 @@
 //! What `check` says about the real plan and state files of the shared corpus
-//! (testdata/corpus/terraform-plan, provenance in its PROVENANCE.md). None of them contains an AKS
-//! cluster: each must load (format 0.1 plans with a note), report "no cluster" (INP008), the run verdict `nothing-checked`, and exit 0.
+//! (`../shared/corpus/terraform-plan` beside the repository, provenance in its PROVENANCE.md;
+//! third-party files are read there, never copied in). None of them contains an AKS cluster: each
+//! must load (format 0.1 plans with a note), report "no cluster" (INP008), the run verdict
+//! `nothing-checked`, and exit 0.
 
 use assert_cmd::Command;
 
@@ -47,7 +49,7 @@ fn corpus_plans_and_states() {
     ];
     let mut summary = String::new();
     for (file, rules) in cases {
-        let path = format!("testdata/corpus/terraform-plan/{file}");
+        let path = format!("../shared/corpus/terraform-plan/{file}");
         let (code, v) = check_json(&path);
         assert_eq!(code, 0, "{file}");
         assert_eq!(v["verdict"], "nothing-checked", "{file}");

@@ -116,14 +116,19 @@ fn explain_json() {
     ]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v[0]["verdict"], "blocked");
+    assert_eq!(v["schema"], "aks-preflight/explain/v1");
+    let t = &v["traces"][0];
+    assert_eq!(t["verdict"], "blocked");
+    let path = t["path"].as_array().unwrap();
+    assert!(path.iter().any(|h| h["kind"] == "peering"));
+    // locations as the report writes them: file, line, column (no internal pointers)
+    let loc = &path[0]["location"];
     assert!(
-        v[0]["path"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|h| h["kind"] == "peering")
+        loc["file"].as_str().unwrap().ends_with("plan.json"),
+        "{loc}"
     );
+    assert!(loc["line"].as_u64().unwrap() > 1 && loc["column"].as_u64().is_some());
+    assert!(!out.contains("\"pointer\"") && !out.contains("/resource_changes/"));
     insta::assert_json_snapshot!(v);
 }
 

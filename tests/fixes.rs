@@ -306,11 +306,7 @@ fn every_snippet_of_every_scenario_parses_and_uses_free_priorities() {
                 c,
                 500 + 10 * i as u32,
             ));
-            per_cluster.push(requirements::ClusterRequirements {
-                address: c.meta.address().to_string(),
-                requirements: analysis::egress::cluster_requirements(&ctx, c),
-                node_subnet_prefixes: None,
-            });
+            per_cluster.push(analysis::requirements_of(&ctx, c, true));
         }
         let tf = requirements::render_terraform_for(&per_cluster, &targets);
         for p in problems(&l.model, &tf, None, None) {

@@ -267,3 +267,191 @@ fn az_outputs_are_read_as_azure_resources() {
         assert!(stdout.contains(read), "{f}: {stdout}");
     }
 }
+
+/// With `--format json`, a run that cannot check still prints a JSON document on stdout:
+/// verdict `error` and each error with where it is.
+#[test]
+fn json_format_input_errors_are_a_json_document() {
+    let truncated = format!(
+        "{}/testdata/malformed/truncated-plan.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = bin()
+        .args([
+            "check",
+            "--format",
+            "json",
+            &truncated,
+            "/nonexistent/plan.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "aks-preflight/report/v1");
+    assert_eq!(v["verdict"], "error");
+    assert!(v["findings"].as_array().unwrap().is_empty());
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{v:#}");
+    assert!(
+        errors[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("truncated-plan.json")
+    );
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[0]["column"].as_u64()),
+        (Some(22), Some(58))
+    );
+    assert_eq!(errors[0]["code"], "input::invalid");
+    assert_eq!(errors[1]["file"], "/nonexistent/plan.json");
+    // the diagnostics are still on stderr for the log
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not complete JSON"));
+    // explain follows the same convention, with its own schema
+    let out = bin()
+        .args([
+            "explain",
+            "--format",
+            "json",
+            &scenario("lb-clean"),
+            "--to",
+            "mcr.microsoft.com:443/sctp",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "aks-preflight/explain/v1");
+    assert_eq!(v["verdict"], "error");
+    assert!(v["errors"][0]["message"].as_str().unwrap().contains("sctp"));
+}
+
+#[test]
+fn stdin_given_twice_is_a_usage_error() {
+    let out = bin()
+        .args(["check", "-", "-"])
+        .write_stdin("{}")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("can be given only once"));
+}
+
+/// A full standard output is not a silent success: it is said on stderr, exit 2.
+#[test]
+fn a_full_stdout_is_reported_with_exit_2() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let plan = scenario("nsg-deny-internet-443");
+    for args in [
+        vec!["check", plan.as_str()],
+        vec!["check", "--format", "json", plan.as_str()],
+        vec!["requirements", "--format", "terraform", plan.as_str()],
+        vec![
+            "explain",
+            plan.as_str(),
+            "--to",
+            "mcr.microsoft.com:443/tcp",
+        ],
+        vec!["rules"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("aks-preflight"))
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn explain_takes_urls_echoes_the_protocol_and_lists_pools() {
+    let plan = scenario("hub-fw-aks-tag");
+    let out = bin()
+        .args(["explain", &plan, "--to", "https://mcr.microsoft.com/"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("-> mcr.microsoft.com:443/https"),
+        "{stdout}"
+    );
+    let out = bin()
+        .args(["explain", &plan, "--to", "mcr.microsoft.com:443/tcp"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("-> mcr.microsoft.com:443/tcp"));
+    let out = bin()
+        .args([
+            "explain",
+            &plan,
+            "--to",
+            "mcr.microsoft.com:443/tcp",
+            "--pool",
+            "nope",
+        ])
+        .output()
+        .unwrap();
+    let stderr = unwrapped(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("no node pool `nope`"), "{stderr}");
+    assert!(
+        stderr.contains("the node pools are: system (cluster azurerm_kubernetes_cluster.aks)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_shows_examples_and_exit_codes() {
+    for args in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["explain", "--help"],
+        vec!["requirements", "--help"],
+    ] {
+        let out = bin().args(&args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(stdout.contains("Examples:"), "{args:?}: {stdout}");
+        assert!(
+            stdout.contains("Exit codes:") && stdout.contains("  2  "),
+            "{args:?}: {stdout}"
+        );
+    }
+}
+
+/// A rule id where catalogue endpoint ids go is refused with the key that accepts findings.
+#[test]
+fn config_disable_of_a_rule_points_at_waivers() {
+    let dir = Scratch::new("disable");
+    let config = dir.write("aks-preflight.toml", "disable = [\"NSG001\"]\n");
+    let out = bin()
+        .args(["check", "--config", &config, &scenario("lb-clean")])
+        .output()
+        .unwrap();
+    let stderr = unwrapped(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("`NSG001` is a rule"), "{stderr}");
+    assert!(stderr.contains("[[waiver]]"), "{stderr}");
+    let config = dir.write("aks-preflight.toml", "disable = [\"public.mcrr\"]\n");
+    let out = bin()
+        .args(["check", "--config", &config, &scenario("lb-clean")])
+        .output()
+        .unwrap();
+    let stderr = unwrapped(&out.stderr);
+    assert!(stderr.contains("did you mean public.mcr"), "{stderr}");
+    assert!(!stderr.contains("policies/endpoints.toml"), "{stderr}");
+}

@@ -389,7 +389,7 @@ fn explain_draws_one_path_as_mermaid() {
         .stdout
         .clone();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.starts_with("%% azurerm_kubernetes_cluster.aks / node pool system -> mcr.microsoft.com:443/https: blocked\nflowchart TD\n"), "{text}");
+    assert!(text.starts_with("%% azurerm_kubernetes_cluster.aks / node pool system -> mcr.microsoft.com:443/tcp: blocked\nflowchart TD\n"), "{text}");
     assert!(text.contains("class h1 blocked"));
     assert!(text.contains("-. blocked .-x dest("));
 }

@@ -73,11 +73,7 @@ fn pipeline(name: &str, text: String) -> bool {
     let per_cluster: Vec<_> = model
         .clusters
         .iter()
-        .map(|c| requirements::ClusterRequirements {
-            address: c.meta.address().to_string(),
-            requirements: analysis::egress::cluster_requirements(&ctx, c),
-            node_subnet_prefixes: None,
-        })
+        .map(|c| analysis::requirements_of(&ctx, c, true))
         .collect();
     let _ = requirements::render_text(&per_cluster);
     let _ = requirements::render_json(&per_cluster);

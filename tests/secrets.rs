@@ -294,11 +294,7 @@ fn outputs(name: &str, text: String) -> Vec<String> {
     let per_cluster: Vec<_> = model
         .clusters
         .iter()
-        .map(|c| requirements::ClusterRequirements {
-            address: c.meta.address().to_string(),
-            requirements: analysis::egress::cluster_requirements(&ctx, c),
-            node_subnet_prefixes: None,
-        })
+        .map(|c| analysis::requirements_of(&ctx, c, true))
         .collect();
     out.push(requirements::render_text(&per_cluster));
     out.push(requirements::render_json(&per_cluster));
@@ -365,8 +361,11 @@ fn no_planted_secret_in_any_command_output() {
     let dir = std::env::temp_dir().join(format!("aks-preflight-secrets-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let commands: &[&[&str]] = &[
-        &["check"],
+        &["check", "--verbose", "--all"],
         &["check", "--format", "json"],
+        &["check", "--format", "sarif"],
+        &["check", "--format", "junit"],
+        &["check", "--format", "markdown"],
         &["requirements", "--format", "terraform"],
         &["requirements", "--format", "json"],
         &["explain", "--to", "mcr.microsoft.com:443/tcp"],
@@ -378,13 +377,20 @@ fn no_planted_secret_in_any_command_output() {
             "json",
         ],
         &["explain", "--to", "dns"],
+        &[
+            "explain",
+            "--to",
+            "mcr.microsoft.com:443/tcp",
+            "--format",
+            "mermaid",
+        ],
     ];
     let mut failures = vec![];
     let mut runs = 0;
     for (layout, text) in texts(&plan) {
-        // every eighth variant through every command: the process's whole stdout and stderr
+        // every eleventh variant through every command: the process's whole stdout and stderr
         for (i, (variant, t)) in variants(&text, &s).into_iter().enumerate() {
-            if i % 8 != 0 && !variant.starts_with("wrapped") && !variant.starts_with("suffix") {
+            if i % 11 != 0 && !variant.starts_with("wrapped") && !variant.starts_with("suffix") {
                 continue;
             }
             let file = dir.join(format!("{layout}-{i}.json"));

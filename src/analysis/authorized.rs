@@ -29,7 +29,8 @@ enum Egress {
         prefixes: Vec<Ref>,
         origin: crate::source::Origin,
     },
-    /// The AKS-managed load balancer: AKS adds its outbound IPs to the authorized ranges itself.
+    /// The AKS-managed load balancer: AKS adds its outbound IPs to the authorized ranges itself
+    /// (`aks_managed::AUTHORIZED_LB_IP`).
     AksLoadBalancer,
     /// Egress IPs that cannot be known before deployment.
     Undecidable(String),
@@ -63,6 +64,9 @@ fn egress_of(model: &Model, hops: &[crate::eval::Hop]) -> Option<Egress> {
             HopKind::PublicIp => return Some(Egress::Undecidable("nodes use instance-level public IPs allocated at creation".into())),
             HopKind::Internet if h.description.contains("default outbound access") => {
                 return Some(Egress::Undecidable("default outbound access uses an Azure-chosen IP that cannot be authorized in advance".into()))
+            }
+            HopKind::Proxy => {
+                return Some(Egress::Undecidable("the traffic leaves through the cluster's HTTP proxy, whose public IP is not in the inputs".into()))
             }
             HopKind::Appliance | HopKind::Gateway => {
                 return Some(Egress::Undecidable("the traffic leaves through an appliance or gateway whose public IP is not in the inputs".into()))

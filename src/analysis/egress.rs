@@ -77,7 +77,10 @@ pub fn cluster_requirements(ctx: &Ctx<'_>, cluster: &Cluster) -> Vec<Requirement
     if let Some(cloud) = ctx.options.cloud {
         facts.cloud = cloud;
     }
-    requirements(ctx.catalogue, ctx.config, &facts)
+    let mut reqs = requirements(ctx.catalogue, ctx.config, &facts);
+    // with an HTTP proxy, the proxy is an endpoint the nodes need
+    reqs.extend(super::proxy::requirements(ctx, cluster));
+    reqs
 }
 
 /// GPU and Windows endpoints are needed by the GPU / Windows pools only.
@@ -101,9 +104,21 @@ pub fn applies_to_pool(req: &Requirement, pool: &NodePool) -> bool {
     true
 }
 
-/// Evaluate one pool's path to one requirement. Pools without a resolvable subnet get an
-/// unknown (or, for an AKS-managed VNet, a reasoned) verdict here.
+/// Evaluate one pool's path to one requirement: through the cluster's HTTP proxy when the flow
+/// goes there (see [`super::proxy`]), else straight.
 pub fn evaluate_pool(
+    ctx: &Ctx<'_>,
+    cluster: &Cluster,
+    pool: &NodePool,
+    req: &Requirement,
+) -> PathResult {
+    let direct = |r: &Requirement| evaluate_pool_direct(ctx, cluster, pool, r);
+    super::proxy::evaluate(ctx, cluster, req, &direct).unwrap_or_else(|| direct(req))
+}
+
+/// One pool's path to one requirement, without a proxy. Pools without a resolvable subnet get
+/// an unknown (or, for an AKS-managed VNet, a reasoned) verdict here.
+fn evaluate_pool_direct(
     ctx: &Ctx<'_>,
     cluster: &Cluster,
     pool: &NodePool,
@@ -452,7 +467,13 @@ impl Group {
             Help::Text(t) => (t.clone(), None),
             Help::Fix(fix) => {
                 let slug = super::fixes::ident(&format!("{}_{pool}", cluster_slug(cluster)));
-                let r = fix.render(ctx.model, &reqs, &node_sources(ctx, pool_model), &slug);
+                let r = fix.render(
+                    ctx.model,
+                    &reqs,
+                    &node_prefixes(ctx, pool_model),
+                    &slug,
+                    ctx.options.fix_language,
+                );
                 (r.help, r.snippet)
             }
         };
@@ -477,7 +498,6 @@ impl Group {
             f = f.secondary(o, "the same cause");
         }
         f.snippet = snippet;
-        f.endpoints = self.items.into_iter().map(|(e, _, _)| e).collect();
         f
     }
 }
@@ -485,25 +505,35 @@ impl Group {
 /// A short name for a cluster address in resource names (`azurerm_kubernetes_cluster.aks` ->
 /// `aks`).
 fn cluster_slug(address: &str) -> &str {
+    // a template resource's address names its declaration: `aks (main.bicep:126)`
+    let address = address.split(" (").next().unwrap_or(address);
     address
         .rsplit_once("azurerm_kubernetes_cluster.")
         .map_or(address, |(_, n)| n)
 }
 
-/// The node subnet prefixes of a pool as an HCL list body (`"10.1.0.0/22"`), for snippets.
-fn node_sources(ctx: &Ctx<'_>, pool: &NodePool) -> String {
+/// The node subnet prefixes of a pool, for snippets (`None`: not known).
+fn node_prefixes(ctx: &Ctx<'_>, pool: &NodePool) -> Option<Vec<String>> {
     match pool
         .subnet
         .known()
         .and_then(|r| ctx.model.subnet(r))
         .and_then(|s| s.prefixes.known())
     {
-        Some(p) if !p.is_empty() => p
+        Some(p) if !p.is_empty() => Some(p.iter().map(|n| n.to_string()).collect()),
+        _ => None,
+    }
+}
+
+/// The node subnet prefixes of a pool as an HCL list body (`"10.1.0.0/22"`), for help texts.
+fn node_sources(ctx: &Ctx<'_>, pool: &NodePool) -> String {
+    match node_prefixes(ctx, pool) {
+        Some(p) => p
             .iter()
             .map(|n| format!("\"{n}\""))
             .collect::<Vec<_>>()
             .join(", "),
-        _ => "\"<node subnet prefixes>\"".to_string(),
+        None => "\"<node subnet prefixes>\"".to_string(),
     }
 }
 
@@ -677,7 +707,6 @@ fn classify(
     groups: &mut BTreeMap<String, Group>,
     cf: &mut Counterfactuals,
 ) {
-    let _ = cluster;
     let label = endpoint_label(req);
     let item = (label.clone(), predicted(req), res.clone());
     if res.verdict == Verdict::Reachable {
@@ -913,6 +942,67 @@ fn classify(
                 registry::fix("PER002")
             )),
         ),
+        Cause::ProxyUnattested { proxy } => (
+            "PXY001",
+            format!(
+                "HTTP proxy {proxy}: the nodes reach it, but what it lets through is not known for"
+            ),
+            "",
+            Help::Text(format!(
+                "{}\nExample attestation (aks-preflight.toml):\n[[proxy]]\naddress = \"{proxy}\"\nallows = [\"*:443/https\", \"*:80/http\"]",
+                registry::fix("PXY001")
+            )),
+        ),
+        Cause::ProxyDenies { proxy } => (
+            "PXY002",
+            format!(
+                "HTTP proxy {proxy} is attested in {} not to allow",
+                ctx.config.name
+            ),
+            "",
+            Help::Text(registry::fix("PXY002")),
+        ),
+        Cause::ProxyAddressUnknown { proxy, detail } => (
+            "PXY003",
+            format!(
+                "the address of HTTP proxy {proxy} is not known ({detail}), so the path to it cannot be checked for"
+            ),
+            "",
+            Help::Text(format!(
+                "{}\nExample (aks-preflight.toml):\n[[proxy]]\naddress = \"{proxy}\"\nip = \"<the proxy's address>\"",
+                registry::fix("PXY003")
+            )),
+        ),
+        Cause::ProxyBypassUndecided { proxy, .. } => (
+            "PXY004",
+            format!(
+                "whether AKS sends these through HTTP proxy {proxy} is not documented, and the two paths differ, for"
+            ),
+            "",
+            Help::Text(registry::fix("PXY004")),
+        ),
+        Cause::ReturnPath { subnet, .. } if blocked => (
+            "RET001",
+            format!(
+                "the reply cannot come back to node pool \"{}\": subnet {subnet} routes it away from the way the request came, for",
+                pool.display_name()
+            ),
+            "",
+            Help::Text(format!(
+                "{}\nHere: {}",
+                registry::fix("RET001"),
+                crate::eval::path::reason_without_flow(&res.reason)
+            )),
+        ),
+        Cause::ReturnPath { subnet, .. } => (
+            "RET002",
+            format!(
+                "the way back from subnet {subnet} to node pool \"{}\" cannot be proven for",
+                pool.display_name()
+            ),
+            "",
+            Help::Text(registry::fix("RET002")),
+        ),
         Cause::NoInternetEgress { subnet, detail } if blocked => {
             // a NAT gateway without public IPs is reported once by NAT003
             let has_nat = pool
@@ -962,7 +1052,11 @@ fn classify(
     let g = groups
         .entry(key)
         .or_insert_with(|| Group::new(rule, subject, verb, res.cause_origin.clone(), help));
-    g.push(item, req);
+    // an endpoint behind the proxy, stopped on the way to the proxy: the fix is the proxy's flow
+    let behind = super::proxy::stopped_before_proxy(res)
+        .then(|| super::proxy::proxy_requirement(ctx, cluster, req))
+        .flatten();
+    g.push(item, behind.as_ref().unwrap_or(req));
 }
 
 #[cfg(test)]

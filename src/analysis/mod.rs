@@ -3,6 +3,7 @@
 //! *Invariant:* no input-format knowledge (only the model) and no output-format knowledge (only
 //! [`Finding`]s and the format-independent [`Report`]).
 
+pub mod aks_managed;
 pub mod authorized;
 pub mod cloud;
 pub mod counterfactual;
@@ -14,6 +15,7 @@ pub mod hygiene;
 pub mod outbound;
 pub mod pools;
 pub mod private;
+pub mod proxy;
 pub mod registry;
 
 use crate::model::{Cloud, Model};
@@ -26,6 +28,8 @@ use crate::report::{Finding, Report};
 pub struct CheckOptions {
     /// Force the cloud instead of inferring it from the cluster region.
     pub cloud: Option<Cloud>,
+    /// The language of fix snippets: the one the inputs are written in.
+    pub fix_language: fixes::FixLanguage,
 }
 
 /// Everything an analysis can read.
@@ -69,6 +73,7 @@ pub fn check(
         report.clusters.push(cr);
         dns::check(&ctx, cluster, &mut report.findings);
         private::check(&ctx, cluster, &mut report.findings);
+        aks_managed::check(&ctx, cluster, &mut report.findings);
         authorized::check(&ctx, cluster, &mut report.findings);
         pools::check(&ctx, cluster, &mut report.findings);
     }
@@ -132,6 +137,46 @@ pub fn node_subnets(model: &Model) -> impl Iterator<Item = &crate::model::Subnet
         .iter()
         .flat_map(|c| &c.node_pools)
         .filter_map(|p| p.subnet.known().and_then(|r| model.subnet(r)))
+}
+
+/// What `requirements` lists for one cluster: its egress requirements (only the required ones
+/// unless `all`), the proxy plan, and the node subnet prefixes (only when every pool's subnet
+/// prefixes are known).
+pub fn requirements_of(
+    ctx: &Ctx<'_>,
+    c: &crate::model::Cluster,
+    all: bool,
+) -> crate::report::requirements::ClusterRequirements {
+    let mut reqs = egress::cluster_requirements(ctx, c);
+    if !all {
+        reqs.retain(|r| r.required);
+    }
+    let mut prefixes: Option<Vec<ipnet::IpNet>> = Some(vec![]);
+    for p in &c.node_pools {
+        match p
+            .subnet
+            .known()
+            .and_then(|r| ctx.model.subnet(r))
+            .and_then(|s| s.prefixes.known())
+        {
+            Some(ps) => {
+                if let Some(v) = prefixes.as_mut() {
+                    for n in ps {
+                        if !v.contains(n) {
+                            v.push(*n);
+                        }
+                    }
+                }
+            }
+            None => prefixes = None,
+        }
+    }
+    crate::report::requirements::ClusterRequirements {
+        address: c.meta.address().to_string(),
+        proxy: proxy::plan(c, &reqs),
+        requirements: reqs,
+        node_subnet_prefixes: prefixes.filter(|v| !v.is_empty()),
+    }
 }
 
 /// One root cause, one finding: when an outbound-type finding already explains a pool's egress

@@ -112,6 +112,8 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                 .unwrap_or_else(|| rvnet.display());
             match &setting {
                 PrivateDnsZoneSetting::System => {
+                    // AKS creates the zone and links it to the cluster VNet only
+                    // (`aks_managed::SYSTEM_ZONE`)
                     if same_vnet(model, &rvnet, node_vnet) {
                         continue;
                     }
@@ -176,7 +178,11 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, out: &mut Vec<Finding>) {
                                     || *v == rvnet
                             })
                     });
-                    if linked {
+                    // AKS links a custom zone to the cluster's own VNet itself when it creates
+                    // the cluster (see `aks_managed::CUSTOM_ZONE_LINK`), whatever other links
+                    // the zone has; what it needs for that is checked by AKS001.
+                    let aks_link = same_vnet(model, &rvnet, node_vnet);
+                    if linked || aks_link {
                         continue;
                     }
                     let unknown_links = model.dns_zone_links.iter().any(|l| {

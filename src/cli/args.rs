@@ -4,19 +4,74 @@ use std::path::PathBuf;
 /// Find AKS node-provisioning network failures (VMExtensionProvisioningTimeout, vmssCSE exit
 /// 50/51/52) before you deploy.
 #[derive(Debug, Parser)]
-#[command(name = "aks-preflight", version, about, long_about = None)]
+#[command(name = "aks-preflight", version, about, long_about = None, after_help = MAIN_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
+const MAIN_HELP: &str = "\
+Examples:
+  terraform plan -out tfplan && terraform show -json tfplan > plan.json
+  aks-preflight check plan.json
+  aks-preflight check plan.json hub-vnet.json       a plan over existing resources (az … show -o json)
+  aks-preflight explain plan.json --to https://mcr.microsoft.com/
+  aks-preflight requirements --format terraform plan.json
+  aks-preflight rules NSG001
+
+Exit codes:
+  0  no error findings
+  1  error findings (with --fail-on: warnings, unknown verdicts)
+  2  usage error, an input that cannot be read, or an output that cannot be written";
+
+const CHECK_HELP: &str = "\
+Examples:
+  aks-preflight check plan.json
+  aks-preflight check plan.json --all --verbose        every endpoint, each finding's path
+  aks-preflight check plan.json --format json > preflight.json
+  aks-preflight check plan.json --fail-on unknown      fail unless every endpoint is proven reachable
+  terraform show -json tfplan | aks-preflight check -
+
+Exit codes:
+  0  no error findings (warnings and notes may exist)
+  1  error findings (with --fail-on warning|unknown: warnings, unknown verdicts too)
+  2  usage error, an input that cannot be read (with --format json: a document with verdict
+     `error` on stdout), or an output that cannot be written";
+
+const EXPLAIN_HELP: &str = "\
+Examples:
+  aks-preflight explain plan.json --to mcr.microsoft.com:443/tcp
+  aks-preflight explain plan.json --to https://management.azure.com/ --pool system
+  aks-preflight explain plan.json --to 10.0.0.4:53/udp
+  aks-preflight explain plan.json --to dns                the DNS path of each node pool
+  aks-preflight explain plan.json --to mcr.microsoft.com:443/tcp --format mermaid
+
+Exit codes:
+  0  every path traced is reachable or unknown
+  1  a path is blocked (for --to dns: the first DNS server is unreachable, or a DNS error finding)
+  2  usage error (endpoint, --pool, --cluster), an input that cannot be read, or an output that
+     cannot be written";
+
+const REQUIREMENTS_HELP: &str = "\
+Examples:
+  aks-preflight requirements plan.json
+  aks-preflight requirements --all plan.json              optional endpoints too
+  aks-preflight requirements --format terraform plan.json > aks-egress.tf
+
+Exit codes:
+  0  printed
+  2  usage error, an input that cannot be read, or an output that cannot be written";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the inputs: every node pool's path to every required endpoint.
+    #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
     /// Print the endpoints the planned clusters need (the allowlist to open).
+    #[command(after_help = REQUIREMENTS_HELP)]
     Requirements(RequirementsArgs),
     /// Explain the path from one node pool to one endpoint, hop by hop.
+    #[command(after_help = EXPLAIN_HELP)]
     Explain(ExplainArgs),
     /// List the rules, or show one rule's documentation.
     Rules(RulesArgs),
@@ -212,7 +267,8 @@ pub enum ReqFormat {
 pub struct RequirementsArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format: a table, JSON, or a ready-to-paste Azure Firewall policy rule collection group.
+    /// Output format: a table, JSON, or ready-to-paste Azure Firewall rules (in the form of the
+    /// cluster's firewall: policy rule collection group or classic collections).
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReqFormat,
     /// Include optional endpoints (OS updates, legacy fallbacks).
@@ -224,7 +280,8 @@ pub struct RequirementsArgs {
 pub struct ExplainArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Endpoint: `host:port/proto` (`mcr.microsoft.com:443/tcp`, `10.0.0.4:53/udp`), or `dns`.
+    /// Endpoint: `host:port/proto` (`mcr.microsoft.com:443/tcp`, `10.0.0.4:53/udp`), a URL
+    /// (`https://mcr.microsoft.com/`), or `dns`.
     #[arg(long, value_name = "ENDPOINT")]
     pub to: String,
     /// Node pool name (default: every node pool).

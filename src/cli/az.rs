@@ -6,7 +6,7 @@
 //! `--output` value holding `=` is aks-preflight's `--output FORMAT=PATH`.
 
 use super::args::CheckArgs;
-use super::commands::{check_loaded, load_with, print_error};
+use super::commands::{check_loaded, load_for_more, print_error};
 use crate::error::Error;
 use crate::input::azcli::{self, Planned};
 use crate::input::azure;
@@ -326,9 +326,11 @@ pub fn run(a: AzArgs) -> i32 {
         offline,
         !check.input.inputs.is_empty(),
     );
-    // the live reads are the command's (its cluster first), not load_with's
+    // the live reads are the command's (its cluster first), not --live's in load_more
     check.input.live.live = false;
-    let loaded = load_with(&check.input, |sources, existing, planned| {
+    let json = check.format == super::args::OutputFormat::Json;
+    let schema = crate::report::json::SCHEMA;
+    let loaded = load_for_more(&check.input, json, schema, |sources, existing, planned| {
         let mut cmd = azcli::load(sources, &theirs, &azcli::FileSystem)?;
         read_and_plan(&check, mode, &mut cmd, sources, existing, planned)
     });

@@ -4,17 +4,18 @@
 //! agent pools, and everything behind their subnets.
 
 use super::args::InputArgs;
-use super::commands::{Loaded, load_with};
+use super::commands::{Loaded, load_for_more};
 use crate::error::Error;
 use crate::input::azure;
 use crate::model::{Model, ResourceId};
 
 /// Load the inputs of `check --cluster id`: the files, and with `--live` or without files the
 /// cluster (when the files do not hold it) and what it refers to, read live.
-pub fn load(input: &InputArgs, id: &str) -> Result<Loaded, i32> {
+pub fn load(input: &InputArgs, id: &str, json: bool) -> Result<Loaded, i32> {
+    let schema = crate::report::json::SCHEMA;
     let live = input.live.live || input.inputs.is_empty();
     if !live {
-        return load_with(input, |_, _, _| Ok(()));
+        return super::commands::load_for(input, json, schema);
     }
     let want = match cluster_id(id) {
         Ok(w) => w,
@@ -23,10 +24,10 @@ pub fn load(input: &InputArgs, id: &str) -> Result<Loaded, i32> {
             return Err(2);
         }
     };
-    // the live read is this one (the cluster first), not load_with's
+    // the live read is this one (the cluster first), not --live's in load_more
     let mut files = input.clone();
     files.live.live = false;
-    load_with(&files, |sources, existing, planned| {
+    load_for_more(&files, json, schema, |sources, existing, planned| {
         let held = existing
             .clusters
             .iter()

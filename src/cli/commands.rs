@@ -20,21 +20,27 @@ pub struct Loaded {
 }
 
 /// What the inputs hold: the sources, what exists (ARM and az files, snapshots), what is planned
-/// (plans, state, templates), whether any input failed (its error is printed), and how many were
-/// ARM templates.
+/// (plans, state, templates), whether any input failed (its error went to `on_error`), and how
+/// many inputs were of each deployment kind.
 pub struct Inputs {
     pub sources: SourceMap,
     pub existing: Model,
     pub planned: Model,
     pub failed: bool,
+    /// ARM templates.
     pub templates: usize,
+    /// ARM templates and what-if output (fixes are written in Bicep when they are all there is).
+    pub arm_deployments: usize,
+    /// Terraform plans and state.
+    pub terraform: usize,
 }
 
-/// Read every input.
+/// Read every input; each error goes to `on_error` with the input it came from.
 pub fn load_inputs(
     inputs: &[String],
     opts: &crate::input::LoadOptions,
     verbose: &super::outputs::Verbose,
+    on_error: &mut dyn FnMut(Option<&str>, &Error),
 ) -> Inputs {
     let mut out = Inputs {
         sources: SourceMap::new(),
@@ -42,6 +48,8 @@ pub fn load_inputs(
         planned: Model::new(),
         failed: false,
         templates: 0,
+        arm_deployments: 0,
+        terraform: 0,
     };
     for path in inputs {
         let started = std::time::Instant::now();
@@ -50,11 +58,14 @@ pub fn load_inputs(
         match res {
             Ok((crate::input::InputKind::ArmResources, m)) => out.existing.merge(m),
             Ok((kind, m)) => {
-                out.templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
+                use crate::input::InputKind as K;
+                out.templates += usize::from(kind == K::ArmTemplate);
+                out.arm_deployments += usize::from(matches!(kind, K::ArmTemplate | K::WhatIf));
+                out.terraform += usize::from(!matches!(kind, K::ArmTemplate | K::WhatIf));
                 out.planned.merge(m)
             }
             Err(e) => {
-                print_error(&e);
+                on_error(Some(path), &e);
                 out.failed = true;
             }
         }
@@ -80,17 +91,36 @@ pub fn render_error(e: &Error, color: bool) -> String {
 
 /// Load inputs, policies and config. Input errors are printed; `Err(2)` when any occurred.
 pub fn load(args: &InputArgs) -> Result<Loaded, i32> {
-    load_with(args, |_, _, _| Ok(()))
+    load_with(args, &mut |_, e| print_error(e))
 }
 
-/// [`load`], with `more` adding inputs that are not files (an `az` command line's planned
-/// cluster or node pool): it gets the sources, what exists and what is planned, after the files
-/// are read and before the live reads.
+/// [`load`], handing each error to `on_error` with the input it came from (when it is an
+/// input's): printed on stderr, and for `--format json` also kept for the error document.
 pub fn load_with(
     args: &InputArgs,
+    on_error: &mut dyn FnMut(Option<&str>, &Error),
+) -> Result<Loaded, i32> {
+    load_more(args, on_error, |_, _, _| Ok(()))
+}
+
+/// [`load_with`], with `more` adding inputs that are not files (an `az` command line's planned
+/// cluster or node pool, a cluster or an estate read live): it gets the sources, what exists
+/// and what is planned, after the files are read and before `--live`'s reads.
+pub fn load_more(
+    args: &InputArgs,
+    on_error: &mut dyn FnMut(Option<&str>, &Error),
     more: impl FnOnce(&mut SourceMap, &mut Model, &mut Model) -> Result<(), Error>,
 ) -> Result<Loaded, i32> {
-    // what exists (ARM and az files, snapshots) under what is planned (plans, state)
+    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
+        on_error(
+            None,
+            &Error::Usage(
+                "`-` (standard input) can be given only once: it is read to its end the first time"
+                    .into(),
+            ),
+        );
+        return Err(2);
+    }
     let cloud = args.cloud.map(|c| match c {
         CloudArg::Public => Cloud::Public,
         CloudArg::China => Cloud::China,
@@ -114,7 +144,9 @@ pub fn load_with(
         mut planned,
         mut failed,
         templates,
-    } = load_inputs(&args.inputs, &opts, &verbose);
+        arm_deployments,
+        terraform,
+    } = load_inputs(&args.inputs, &opts, &verbose, on_error);
     let catalogue = match &args.policy_dir {
         Some(dir) => Catalogue::load_dir(dir),
         None => Catalogue::builtin().cloned(),
@@ -122,7 +154,7 @@ pub fn load_with(
     let catalogue = match catalogue {
         Ok(c) => c,
         Err(e) => {
-            print_error(&e);
+            on_error(None, &e);
             failed = true;
             Catalogue::default()
         }
@@ -137,7 +169,7 @@ pub fn load_with(
         Some(p) => match Config::load(p).and_then(|c| c.validate_against(&catalogue).map(|_| c)) {
             Ok(c) => c,
             Err(e) => {
-                print_error(&e);
+                on_error(None, &e);
                 failed = true;
                 Config::default()
             }
@@ -154,7 +186,7 @@ pub fn load_with(
         return Err(2);
     }
     if let Err(e) = more(&mut sources, &mut existing, &mut planned) {
-        print_error(&e);
+        on_error(None, &e);
         return Err(2);
     }
     if args.live.live {
@@ -165,8 +197,14 @@ pub fn load_with(
             &planned,
             &existing,
             &mut sources,
-        )?;
-        existing.merge(read.model);
+        );
+        match read {
+            Ok(read) => existing.merge(read.model),
+            Err(e) => {
+                on_error(None, &e);
+                return Err(2);
+            }
+        }
     }
     let mut model = Model::layered(existing, planned);
     let mut waivers = std::mem::take(&mut model.waivers);
@@ -179,6 +217,11 @@ pub fn load_with(
     model.finish();
     let options = CheckOptions {
         cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
+        fix_language: if arm_deployments > 0 && terraform == 0 {
+            crate::analysis::fixes::FixLanguage::Bicep
+        } else {
+            crate::analysis::fixes::FixLanguage::Terraform
+        },
     };
     Ok(Loaded {
         sources,
@@ -190,13 +233,52 @@ pub fn load_with(
     })
 }
 
-fn write_stdout(s: &str) -> i32 {
+/// Write to stdout; a full or closed stdout is said on stderr and is exit 2 (the output is
+/// incomplete: a CI step must not read half a report as a verdict).
+pub(crate) fn write_stdout(s: &str) -> i32 {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => 0,
-        // broken pipe (`| head`): quiet
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(_) => 2,
+        Err(e) => {
+            eprintln!("aks-preflight: cannot write to standard output: {e}");
+            2
+        }
+    }
+}
+
+/// Load for a command whose `--format json` must print a JSON document even when loading
+/// fails: errors are printed on stderr as always, and in JSON mode also written to stdout as the
+/// `schema` error document (verdict `error`, exit 2).
+pub(crate) fn load_for(args: &InputArgs, json: bool, schema: &str) -> Result<Loaded, i32> {
+    load_for_more(args, json, schema, |_, _, _| Ok(()))
+}
+
+/// [`load_for`] with [`load_more`]'s `more`.
+pub(crate) fn load_for_more(
+    args: &InputArgs,
+    json: bool,
+    schema: &str,
+    more: impl FnOnce(&mut SourceMap, &mut Model, &mut Model) -> Result<(), Error>,
+) -> Result<Loaded, i32> {
+    let mut errors = vec![];
+    let res = load_more(
+        args,
+        &mut |input, e| {
+            print_error(e);
+            if json {
+                errors.push(report::json::error_value(e, input));
+            }
+        },
+        more,
+    );
+    match res {
+        Ok(l) => Ok(l),
+        Err(code) => {
+            if json {
+                let _ = write_stdout(&report::json::render_errors(schema, errors));
+            }
+            Err(code)
+        }
     }
 }
 
@@ -231,9 +313,10 @@ fn use_color(c: Color) -> bool {
 fn check(a: CheckArgs) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
+    let json = a.format == OutputFormat::Json;
     let loaded = match &a.cluster {
-        Some(id) => super::cluster::load(&a.input, id),
-        None => load(&a.input),
+        Some(id) => super::cluster::load(&a.input, id, json),
+        None => load_for(&a.input, json, report::json::SCHEMA),
     };
     let mut l = match loaded {
         Ok(l) => l,
@@ -262,12 +345,18 @@ pub(crate) fn report_loaded(
     stdout: Option<&dyn Fn(&report::Report) -> String>,
 ) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
+    let json = a.format == OutputFormat::Json && stdout.is_none();
     // read the baseline before the analyses: a bad file fails fast
     let baseline = match &a.baseline {
         Some(p) => match super::outputs::read_baseline(p) {
             Ok(b) => Some(b),
             Err(e) => {
                 print_error(&e);
+                if json {
+                    let errors = vec![report::json::error_value(&e, p.to_str())];
+                    let _ =
+                        write_stdout(&report::json::render_errors(report::json::SCHEMA, errors));
+                }
                 return 2;
             }
         },
@@ -360,36 +449,7 @@ fn requirements(a: RequirementsArgs) -> i32 {
             c,
             500 + 10 * i as u32,
         ));
-        let mut reqs = analysis::egress::cluster_requirements(&ctx, c);
-        if !a.all {
-            reqs.retain(|r| r.required);
-        }
-        // node subnet prefixes, only when every pool's subnet prefixes are known
-        let mut prefixes: Option<Vec<ipnet::IpNet>> = Some(vec![]);
-        for p in &c.node_pools {
-            match p
-                .subnet
-                .known()
-                .and_then(|r| l.model.subnet(r))
-                .and_then(|s| s.prefixes.known())
-            {
-                Some(ps) => {
-                    if let Some(v) = prefixes.as_mut() {
-                        for n in ps {
-                            if !v.contains(n) {
-                                v.push(*n);
-                            }
-                        }
-                    }
-                }
-                None => prefixes = None,
-            }
-        }
-        per_cluster.push(report::requirements::ClusterRequirements {
-            address: c.meta.address().to_string(),
-            requirements: reqs,
-            node_subnet_prefixes: prefixes.filter(|v| !v.is_empty()),
-        });
+        per_cluster.push(analysis::requirements_of(&ctx, c, a.all));
     }
     if per_cluster.is_empty() {
         eprintln!("aks-preflight: the inputs contain no AKS cluster; nothing to list");

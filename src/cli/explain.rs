@@ -1,8 +1,9 @@
 //! `aks-preflight explain`: the hop-by-hop trace for one node pool and one endpoint.
 
 use super::args::{ExplainArgs, Format};
-use super::commands::load;
+use super::commands::{load_for, print_error, write_stdout};
 use crate::analysis::{self, egress};
+use crate::error::Error;
 use crate::eval::flow::AppProto;
 use crate::eval::{Destination, Protocol, Verdict};
 use crate::policy::requirements::Requirement;
@@ -11,31 +12,100 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-/// Parse `host:port/proto` (proto defaults to tcp).
-pub fn parse_endpoint(s: &str) -> Result<(String, u16, Protocol), String> {
-    let (hp, proto) = match s.rsplit_once('/') {
+/// An endpoint given on the command line, with the protocol as the user wrote it (echoed in the
+/// output: `https` stays `https`, `tcp` stays `tcp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub protocol: Protocol,
+    /// `https`, `http`, `tcp` or `udp`.
+    pub given: String,
+}
+
+impl Target {
+    pub fn label(&self) -> String {
+        format!("{}:{}/{}", self.host, self.port, self.given)
+    }
+}
+
+/// Parse `host:port/proto` (proto defaults to tcp), or a URL (`https://mcr.microsoft.com/`,
+/// `http://host:8080/path`: the scheme's port unless one is given, TCP).
+pub fn parse_target(s: &str) -> Result<Target, String> {
+    let t = s.trim();
+    if let Some((scheme, rest)) = t.split_once("://") {
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            other => {
+                return Err(format!(
+                    "unknown scheme `{other}` in `{s}` (use https:// or http://, or host:port/proto)"
+                ));
+            }
+        };
+        // drop the path, query and user info
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        // `[v6]:port`, `[v6]`, `host:port`, `host`
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (h, rest) = v6.split_once(']').unwrap_or((v6, ""));
+                (h, rest.strip_prefix(':'))
+            }
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            },
+        };
+        let port = match port {
+            Some(p) => p
+                .parse::<u16>()
+                .map_err(|_| format!("invalid port `{p}` in `{s}`"))?,
+            None => default_port,
+        };
+        if host.is_empty() {
+            return Err(format!("missing host in `{s}`"));
+        }
+        return Ok(Target {
+            host: host.to_ascii_lowercase(),
+            port,
+            protocol: Protocol::Tcp,
+            given: scheme,
+        });
+    }
+    let (hp, proto) = match t.rsplit_once('/') {
         Some((hp, p)) => (hp, p),
-        None => (s, "tcp"),
+        None => (t, "tcp"),
     };
-    let proto = match proto.to_ascii_lowercase().as_str() {
+    let given = proto.to_ascii_lowercase();
+    let protocol = match given.as_str() {
         "tcp" | "https" | "http" => Protocol::Tcp,
         "udp" => Protocol::Udp,
         other => {
             return Err(format!(
-                "unknown protocol `{other}` in `{s}` (use tcp or udp)"
+                "unknown protocol `{other}` in `{s}` (use tcp, udp, https or http)"
             ));
         }
     };
-    let (host, port) = hp
-        .rsplit_once(':')
-        .ok_or_else(|| format!("`{s}` is not host:port/proto (e.g. mcr.microsoft.com:443/tcp)"))?;
+    let (host, port) = hp.rsplit_once(':').ok_or_else(|| {
+        format!(
+            "`{s}` is not host:port/proto or a URL (e.g. mcr.microsoft.com:443/tcp, \
+             https://mcr.microsoft.com/)"
+        )
+    })?;
     let port: u16 = port
         .parse()
         .map_err(|_| format!("invalid port `{port}` in `{s}`"))?;
     if host.is_empty() {
         return Err(format!("missing host in `{s}`"));
     }
-    Ok((host.to_ascii_lowercase(), port, proto))
+    Ok(Target {
+        host: host.to_ascii_lowercase(),
+        port,
+        protocol,
+        given,
+    })
 }
 
 /// An ad-hoc requirement for an endpoint that is not in the catalogue.
@@ -80,7 +150,64 @@ struct JsonTrace {
     endpoint: String,
     verdict: Verdict,
     reason: String,
+    #[serde(skip)]
     path: Vec<crate::eval::Hop>,
+    /// The path as the report writes it (locations as file, line, column), filled for JSON.
+    #[serde(rename = "path")]
+    path_json: Vec<crate::report::json::PathHop>,
+}
+
+/// The `explain --format json` document: the schema and the traces.
+#[derive(Serialize)]
+struct ExplainDoc<'a, T: Serialize> {
+    schema: &'static str,
+    traces: &'a [T],
+}
+
+fn explain_json<T: Serialize>(traces: &[T]) -> String {
+    let doc = ExplainDoc {
+        schema: crate::report::json::EXPLAIN_SCHEMA,
+        traces,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+/// An explain usage error: a diagnostic on stderr, and the error document on stdout for
+/// `--format json`. Exit 2.
+fn fail(a: &ExplainArgs, e: Error) -> i32 {
+    print_error(&e);
+    if a.format == Format::Json {
+        let _ = write_stdout(&crate::report::json::render_errors(
+            crate::report::json::EXPLAIN_SCHEMA,
+            vec![crate::report::json::error_value(&e, None)],
+        ));
+    }
+    2
+}
+
+/// Why no node pool matched `--cluster` / `--pool`, with the ones there are.
+fn no_match(a: &ExplainArgs, model: &crate::model::Model) -> Error {
+    let pools: Vec<String> = model
+        .clusters
+        .iter()
+        .flat_map(|c| {
+            c.node_pools
+                .iter()
+                .map(move |p| format!("{} (cluster {})", p.display_name(), c.meta.address()))
+        })
+        .collect();
+    if pools.is_empty() {
+        return Error::Usage(
+            "the inputs contain no AKS cluster, so there is no node pool to explain".into(),
+        );
+    }
+    let what = match (&a.cluster, &a.pool) {
+        (Some(c), Some(p)) => format!("no node pool `{p}` in a cluster `{c}`"),
+        (Some(c), None) => format!("no cluster `{c}` (give its address or name)"),
+        (None, Some(p)) => format!("no node pool `{p}`"),
+        (None, None) => "no node pool".into(),
+    };
+    Error::Usage(format!("{what}; the node pools are: {}", pools.join(", ")))
 }
 
 /// `--cluster` (address or name) selects this cluster, or is not given.
@@ -98,20 +225,24 @@ fn pool_selected(a: &ExplainArgs, p: &crate::model::NodePool) -> bool {
 }
 
 pub fn run(a: ExplainArgs) -> i32 {
-    let mut l = match load(&a.input) {
+    let json = a.format == Format::Json;
+    // the endpoint first: a typo is said before the inputs are read
+    let target = if a.to.eq_ignore_ascii_case("dns") {
+        None
+    } else {
+        match parse_target(&a.to) {
+            Ok(t) => Some(t),
+            Err(e) => return fail(&a, Error::Usage(e)),
+        }
+    };
+    let mut l = match load_for(&a.input, json, crate::report::json::EXPLAIN_SCHEMA) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    if a.to.eq_ignore_ascii_case("dns") {
+    let Some(target) = target else {
         return run_dns(&a, &mut l);
-    }
-    let (host, port, proto) = match parse_endpoint(&a.to) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("aks-preflight: {e}");
-            return 2;
-        }
     };
+    let (host, port, proto) = (target.host.clone(), target.port, target.protocol);
     let ctx = analysis::Ctx {
         model: &l.model,
         catalogue: &l.catalogue,
@@ -137,21 +268,24 @@ pub fn run(a: ExplainArgs) -> i32 {
             traces.push(JsonTrace {
                 cluster: c.meta.address().to_string(),
                 node_pool: p.display_name(),
-                endpoint: egress::endpoint_label(&req),
+                endpoint: target.label(),
                 verdict: res.verdict,
                 reason: res.reason,
                 path: res.hops,
+                path_json: vec![],
             });
         }
     }
     if traces.is_empty() {
-        eprintln!(
-            "aks-preflight: no node pool matches (check --cluster / --pool; the inputs must contain an AKS cluster)"
-        );
-        return 2;
+        return fail(&a, no_match(&a, &l.model));
     }
     let out = match a.format {
-        Format::Json => serde_json::to_string_pretty(&traces).unwrap_or_default() + "\n",
+        Format::Json => {
+            for t in &mut traces {
+                t.path_json = crate::report::json::path_hops(&mut l.sources, &t.path);
+            }
+            explain_json(&traces)
+        }
         Format::Mermaid => {
             let charts: Vec<Chart<'_>> = traces
                 .iter()
@@ -183,7 +317,9 @@ pub fn run(a: ExplainArgs) -> i32 {
             s
         }
     };
-    print!("{out}");
+    if write_stdout(&out) != 0 {
+        return 2;
+    }
     i32::from(traces.iter().any(|t| t.verdict == Verdict::Blocked))
 }
 
@@ -191,7 +327,11 @@ pub fn run(a: ExplainArgs) -> i32 {
 struct DnsProbe {
     verdict: Verdict,
     reason: String,
+    #[serde(skip)]
     path: Vec<crate::eval::Hop>,
+    /// The path as the report writes it, filled for JSON.
+    #[serde(rename = "path")]
+    path_json: Vec<crate::report::json::PathHop>,
 }
 
 #[derive(Serialize)]
@@ -315,8 +455,8 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
                         let probes = dns::reach(&ctx, c, p, subnet, s);
                         let (udp, tcp) = match probes {
                             Some((u, t)) => (
-                                Some(DnsProbe { verdict: u.verdict, reason: u.reason, path: u.hops }),
-                                Some(DnsProbe { verdict: t.verdict, reason: t.reason, path: t.hops }),
+                                Some(DnsProbe { verdict: u.verdict, reason: u.reason, path: u.hops, path_json: vec![] }),
+                                Some(DnsProbe { verdict: t.verdict, reason: t.reason, path: t.hops, path_json: vec![] }),
                             ),
                             None => (None, None),
                         };
@@ -373,13 +513,20 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
         }
     }
     if traces.is_empty() {
-        eprintln!(
-            "aks-preflight: no node pool matches (check --cluster / --pool; the inputs must contain an AKS cluster)"
-        );
-        return 2;
+        return fail(a, no_match(a, &l.model));
     }
     let out = match a.format {
-        Format::Json => serde_json::to_string_pretty(&traces).unwrap_or_default() + "\n",
+        Format::Json => {
+            for t in &mut traces {
+                for sv in &mut t.servers {
+                    for probe in [&mut sv.udp, &mut sv.tcp].into_iter().flatten() {
+                        probe.path_json =
+                            crate::report::json::path_hops(&mut l.sources, &probe.path);
+                    }
+                }
+            }
+            explain_json(&traces)
+        }
         Format::Mermaid => {
             let mut charts: Vec<Chart<'_>> = vec![];
             for t in &traces {
@@ -400,10 +547,14 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
                 }
             }
             if charts.is_empty() {
-                eprintln!(
-                    "aks-preflight: no DNS path to draw (Azure-provided DNS, or the DNS servers are not known); use --format human"
+                return fail(
+                    a,
+                    Error::Usage(
+                        "no DNS path to draw (Azure-provided DNS, or the DNS servers are not \
+                         known); use --format human"
+                            .into(),
+                    ),
                 );
-                return 2;
             }
             mermaid_out(&charts, &mut l.sources)
         }
@@ -452,7 +603,9 @@ fn run_dns(a: &ExplainArgs, l: &mut super::commands::Loaded) -> i32 {
             s
         }
     };
-    print!("{out}");
+    if write_stdout(&out) != 0 {
+        return 2;
+    }
     i32::from(failed)
 }
 
@@ -480,4 +633,65 @@ fn mermaid_out(charts: &[Chart<'_>], sources: &mut crate::source::SourceMap) -> 
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_as_host_port_proto_or_url() {
+        let t = parse_target("https://mcr.microsoft.com/").unwrap();
+        assert_eq!(t.label(), "mcr.microsoft.com:443/https");
+        assert_eq!(t.protocol, Protocol::Tcp);
+        let t = parse_target("http://Proxy.corp.example:3128/path?x=1").unwrap();
+        assert_eq!(t.label(), "proxy.corp.example:3128/http");
+        assert_eq!(
+            parse_target("https://user:pw@packages.aks.azure.com")
+                .unwrap()
+                .label(),
+            "packages.aks.azure.com:443/https"
+        );
+        assert_eq!(
+            parse_target("mcr.microsoft.com:443/tcp").unwrap().label(),
+            "mcr.microsoft.com:443/tcp"
+        );
+        assert_eq!(
+            parse_target("mcr.microsoft.com:443/HTTPS").unwrap().label(),
+            "mcr.microsoft.com:443/https"
+        );
+        assert_eq!(
+            parse_target("10.0.0.4:53/udp").unwrap().protocol,
+            Protocol::Udp
+        );
+        assert_eq!(parse_target("10.0.0.4:53").unwrap().given, "tcp");
+        assert_eq!(
+            parse_target("https://[2001:db8::1]/").unwrap().label(),
+            "2001:db8::1:443/https"
+        );
+        assert_eq!(
+            parse_target("http://[2001:db8::1]:8080").unwrap().port,
+            8080
+        );
+        assert!(
+            parse_target("ftp://x")
+                .unwrap_err()
+                .contains("unknown scheme")
+        );
+        assert!(
+            parse_target("mcr.microsoft.com")
+                .unwrap_err()
+                .contains("not host:port")
+        );
+        assert!(
+            parse_target("x:99999/tcp")
+                .unwrap_err()
+                .contains("invalid port")
+        );
+        assert!(
+            parse_target("x:443/sctp")
+                .unwrap_err()
+                .contains("unknown protocol")
+        );
+    }
 }

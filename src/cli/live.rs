@@ -53,18 +53,15 @@ pub fn cloud_of(arg: Option<CloudArg>) -> Cloud {
     }
 }
 
-/// Read what the inputs refer to; an error is printed, `Err(2)`.
+/// Read what the inputs refer to.
 pub fn read(
     live: &LiveArgs,
     cloud: Cloud,
     planned: &Model,
     existing: &Model,
     sources: &mut SourceMap,
-) -> Result<LiveRead, i32> {
-    azure::read_missing(planned, existing, sources, &live.options(cloud)).map_err(|e| {
-        super::commands::print_error(&e);
-        2
-    })
+) -> Result<LiveRead, crate::error::Error> {
+    azure::read_missing(planned, existing, sources, &live.options(cloud))
 }
 
 /// `--resource-group` values against the `--subscription`s: a bare name applies to each

@@ -5,7 +5,7 @@
 //! Resource Graph results, `az … -o json`, snapshots).
 
 use super::args::CheckArgs;
-use super::commands::{load_with, print_error, report_loaded};
+use super::commands::{load_for_more, print_error, report_loaded};
 use crate::error::Error;
 use crate::input::arm::graph::Scope;
 use crate::input::azure;
@@ -115,8 +115,10 @@ pub fn run(a: ScanArgs) -> i32 {
         );
     }
     // the estate of the scopes, through Resource Graph; with --live, also what it refers to
-    // outside them (load_with's reads)
-    let loaded = load_with(&a.check.input, |sources, existing, _| {
+    // outside them (--live's reads in load_more)
+    let json = !a.table && a.check.format == super::args::OutputFormat::Json;
+    let schema = crate::report::json::SCHEMA;
+    let loaded = load_for_more(&a.check.input, json, schema, |sources, existing, _| {
         if scopes.is_empty() {
             return Ok(());
         }

@@ -68,7 +68,12 @@ fn snapshot(a: &SnapshotArgs) -> Result<i32, Error> {
         planned,
         failed,
         ..
-    } = load_inputs(&a.inputs, &crate::input::LoadOptions::default(), &verbose);
+    } = load_inputs(
+        &a.inputs,
+        &crate::input::LoadOptions::default(),
+        &verbose,
+        &mut |_, e| print_error(e),
+    );
     if failed {
         return Ok(2);
     }

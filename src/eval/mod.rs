@@ -9,6 +9,8 @@ pub mod flow;
 pub mod fqdn;
 pub mod nsg;
 pub mod path;
+pub mod proxy;
+pub mod return_path;
 pub mod routing;
 pub mod servicetags;
 

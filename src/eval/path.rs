@@ -3,6 +3,7 @@
 
 use super::flow::{Destination, Flow};
 use super::nsg::{self, NsgContext, NsgDecision};
+use super::return_path::{self, Via};
 use super::routing::{self, EffectiveRoute, NextHop, RouteSource, SystemKind};
 use super::{Verdict, firewall, servicetags};
 use crate::model::{
@@ -31,6 +32,10 @@ pub enum HopKind {
     Internet,
     Destination,
     Dns,
+    /// The cluster's HTTP proxy, which HTTP(S) flows go to.
+    Proxy,
+    /// The way back from a private destination to the nodes.
+    Return,
 }
 
 /// One step of a path.
@@ -121,6 +126,19 @@ pub enum Cause {
         route_table: Option<String>,
         detail: String,
     },
+    /// The flow goes through the cluster's HTTP proxy, which is reached, and what the proxy
+    /// lets through is not known (no attestation in the config).
+    ProxyUnattested { proxy: String },
+    /// The proxy's attestation in the config allows none of this.
+    ProxyDenies { proxy: String },
+    /// The proxy's address is not known (a host name, or a URL that does not parse).
+    ProxyAddressUnknown { proxy: String, detail: String },
+    /// The flow may go through the proxy or straight (AKS's own no-proxy values are not
+    /// documented), and the two paths end differently.
+    ProxyBypassUndecided { proxy: String, detail: String },
+    /// The reply of a private destination cannot come back (or its way back is undecided):
+    /// `subnet` is the destination's subnet, whose routes carry the reply.
+    ReturnPath { subnet: String, detail: String },
     /// Anything else; the reason says it.
     Other { detail: String },
 }
@@ -591,6 +609,7 @@ fn deliver_private(
     ip: &IpAddr,
     flow: &Flow,
     location: Option<&str>,
+    via: Via<'_>,
 ) -> Result<String, Stop> {
     // Plans may hold several VNets with the same address space (one per environment): prefer
     // the source VNet, then VNets peered with it, then any other.
@@ -645,7 +664,18 @@ fn deliver_private(
         ),
         Some(ds.meta.origin.clone()),
     );
-    subnet_nsg(model, t, ds, flow, location, true)
+    let inbound = subnet_nsg(model, t, ds, flow, location, true)?;
+    if ds.meta.same_resource(&source.meta) {
+        return Ok(inbound); // the nodes' own subnet: the reply stays in it
+    }
+    // the reply must come back: routes are not stateful
+    let r = return_path::reply(model, ds, ip, source, flow, via, location);
+    t.hops.push(r.hop);
+    match (r.verdict, r.cause) {
+        (Verdict::Reachable, _) | (_, None) => Ok(format!("{inbound}; {}", r.reason)),
+        (Verdict::Blocked, Some(cause)) => Err(StopData::blocked(r.reason, cause, r.origin)),
+        (Verdict::Unknown, Some(cause)) => Err(StopData::unknown(r.reason, cause, r.origin)),
+    }
 }
 
 fn route_origin(r: &EffectiveRoute, subnet: &Subnet) -> Option<Origin> {
@@ -784,6 +814,8 @@ fn internet_egress(
     let ot = &ctx.cluster.outbound_type;
     match ot {
         Known::Known(OutboundType::LoadBalancer) => {
+            // AKS creates the load balancer, its outbound public IP and the outbound rules
+            // (`analysis::aks_managed::OUTBOUND_LB`)
             t.hop(
                 HopKind::LoadBalancer,
                 format!(
@@ -1079,7 +1111,8 @@ fn through_firewall(
             {
                 // The firewall forwards it to the private destination (no SNAT for private
                 // ranges on network rules): the destination's NSG must let it in.
-                let inner = deliver_private(model, t, subnet, ip, flow, location)?;
+                let via = Via::Firewall { fw, snat: d.snat };
+                let inner = deliver_private(model, t, subnet, ip, flow, location, via)?;
                 return Ok(format!("{frag}; {inner}"));
             }
             Ok(frag)
@@ -1350,7 +1383,7 @@ pub fn evaluate_egress(model: &Model, ctx: &EgressContext<'_>, flow: &Flow) -> P
                 }
                 match &flow.destination {
                     Destination::Ip(ip) => {
-                        deliver_private(model, &mut t, subnet, ip, flow, location)
+                        deliver_private(model, &mut t, subnet, ip, flow, location, Via::Direct)
                     }
                     _ => Err(StopData::unknown(
                         format!(
@@ -1401,7 +1434,8 @@ mod tests {
     use super::*;
     use crate::eval::flow::Protocol;
     use crate::eval::routing::tests::{
-        base_model, host_flow, ip_flow, meta, named, net, peering, route, route_table, subnet, vnet,
+        base_model, firewall, host_flow, ip_flow, meta, named, net, peering, route, route_table,
+        subnet, vnet,
     };
     use crate::model::{
         Access, AddressMatch, Cluster, Direction, IpValue, NatGateway, NextHopType, NodePool, Nsg,
@@ -1413,6 +1447,7 @@ mod tests {
         m.location = Known::Known("westeurope".into());
         Cluster {
             meta: m,
+            identity: Known::Absent,
             dns_prefix: Known::Absent,
             outbound_type: ot,
             network_plugin: Known::Absent,
@@ -1519,18 +1554,7 @@ mod tests {
         m.peerings.push(p);
         m.peerings
             .push(peering("peering.hub-spoke", "vnet.hub", "vnet.spoke"));
-        m.firewalls.push(Firewall {
-            meta: named("azurerm_firewall.fw", "fw"),
-            subnet: Known::Known(Ref::key("subnet.fw")),
-            private_ip: Known::Known("10.1.0.4".parse().unwrap()),
-            public_ips: vec![],
-            policy: Known::Absent,
-            dns_proxy: Known::Absent,
-            dns_servers: vec![],
-            threat_intel_mode: Known::Absent,
-            sku_tier: Known::Absent,
-            collections: vec![],
-        });
+        m.firewalls.push(firewall("subnet.fw", "10.1.0.4"));
     }
 
     #[test]

@@ -862,7 +862,19 @@ pub fn choose_from(er: &EffectiveRoutes, flow: &Flow, location: Option<&str>) ->
         .filter(|(s, r)| *s == best_spec && !same_next_hop(r, best))
         .map(|(_, r)| (*r, "matches with the same prefix length".to_string()))
         .collect();
+    // The address spaces of a VNet and of the VNets peered with it never overlap (Azure refuses
+    // such peerings): a VNet or peering route whose prefix is unknown cannot be more specific
+    // than the VNet or peering route that matches.
+    let space = |r: &EffectiveRoute| {
+        matches!(
+            r.system_kind,
+            Some(SystemKind::VnetSpace) | Some(SystemKind::PeeredSpace)
+        )
+    };
     for (s, r, why) in &maybe {
+        if space(best) && space(r) && !r.prefix.is_known() {
+            continue;
+        }
         if *s > best_spec && !same_next_hop(r, best) {
             conflicts.push((*r, why.clone()));
         }
@@ -1012,6 +1024,22 @@ pub(crate) mod tests {
             allow_gateway_transit: Known::Absent,
             use_remote_gateways: Known::Absent,
             state: Known::Absent,
+        }
+    }
+
+    /// An Azure Firewall `azurerm_firewall.fw` in `subnet` at `ip`, with no policy and no rules.
+    pub(crate) fn firewall(subnet: &str, ip: &str) -> crate::model::Firewall {
+        crate::model::Firewall {
+            meta: named("azurerm_firewall.fw", "fw"),
+            subnet: Known::Known(Ref::key(subnet)),
+            private_ip: Known::Known(ip.parse().unwrap()),
+            public_ips: vec![],
+            policy: Known::Absent,
+            dns_proxy: Known::Absent,
+            dns_servers: vec![],
+            threat_intel_mode: Known::Absent,
+            sku_tier: Known::Absent,
+            collections: vec![],
         }
     }
 

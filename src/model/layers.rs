@@ -69,6 +69,8 @@ elements!(
     PrivateDnsZone,
     DnsZoneLink,
     DnsResolverInboundEndpoint,
+    ManagedIdentity,
+    RoleAssignment,
 );
 
 fn name_key(m: &Meta) -> Option<(String, String)> {
@@ -196,7 +198,9 @@ impl Model {
             ip_groups,
             private_dns_zones,
             dns_zone_links,
-            dns_resolver_inbound_endpoints
+            dns_resolver_inbound_endpoints,
+            identities,
+            role_assignments
         );
         // a data source read only at apply is no longer unknown once the resource it reads is
         // in the inputs

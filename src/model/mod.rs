@@ -37,6 +37,8 @@ pub struct Model {
     pub private_dns_zones: Vec<PrivateDnsZone>,
     pub dns_zone_links: Vec<DnsZoneLink>,
     pub dns_resolver_inbound_endpoints: Vec<DnsResolverInboundEndpoint>,
+    pub identities: Vec<ManagedIdentity>,
+    pub role_assignments: Vec<RoleAssignment>,
     /// Notes from loaders (unresolved references, unsupported constructs, partial plans).
     pub input_notes: Vec<InputNote>,
     /// Waivers written in the inputs themselves (inline source comments); config-file waivers
@@ -96,6 +98,8 @@ pub enum Kind {
     PrivateDnsZone,
     DnsZoneLink,
     DnsResolverInboundEndpoint,
+    Identity,
+    RoleAssignment,
 }
 
 macro_rules! lookups {
@@ -157,6 +161,8 @@ lookups! {
     private_dns_zone, private_dns_zones, PrivateDnsZone, PrivateDnsZone;
     dns_zone_link, dns_zone_links, DnsZoneLink, DnsZoneLink;
     dns_resolver_inbound_endpoint, dns_resolver_inbound_endpoints, DnsResolverInboundEndpoint, DnsResolverInboundEndpoint;
+    identity, identities, ManagedIdentity, Identity;
+    role_assignment, role_assignments, RoleAssignment, RoleAssignment;
 }
 
 /// Add `items` to `list`; an item replaces the first element of `list` that is the same
@@ -305,7 +311,9 @@ impl Model {
             ip_groups,
             private_dns_zones,
             dns_zone_links,
-            dns_resolver_inbound_endpoints
+            dns_resolver_inbound_endpoints,
+            identities,
+            role_assignments
         );
         self.input_notes.extend(other.input_notes);
         self.waivers.extend(other.waivers);
@@ -332,6 +340,8 @@ impl Model {
             && self.private_dns_zones.is_empty()
             && self.dns_zone_links.is_empty()
             && self.dns_resolver_inbound_endpoints.is_empty()
+            && self.identities.is_empty()
+            && self.role_assignments.is_empty()
             && self.input_notes.is_empty()
             && self.waivers.is_empty()
             && self.deleted.is_empty()

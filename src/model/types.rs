@@ -314,9 +314,24 @@ impl HttpProxy {
     }
 }
 
+/// The identity a cluster acts with (the control plane's: it creates the zone link, joins the
+/// subnet, manages the load balancer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "identities", rename_all = "snake_case")]
+pub enum ClusterIdentity {
+    /// Created with the cluster: it holds no role before the cluster exists.
+    SystemAssigned,
+    /// User-assigned managed identities.
+    UserAssigned(Vec<Ref>),
+    /// A service principal (its client id).
+    ServicePrincipal(String),
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Cluster {
     pub meta: Meta,
+    /// `Absent` when the input does not say (then AKS's default, system-assigned, applies).
+    pub identity: Known<ClusterIdentity>,
     pub dns_prefix: Known<String>,
     pub outbound_type: Known<OutboundType>,
     pub network_plugin: Known<String>,
@@ -350,6 +365,7 @@ impl Cluster {
         }
         Cluster {
             meta,
+            identity: why(reason),
             dns_prefix: why(reason),
             outbound_type: why(reason),
             network_plugin: why(reason),
@@ -818,6 +834,39 @@ pub struct DnsResolverInboundEndpoint {
     pub vnet: Known<Ref>,
     pub subnet: Known<Ref>,
     pub ip: Known<IpAddr>,
+}
+
+// ---------------------------------------------------------------- identities and roles
+
+/// A user-assigned managed identity.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManagedIdentity {
+    pub meta: Meta,
+    /// The service principal's object id (known once the identity exists).
+    pub principal_id: Known<String>,
+}
+
+/// Whom a role assignment is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Principal {
+    /// A managed identity of the model.
+    Identity(Ref),
+    /// The system-assigned identity of a cluster of the model.
+    ClusterIdentity(Ref),
+    /// An object id.
+    Id(String),
+}
+
+/// An Azure RBAC role assignment.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleAssignment {
+    pub meta: Meta,
+    /// The scope: an element of the model, or a resource / resource group / subscription id.
+    pub scope: Known<Ref>,
+    /// The role's name (`Private DNS Zone Contributor`), or its definition id.
+    pub role: Known<String>,
+    pub principal: Known<Principal>,
 }
 
 // ---------------------------------------------------------------- input notes

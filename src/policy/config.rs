@@ -44,6 +44,8 @@ pub struct Config {
     /// `public-cluster-no-konnectivity`, `pods-use-apiserver-ip`, ...).
     pub force_conditions: Vec<Located<String>>,
     pub appliances: Vec<Appliance>,
+    /// What the user's HTTP proxies let through (`[[proxy]]`).
+    pub proxies: Vec<ProxyAttestation>,
     pub dns_servers: Vec<DnsServerAttestation>,
     /// Accepted findings (`[[waiver]]`), in file order.
     pub waivers: Vec<ConfigWaiver>,
@@ -77,6 +79,26 @@ pub struct Appliance {
 }
 
 impl Appliance {
+    /// The first attested rule that covers a requirement, if any.
+    pub fn allowing(&self, req: &Requirement) -> Option<&AllowRule> {
+        self.allows.iter().find(|r| r.covers(req))
+    }
+}
+
+/// A user's HTTP proxy (`[[proxy]]`): where it listens, its address when the cluster names it by
+/// host name, and what it lets through (the tool cannot see beyond it).
+#[derive(Debug, Clone)]
+pub struct ProxyAttestation {
+    pub name: String,
+    /// Host name or address, lower case, as in the cluster's proxy URL.
+    pub host: String,
+    pub port: u16,
+    pub ip: Option<IpAddr>,
+    pub allows: Vec<AllowRule>,
+    pub span: Range<usize>,
+}
+
+impl ProxyAttestation {
     /// The first attested rule that covers a requirement, if any.
     pub fn allowing(&self, req: &Requirement) -> Option<&AllowRule> {
         self.allows.iter().find(|r| r.covers(req))
@@ -257,7 +279,19 @@ struct RawConfig {
     #[serde(default)]
     dns_server: Vec<Spanned<RawDnsServer>>,
     #[serde(default)]
+    proxy: Vec<Spanned<RawProxy>>,
+    #[serde(default)]
     waiver: Vec<Spanned<RawWaiver>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProxy {
+    address: Spanned<String>,
+    ip: Option<Spanned<String>>,
+    name: Option<String>,
+    #[serde(default)]
+    allows: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -390,26 +424,7 @@ impl Config {
                     None,
                 ));
             }
-            let mut allows = Vec::new();
-            for r in a.allows {
-                let (host, ports, protocol) = AllowRule::parse(r.get_ref()).map_err(|m| {
-                    err(
-                        r.span(),
-                        m,
-                        Some(
-                            "entries look like `*:443/tcp`, `mcr.microsoft.com:443/https`, `10.0.0.0/8:53/udp`"
-                                .into(),
-                        ),
-                    )
-                })?;
-                allows.push(AllowRule {
-                    text: r.get_ref().trim().to_string(),
-                    host,
-                    ports,
-                    protocol,
-                    span: r.span(),
-                });
-            }
+            let allows = parse_allows(a.allows, &err)?;
             appliances.push(Appliance {
                 ip,
                 name: a.name.unwrap_or_else(|| ip.to_string()),
@@ -458,6 +473,41 @@ impl Config {
             });
         }
 
+        let mut proxies: Vec<ProxyAttestation> = Vec::new();
+        for p in raw.proxy {
+            let span = p.span();
+            let p = p.into_inner();
+            let ep = crate::eval::proxy::ProxyEndpoint::parse(p.address.get_ref()).map_err(|m| {
+                err(
+                    p.address.span(),
+                    m,
+                    Some("write the proxy as in http_proxy_config: `10.0.5.10:3128` or `http://proxy.corp.example:3128`".into()),
+                )
+            })?;
+            if proxies
+                .iter()
+                .any(|x| x.host == ep.host && x.port == ep.port)
+            {
+                return Err(err(
+                    p.address.span(),
+                    format!("proxy {} is attested twice", ep.authority()),
+                    None,
+                ));
+            }
+            let ip = match &p.ip {
+                Some(s) => Some(parse_ip(s).map_err(|m| err(s.span(), m, None))?),
+                None => ep.ip(),
+            };
+            proxies.push(ProxyAttestation {
+                name: p.name.unwrap_or_else(|| ep.authority()),
+                host: ep.host,
+                port: ep.port,
+                ip,
+                allows: parse_allows(p.allows, &err)?,
+                span,
+            });
+        }
+
         let mut waivers = Vec::new();
         for w in raw.waiver {
             waivers.push(parse_waiver(w, &err)?);
@@ -472,6 +522,7 @@ impl Config {
             force_conditions,
             appliances,
             dns_servers,
+            proxies,
             waivers,
         })
     }
@@ -504,29 +555,53 @@ impl Config {
     /// Check references to the catalogue: every `disable` id must exist.
     pub fn validate_against(&self, catalogue: &Catalogue) -> Result<()> {
         for d in &self.disable {
-            if catalogue.get(&d.value).is_none() {
-                let similar: Vec<&str> = catalogue
-                    .endpoints
-                    .iter()
-                    .map(|e| e.id.as_str())
-                    .filter(|id| {
-                        let tail = d.value.rsplit('.').next().unwrap_or(&d.value);
-                        !tail.is_empty() && id.contains(tail)
-                    })
-                    .take(5)
-                    .collect();
-                let help = if similar.is_empty() {
-                    "ids are listed in policies/endpoints.toml (`public.mcr`, `public.acs-mirror`, ...)"
-                        .to_string()
-                } else {
-                    format!("did you mean one of: {}", similar.join(", "))
-                };
+            if catalogue.get(&d.value).is_some() {
+                continue;
+            }
+            // a rule id (`disable = ["NSG001"]`): rules are not switched off here
+            if let Some(rule) = crate::analysis::registry::rule(&d.value) {
                 return Err(self.error_at(
                     d.span.clone(),
-                    format!("`disable` names an unknown endpoint id `{}`", d.value),
-                    Some(help),
+                    format!(
+                        "`disable` switches off catalogue endpoints, and `{}` is a rule ({})",
+                        d.value, rule.name
+                    ),
+                    Some(format!(
+                        "to accept the findings of a rule, add a waiver naming the resources it \
+                         is about:\n[[waiver]]\nrule = \"{}\"\nresource = \"<address or Azure \
+                         id; * globs>\"\nreason = \"<why it is accepted>\"\nexpires = 2027-03-31",
+                        rule.id
+                    )),
                 ));
             }
+            let similar = similar_ids(catalogue, &d.value);
+            let prefix = d.value.split_once('.').map(|(p, _)| p).unwrap_or("");
+            let help = format!(
+                "{}the endpoint ids of the catalogue{}:{}",
+                if similar.is_empty() {
+                    String::new()
+                } else {
+                    format!("did you mean {}? ", similar.join(", "))
+                },
+                if catalogue_ids(catalogue, prefix).is_empty() {
+                    ""
+                } else {
+                    " with that prefix"
+                },
+                {
+                    let ids = catalogue_ids(catalogue, prefix);
+                    if ids.is_empty() {
+                        catalogue_ids(catalogue, "")
+                    } else {
+                        ids
+                    }
+                }
+            );
+            return Err(self.error_at(
+                d.span.clone(),
+                format!("`disable` names an unknown endpoint id `{}`", d.value),
+                Some(help),
+            ));
         }
         Ok(())
     }
@@ -556,6 +631,41 @@ impl Config {
     pub fn dns_server(&self, ip: &IpAddr) -> Option<&DnsServerAttestation> {
         self.dns_servers.iter().find(|d| d.ip == *ip)
     }
+
+    /// The attestation of the proxy listening on `host` (name or address) and `port`.
+    pub fn proxy(&self, host: &str, port: u16) -> Option<&ProxyAttestation> {
+        self.proxies
+            .iter()
+            .find(|p| p.port == port && p.host.eq_ignore_ascii_case(host))
+    }
+}
+
+/// `allows` entries (`<host>:<port>/<protocol>`) of an attestation.
+fn parse_allows(
+    raw: Vec<Spanned<String>>,
+    err: &dyn Fn(Range<usize>, String, Option<String>) -> crate::error::Error,
+) -> Result<Vec<AllowRule>> {
+    let mut allows = Vec::new();
+    for r in raw {
+        let (host, ports, protocol) = AllowRule::parse(r.get_ref()).map_err(|m| {
+            err(
+                r.span(),
+                m,
+                Some(
+                    "entries look like `*:443/tcp`, `mcr.microsoft.com:443/https`, `10.0.0.0/8:53/udp`"
+                        .into(),
+                ),
+            )
+        })?;
+        allows.push(AllowRule {
+            text: r.get_ref().trim().to_string(),
+            host,
+            ports,
+            protocol,
+            span: r.span(),
+        });
+    }
+    Ok(allows)
 }
 
 /// Validate one `[[waiver]]` table: known rule ids, a non-empty resource and reason, a date
@@ -661,6 +771,46 @@ fn parse_ip(s: &Spanned<String>) -> std::result::Result<IpAddr, String> {
     let v = s.get_ref().trim();
     v.parse::<IpAddr>()
         .map_err(|_| format!("`{v}` is not an IP address"))
+}
+
+/// Catalogue ids that look like `id` (same last segment, or one contains the other).
+fn similar_ids<'c>(catalogue: &'c Catalogue, id: &str) -> Vec<&'c str> {
+    let tail = id.rsplit('.').next().unwrap_or(id).to_ascii_lowercase();
+    catalogue
+        .endpoints
+        .iter()
+        .map(|e| e.id.as_str())
+        .filter(|c| {
+            let ct = c.rsplit('.').next().unwrap_or(c).to_ascii_lowercase();
+            !tail.is_empty() && (ct.contains(&tail) || tail.contains(&ct))
+        })
+        .take(5)
+        .collect()
+}
+
+/// The endpoint ids of the catalogue, grouped by prefix (`public.{mcr, mcr-data, …}`), only
+/// those of `only` when it is not empty: the list comes from the binary, so users without the
+/// source tree can read it.
+fn catalogue_ids(catalogue: &Catalogue, only: &str) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = vec![];
+    for e in &catalogue.endpoints {
+        let (prefix, rest) = e.id.split_once('.').unwrap_or(("", e.id.as_str()));
+        if !only.is_empty() && prefix != only {
+            continue;
+        }
+        match groups.iter_mut().find(|(p, _)| p == prefix) {
+            Some((_, v)) => {
+                if !v.iter().any(|x| x == rest) {
+                    v.push(rest.to_string());
+                }
+            }
+            None => groups.push((prefix.to_string(), vec![rest.to_string()])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(p, v)| format!("\n  {p}.{{{}}}", v.join(", ")))
+        .collect::<String>()
 }
 
 #[cfg(test)]
@@ -795,6 +945,36 @@ vnet = "/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/virtu
                 .0
                 .contains("unknown endpoint id `public.acs-miror`")
         );
+        // the valid ids come from the embedded catalogue, not a path in the source tree
+        let help = match &e {
+            Error::Policy { help, .. } => help.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        assert!(
+            help.contains("public.{") && help.contains("acs-mirror"),
+            "{help}"
+        );
+        assert!(!help.contains("policies/endpoints.toml"), "{help}");
+    }
+
+    #[test]
+    fn a_rule_id_in_disable_points_at_waivers() {
+        let cat = Catalogue::builtin().expect("builtin");
+        let text = "disable = [\"NSG001\"]\n";
+        let c = Config::parse("c.toml", text).expect("parses");
+        let e = c
+            .validate_against(cat)
+            .expect_err("a rule is not an endpoint");
+        assert_eq!(spanned_text(text, &e), "\"NSG001\"");
+        assert!(policy_parts(&e).0.contains("`NSG001` is a rule"));
+        let Error::Policy { help, .. } = &e else {
+            panic!("{e:?}")
+        };
+        let help = help.clone().unwrap_or_default();
+        assert!(
+            help.contains("[[waiver]]") && help.contains("rule = \"NSG001\""),
+            "{help}"
+        );
     }
 
     fn bad(text: &str) -> (String, String) {
@@ -864,6 +1044,30 @@ vnet = "/subscriptions/0000/resourceGroups/hub/providers/Microsoft.Network/virtu
         );
         let e = Config::load(Path::new("/nonexistent/aks-preflight.toml")).expect_err("io");
         assert!(matches!(e, Error::Io { .. }));
+    }
+
+    #[test]
+    fn proxies_are_attested_by_address() {
+        let c = Config::parse(
+            "aks-preflight.toml",
+            "[[proxy]]\naddress = \"http://Proxy.Corp.example:3128/\"\nip = \"10.0.5.10\"\nallows = [\"*:443/https\"]\n\n[[proxy]]\naddress = \"10.0.3.4:8080\"\n",
+        )
+        .expect("cfg");
+        let p = c.proxy("proxy.corp.example", 3128).expect("named proxy");
+        assert_eq!(p.ip, Some("10.0.5.10".parse().unwrap()));
+        assert_eq!(p.allows.len(), 1);
+        let q = c.proxy("10.0.3.4", 8080).expect("proxy by address");
+        assert_eq!(q.ip, Some("10.0.3.4".parse().unwrap()));
+        assert!(q.allows.is_empty());
+        assert!(c.proxy("10.0.3.4", 3128).is_none());
+        // a bad address, a twice attested proxy, a bad allow entry: located errors
+        for bad in [
+            "[[proxy]]\naddress = \"http://proxy:port\"\n",
+            "[[proxy]]\naddress = \"10.0.3.4:8080\"\n[[proxy]]\naddress = \"http://10.0.3.4:8080\"\n",
+            "[[proxy]]\naddress = \"10.0.3.4:8080\"\nallows = [\"443\"]\n",
+        ] {
+            assert!(Config::parse("c.toml", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

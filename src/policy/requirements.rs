@@ -999,6 +999,7 @@ purpose = "we accept ARM being blocked"
         };
         let cluster = Cluster {
             meta: cm,
+            identity: Known::Absent,
             dns_prefix: Known::Absent,
             outbound_type: Known::Known(OutboundType::UserDefinedRouting),
             network_plugin: Known::Absent,

@@ -66,7 +66,8 @@ pub struct Finding {
     /// A Terraform snippet that applies the fix as pasted (valid HCL, priorities free where it
     /// goes); reporters print it after the help.
     pub snippet: Option<String>,
-    /// The endpoints (`host:port/proto`) the finding covers, when it is about egress.
+    /// The endpoints the finding is about (`mcr.microsoft.com:443/https`, as in the per-pool
+    /// table), when it comes from endpoint verdicts; empty otherwise.
     pub endpoints: Vec<String>,
 }
 

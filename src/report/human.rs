@@ -158,6 +158,15 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
                 Some(a) if !l.text.contains(a.as_str()) => format!("{} ({a})", l.text),
                 _ => l.text.clone(),
             };
+            // miette draws the label after `╰── ` under the middle of the span: wrap it so the
+            // line fits the width
+            let shown_text = src.text();
+            let line_start = shown_text[..shown.start].rfind('\n').map_or(0, |i| i + 1);
+            let middle = shown_text[line_start..shown.start].chars().count()
+                + shown_text[shown.clone()].chars().count() / 2;
+            let gutter = (loc.line + 1).to_string().len() + 4;
+            let room = style.width.saturating_sub(gutter + middle + 4).max(30);
+            let text = wrap(&text, room, "", "").trim_end().to_string();
             let span = (shown.start, shown.end - shown.start);
             labels.push(if l.primary {
                 LabeledSpan::new_primary_with_span(Some(text), span)
@@ -394,6 +403,7 @@ pub fn render(report: &Report, sources: &mut SourceMap, style: &Style) -> String
     out.push_str(&render_table(report, style));
     let verdict = match report.verdict() {
         RunVerdict::Pass => paint(style, "32;1", "PASS"),
+        RunVerdict::Error => paint(style, "31;1", "ERROR"),
         RunVerdict::Fail => paint(style, "31;1", "FAIL"),
         RunVerdict::Unknown => paint(style, "33;1", "UNKNOWN"),
         RunVerdict::NothingChecked => paint(

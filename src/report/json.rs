@@ -7,6 +7,9 @@ use serde::Serialize;
 
 pub const SCHEMA: &str = "aks-preflight/report/v1";
 
+/// Schema of `explain --format json`: traces with the report's hop and location shapes.
+pub const EXPLAIN_SCHEMA: &str = "aks-preflight/explain/v1";
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
     schema: &'static str,
@@ -285,4 +288,123 @@ fn json_finding<'a>(f: &'a super::Finding, sources: &mut SourceMap) -> JsonFindi
         endpoints: &f.endpoints,
         path: hops(sources, &f.path),
     }
+}
+
+/// One hop as the report writes it, owned, for other JSON documents (`explain`).
+#[derive(Serialize)]
+pub struct PathHop {
+    kind: crate::eval::HopKind,
+    description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<JsonLocation>,
+}
+
+/// A hop list as the report writes it (`kind`, `description`, `verdict`, `location` with file,
+/// line, column and address).
+pub fn path_hops(sources: &mut SourceMap, path: &[crate::eval::Hop]) -> Vec<PathHop> {
+    sources.prepare_labels(path.iter().filter_map(|h| h.origin.as_ref()));
+    path.iter()
+        .map(|h| PathHop {
+            kind: h.kind,
+            description: h.description.clone(),
+            verdict: h.verdict,
+            location: h.origin.as_ref().and_then(|o| location(sources, o)),
+        })
+        .collect()
+}
+
+/// One error of a run that could not check (an input, configuration or usage error).
+#[derive(Serialize)]
+pub struct JsonError {
+    code: Option<String>,
+    message: String,
+    help: Option<String>,
+    /// Where it is, when known (the input, the configuration file).
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+}
+
+/// [`JsonError`] of an error. `input`: the input it came from, when the error does not say.
+pub fn error_value(e: &crate::error::Error, input: Option<&str>) -> JsonError {
+    use crate::error::Error as E;
+    use miette::Diagnostic;
+    let (file, line, column) = match e {
+        E::Input {
+            location: Some(l), ..
+        } => (Some(l.file.clone()), Some(l.line), Some(l.column)),
+        E::Io { path, .. } => (Some(path.clone()), None, None),
+        E::Policy {
+            src: Some(src),
+            span,
+            ..
+        } => {
+            let text = src.inner();
+            let (line, column) = match span {
+                Some(sp) => {
+                    let at = sp.offset().min(text.len());
+                    let before = text.get(..at).unwrap_or("");
+                    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                    (
+                        Some(before.matches('\n').count() + 1),
+                        Some(before[line_start..].chars().count() + 1),
+                    )
+                }
+                None => (None, None),
+            };
+            (Some(src.name().to_string()), line, column)
+        }
+        _ => (input.map(str::to_string), None, None),
+    };
+    JsonError {
+        code: e.code().map(|c| c.to_string()),
+        message: e.to_string(),
+        help: e.help().map(|h| h.to_string()),
+        file,
+        line,
+        column,
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorDoc<'a> {
+    schema: &'a str,
+    verdict: RunVerdict,
+    /// The report's fields, empty (report schema only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<Summary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clusters: Option<[(); 0]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    findings: Option<[(); 0]>,
+    /// The explain document's traces, empty (explain schema only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traces: Option<[(); 0]>,
+    errors: Vec<JsonError>,
+}
+
+/// The document `--format json` prints when the run could not check: the schema, verdict
+/// `error` and the errors, with the schema's other fields empty.
+pub fn render_errors(schema: &str, errors: Vec<JsonError>) -> String {
+    let report = schema == SCHEMA;
+    let doc = ErrorDoc {
+        schema,
+        verdict: RunVerdict::Error,
+        summary: report.then_some(Summary {
+            errors: 0,
+            warnings: 0,
+            notes: 0,
+            suppressed: 0,
+            reachable: 0,
+            blocked: 0,
+            unknown: 0,
+        }),
+        clusters: report.then_some([]),
+        findings: report.then_some([]),
+        traces: (!report).then_some([]),
+        errors,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }

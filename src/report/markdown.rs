@@ -191,6 +191,7 @@ pub fn render(report: &Report, sources: &mut SourceMap, limit: Option<usize>) ->
     let mut head = String::new();
     let verdict = match report.verdict() {
         RunVerdict::Pass => "✅ PASS",
+        RunVerdict::Error => "⛔ ERROR",
         RunVerdict::Fail => "❌ FAIL",
         RunVerdict::Unknown => "⚠️ UNKNOWN",
         RunVerdict::NothingChecked => "⚪ NOTHING CHECKED",

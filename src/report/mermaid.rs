@@ -46,6 +46,8 @@ fn kind_text(k: HopKind) -> &'static str {
         HopKind::Internet => "Internet",
         HopKind::Destination => "destination",
         HopKind::Dns => "DNS",
+        HopKind::Proxy => "HTTP proxy",
+        HopKind::Return => "way back",
     }
 }
 

@@ -2,6 +2,7 @@
 //! the JSON report is a versioned contract (`aks-preflight/report/v1`).
 
 pub mod baseline;
+pub mod bicep;
 pub mod finding;
 pub mod fingerprint;
 pub mod firewall_hcl;
@@ -129,6 +130,22 @@ pub enum RunVerdict {
     /// network-only stack, a state file): nothing is proven, so it is not a pass.
     #[serde(rename = "nothing-checked")]
     NothingChecked,
+    /// The run could not check: an input, configuration or usage error (exit 2). Only the
+    /// error documents of `--format json` carry it; a report's own verdict is never `error`.
+    Error,
+}
+
+impl RunVerdict {
+    /// The verdict as the JSON report spells it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunVerdict::Pass => "pass",
+            RunVerdict::Fail => "fail",
+            RunVerdict::Unknown => "unknown",
+            RunVerdict::NothingChecked => "nothing-checked",
+            RunVerdict::Error => "error",
+        }
+    }
 }
 
 impl Report {

@@ -2,6 +2,7 @@
 //! ready-to-paste Terraform Azure Firewall policy rule collection group.
 
 use super::firewall_hcl::{self, FirewallTarget, Placed};
+use crate::analysis::proxy::ProxyPlan;
 use crate::eval::Destination;
 use crate::eval::Protocol;
 use crate::policy::Requirement;
@@ -21,6 +22,8 @@ pub struct ClusterRequirements {
     /// Node subnet prefixes (firewall rule sources). `None`: not known, a Terraform variable is
     /// used instead.
     pub node_subnet_prefixes: Option<Vec<IpNet>>,
+    /// With an HTTP proxy: what the nodes must reach (the proxy) and what the proxy must allow.
+    pub proxy: Option<ProxyPlan>,
 }
 
 // ---------------------------------------------------------------- text
@@ -122,8 +125,38 @@ pub fn render_text(clusters: &[ClusterRequirements]) -> String {
                 let _ = writeln!(out, "    [{}] {n}", i + 1);
             }
         }
+        if let Some(p) = &c.proxy {
+            render_proxy_text(&mut out, p);
+        }
     }
     out
+}
+
+/// The proxy part of the text: what to allow to the proxy, what the proxy must allow.
+fn render_proxy_text(out: &mut String, p: &ProxyPlan) {
+    let _ = writeln!(
+        out,
+        "  HTTP proxy {}: allow TCP from the node subnets to it (the `proxy` rows above).",
+        p.proxies.join(", ")
+    );
+    if !p.through_proxy.is_empty() {
+        out.push_str("  the proxy must let through:\n");
+        for e in &p.through_proxy {
+            let _ = writeln!(out, "    {e}");
+        }
+    }
+    if !p.either.is_empty() {
+        out.push_str("  through the proxy or straight (allow both ways):\n");
+        for (e, why) in &p.either {
+            let _ = writeln!(out, "    {e} ({why})");
+        }
+    }
+    if !p.bypass.is_empty() {
+        out.push_str("  straight, not through the proxy:\n");
+        for (e, why) in &p.bypass {
+            let _ = writeln!(out, "    {e} ({why})");
+        }
+    }
 }
 
 pub(super) fn truncate(s: &str, max: usize) -> String {
@@ -148,6 +181,8 @@ struct JsonCluster<'a> {
     address: &'a str,
     node_subnet_prefixes: Option<&'a [IpNet]>,
     requirements: Vec<JsonRequirement<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proxy: Option<&'a ProxyPlan>,
 }
 
 #[derive(Serialize)]
@@ -220,6 +255,7 @@ fn doc(clusters: &[ClusterRequirements]) -> JsonDoc<'_> {
                         failure: r.failure.as_ref(),
                     })
                     .collect(),
+                proxy: c.proxy.as_ref(),
             })
             .collect(),
     }
@@ -296,9 +332,101 @@ pub fn render_terraform_for(
             }
         };
         out.push('\n');
-        render_group(&mut out, c, &target(i), &slug, &sources);
+        match &c.proxy {
+            None => render_group(&mut out, c, &target(i), &slug, &sources),
+            Some(p) => render_with_proxy(&mut out, c, p, &target(i), &slug, &sources),
+        }
     }
     out
+}
+
+/// With a proxy: the node subnets need the proxy and what bypasses it; what goes through the
+/// proxy is allowed from the proxy's address, in a group of its own (for a proxy whose egress
+/// passes this firewall). What may go either way is in both.
+fn render_with_proxy(
+    out: &mut String,
+    c: &ClusterRequirements,
+    p: &ProxyPlan,
+    target: &FirewallTarget,
+    slug: &str,
+    sources: &str,
+) {
+    let through = |r: &Requirement| p.through_proxy.contains(&r.describe());
+    let either = |r: &Requirement| p.either.iter().any(|(e, _)| *e == r.describe());
+    let subset = |keep: &dyn Fn(&Requirement) -> bool| ClusterRequirements {
+        address: c.address.clone(),
+        requirements: c.requirements.iter().filter(|r| keep(r)).cloned().collect(),
+        node_subnet_prefixes: c.node_subnet_prefixes.clone(),
+        proxy: None,
+    };
+    render_group(out, &subset(&|r| !through(r)), target, slug, sources);
+    let proxied = subset(&|r| through(r) || either(r));
+    if proxied.requirements.is_empty() {
+        return;
+    }
+    // the proxy's rules come right after the nodes' ones
+    let next = match target.clone() {
+        FirewallTarget::PolicyVariable { priority } => FirewallTarget::PolicyVariable {
+            priority: priority + 1,
+        },
+        FirewallTarget::Policy {
+            policy,
+            priority,
+            groups_known,
+        } => FirewallTarget::Policy {
+            policy,
+            priority: priority + 1,
+            groups_known,
+        },
+        FirewallTarget::Classic {
+            firewall,
+            app_priority,
+            net_priority,
+            extend,
+        } => FirewallTarget::Classic {
+            firewall,
+            app_priority: app_priority + 1,
+            net_priority: net_priority + 1,
+            extend,
+        },
+    };
+    let ips: Vec<String> = c
+        .requirements
+        .iter()
+        .filter(|r| r.condition == "http-proxy")
+        .filter_map(|r| match &r.destination {
+            Some(Destination::Ip(ip)) => Some(ip.to_string()),
+            _ => None,
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n# Through the HTTP proxy {}: the proxy must allow these; if its egress passes this\n\
+         # firewall, the firewall must allow them from the proxy's address.",
+        comment(&p.proxies.join(", "))
+    );
+    if ips.is_empty() {
+        let _ = writeln!(
+            out,
+            "# The proxy's address is not known (a host name): set proxy_source_addresses.\n\
+             variable \"proxy_source_addresses_{slug}\" {{\n  type = list(string)\n}}"
+        );
+        render_group(
+            out,
+            &proxied,
+            &next,
+            &format!("{slug}_via_proxy"),
+            &format!("var.proxy_source_addresses_{slug}"),
+        );
+    } else {
+        render_group(
+            out,
+            &proxied,
+            &next,
+            &format!("{slug}_via_proxy"),
+            &hcl_list(ips.into_iter()),
+        );
+    }
 }
 
 fn render_group(
@@ -502,6 +630,7 @@ mod tests {
             address: f.address.clone(),
             requirements: requirements(cat, &cfg, &f),
             node_subnet_prefixes: prefixes,
+            proxy: None,
         }
     }
 

@@ -848,12 +848,15 @@ def kubernetes_cluster(name, rg, location, dns_prefix, pool, net, *, private=Fal
                        private_dns_zone=None, public_fqdn=None, authorized_ranges=None,
                        identity_ids=None, service_principal=None, tags=None,
                        kubernetes_version="1.31", v3=False, sku_tier="Standard",
-                       workload_identity=False, windows_password_ref=None) -> dict:
+                       workload_identity=False, windows_password_ref=None,
+                       http_proxy=None) -> dict:
     """``authorized_ranges``: list / ``R`` (4.x: ``api_server_access_profile``; 3.x:
     ``api_server_authorized_ip_ranges``). ``private_dns_zone``: "System", "None" or an ``R``.
     ``service_principal``: (client_id, secret reference) instead of a managed identity.
     ``windows_password_ref``: reference of the Windows admin password (sensitive) when the
-    configuration sets a ``windows_profile``."""
+    configuration sets a ``windows_profile``. ``http_proxy``: (http_proxy, https_proxy or None,
+    no_proxy list) for an ``http_proxy_config`` block (``trusted_ca`` comes from the sensitive
+    variable ``proxy_trusted_ca``, which the scenario declares)."""
     if service_principal:
         identity: Any = []
         sp: Any = B({"client_id": C(service_principal[0]),
@@ -882,7 +885,12 @@ def kubernetes_cluster(name, rg, location, dns_prefix, pool, net, *, private=Fal
         "edge_zone": None,
         "fqdn": U,
         "http_application_routing_zone_name": U,
-        "http_proxy_config": [],
+        "http_proxy_config": [] if http_proxy is None else B({
+            "http_proxy": C(http_proxy[0]),
+            "https_proxy": opt(http_proxy[1], None),
+            "no_proxy": C(http_proxy[2]),
+            "trusted_ca": S(R("var.proxy_trusted_ca", v=SECRET)),
+        }),
         "identity": identity,
         "image_cleaner_enabled": None,
         "image_cleaner_interval_hours": None,

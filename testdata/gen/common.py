@@ -29,7 +29,8 @@ RULE_IDS = {
     "NSG001", "RTE001", "RTE002", "RTE003", "RTE004", "RTE005", "NAT001", "NAT002", "NAT003",
     "EGR001", "EGR002", "FWL001", "FWL002", "FWL003", "FWL004", "PER001", "APL001", "DNS001",
     "DNS002", "DNS003", "PRV001", "PRV002", "API001", "NSG002", "RTE006", "APL002", "EGR003",
-    "CLD001", "PER002", "FWL005",
+    "CLD001", "PER002", "FWL005", "PXY001", "PXY002", "PXY003", "PXY004",
+    "RET001", "RET002", "AKS001",
 }
 
 TAGS = {"environment": "prod", "owner": "platform-team", "workload": "aks"}

@@ -75,6 +75,10 @@ pub struct FirewallDecision {
     /// DNS proxy is off, rules whose source covers only part of the node subnet, threat
     /// intelligence in Deny mode, DNAT collections not applied to egress.
     pub notes: Vec<FirewallNote>,
+    /// The allowed flow leaves the firewall with the firewall's address as source: application
+    /// rules always SNAT (transparent proxy); network rules do not for private destinations
+    /// (default private IP ranges), and do for public ones.
+    pub snat: bool,
 }
 
 /// A remark about the firewall configuration met while deciding a flow.
@@ -121,6 +125,7 @@ impl FirewallDecision {
             rule_origin: None,
             rule: None,
             notes: vec![],
+            snat: false,
         }
     }
 }
@@ -305,6 +310,10 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         .map(|(d, _)| d.verdict)
         .max()
         .unwrap_or(Verdict::Unknown);
+    // who the destination sees: the firewall for application rules, or for public destinations
+    let private_dest = matches!(&flow.destination, super::Destination::Ip(ip) if !super::servicetags::is_public_ip(ip));
+    let snat = verdict == Verdict::Reachable
+        && (!private_dest || groups.iter().all(|(d, _)| d.application));
 
     let mut hops = vec![
         Hop::new(
@@ -461,6 +470,7 @@ pub fn evaluate(model: &Model, firewall: &Firewall, flow: &Flow) -> FirewallDeci
         rule_origin,
         rule,
         notes,
+        snat,
     }
 }
 

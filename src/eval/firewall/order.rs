@@ -3,7 +3,7 @@
 //! has another action; no match is the default deny.
 
 use super::matching::{Candidate, M, Scope, Side, source_match};
-use super::prepared::{Entry, rule_name, rule_origin};
+use super::prepared::{Entry, Pass, rule_name, rule_origin};
 use crate::eval::{Hop, HopKind, Verdict};
 use crate::model::{FirewallRule, FwAction, RuleCollectionKind};
 use crate::source::Origin;
@@ -94,6 +94,8 @@ pub(super) struct PartDecision {
     pub(super) rule_origin: Option<Origin>,
     pub(super) rule: Option<String>,
     pub(super) allow: bool,
+    /// Decided by an application rule (the firewall proxies the flow: it SNATs it).
+    pub(super) application: bool,
 }
 
 /// Decide one part of the node subnet. `runs`: the collections that have candidates for the
@@ -159,6 +161,7 @@ pub(super) fn decide_part(
                 rule_origin: Some(h.rule_origin()),
                 rule: Some(h.path()),
                 allow,
+                application: h.entry.pass == Pass::Application,
             };
         }
         let mut reason = "no rule allows it: default deny".to_string();
@@ -182,6 +185,7 @@ pub(super) fn decide_part(
             rule_origin: None,
             rule: None,
             allow: false,
+            application: false,
         };
     }
 
@@ -262,6 +266,7 @@ pub(super) fn decide_part(
         rule_origin: origin,
         rule,
         allow: false,
+        application: false,
     }
 }
 

@@ -5,8 +5,8 @@ use super::map::{Child, Mapper, Res, short_address};
 use super::network::parse_net;
 use super::node::Node;
 use crate::model::{
-    Cluster, HttpProxy, Known, Lifecycle, Meta, Model, NodePool, OsType, OutboundType, PrefixValue,
-    PrivateDnsZoneSetting, ResourceId,
+    Cluster, ClusterIdentity, HttpProxy, Known, Lifecycle, Meta, Model, NodePool, OsType,
+    OutboundType, PrefixValue, PrivateDnsZoneSetting, ResourceId,
 };
 use crate::source::Origin;
 
@@ -204,7 +204,35 @@ pub(crate) fn cluster(m: &mut Mapper, r: &Res<'_>) {
         node_pools.push(pool);
     }
 
+    // ---- identity (top level): SystemAssigned, or UserAssigned with the identities as keys
+    let idn = n.get("identity");
+    let identity = match idn.get("type").str() {
+        Known::Known(t) if t.to_ascii_lowercase().contains("userassigned") => {
+            let ids = match idn.get("userAssignedIdentities").raw() {
+                Some(serde_json::Value::Object(map)) => {
+                    let mut keys: Vec<&String> = map.keys().collect();
+                    keys.sort();
+                    keys.into_iter()
+                        .map(|k| crate::model::Ref::id(k.as_str()))
+                        .collect()
+                }
+                _ => vec![],
+            };
+            Known::Known(ClusterIdentity::UserAssigned(ids))
+        }
+        Known::Known(_) => Known::Known(ClusterIdentity::SystemAssigned),
+        Known::Absent => match n.prop("servicePrincipalProfile").get("clientId").str() {
+            Known::Known(id) if !id.eq_ignore_ascii_case("msi") => {
+                Known::Known(ClusterIdentity::ServicePrincipal(id))
+            }
+            _ => Known::Absent,
+        },
+        Known::Unknown(r) => Known::Unknown(r),
+    };
+    meta.set_field_origin("identity", idn.origin_or(&origin));
+
     m.model.clusters.push(Cluster {
+        identity,
         dns_prefix,
         outbound_type,
         network_plugin: plugin.str(),

@@ -12,8 +12,8 @@ use super::parse::CommandLine;
 use super::validate::{self as v, AzError, Checked};
 use super::{Reader, cli_origin, defaults_note, subscription_of};
 use crate::model::{
-    Cluster, HttpProxy, Known, Lifecycle, Meta, Model, NodePool, OsType, OutboundType, PrefixValue,
-    PrivateDnsZoneSetting, Ref, ResourceId,
+    Cluster, ClusterIdentity, HttpProxy, Known, Lifecycle, Meta, Model, NodePool, OsType,
+    OutboundType, PrefixValue, PrivateDnsZoneSetting, Ref, ResourceId,
 };
 use crate::source::FileId;
 use std::ops::Range;
@@ -424,6 +424,27 @@ pub fn build(cl: &CommandLine, file: FileId, reader: &dyn Reader) -> Result<Mode
         arg_or_head("--load-balancer-outbound-ips"),
     );
 
+    // the control plane's identity: a user-assigned one, a service principal, else AKS's
+    // default (system-assigned, `Absent` in the model)
+    let identity = match (
+        cl.value("--assign-identity"),
+        cl.value("--service-principal"),
+    ) {
+        (Some(id), _) => Known::Known(ClusterIdentity::UserAssigned(vec![Ref::Id(
+            ResourceId::new(id.trim()),
+        )])),
+        (None, Some(sp)) => Known::Known(ClusterIdentity::ServicePrincipal(sp.trim().to_string())),
+        (None, None) => Known::Absent,
+    };
+    meta.set_field_origin(
+        "identity",
+        arg_or_head(if cl.has("--assign-identity") {
+            "--assign-identity"
+        } else {
+            "--service-principal"
+        }),
+    );
+
     let bootstrap_artifact_source = Known::Known(
         cl.value("--bootstrap-artifact-source")
             .map(|s| {
@@ -518,6 +539,7 @@ pub fn build(cl: &CommandLine, file: FileId, reader: &dyn Reader) -> Result<Mode
     }
     model.clusters.push(Cluster {
         meta,
+        identity,
         dns_prefix,
         outbound_type,
         network_plugin,

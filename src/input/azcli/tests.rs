@@ -94,6 +94,17 @@ fn private_cluster_with_custom_dns_zone_and_subdomain() {
         Known::Known(PrivateDnsZoneSetting::Custom(Ref::id(zone)))
     );
     assert_eq!(c.dns_prefix, Known::Known("team1".into()));
+    // the user-assigned control-plane identity a custom zone needs
+    assert_eq!(
+        c.identity,
+        Known::Known(crate::model::ClusterIdentity::UserAssigned(vec![Ref::id(
+            identity()
+        )]))
+    );
+    assert_eq!(
+        points_at(&cmd, c.meta.origin_of("identity")),
+        format!("--assign-identity {}", identity())
+    );
     // AKS keeps the public FQDN unless --disable-public-fqdn
     assert_eq!(c.private_cluster_public_fqdn, Known::Known(true));
     assert_eq!(c.outbound_type, Known::Known(OutboundType::LoadBalancer));

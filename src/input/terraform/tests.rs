@@ -1,5 +1,6 @@
 //! Loader tests: fixtures under `testdata/fixtures/plan/` (one concern each, in the exact shape of
-//! `terraform show -json`), and the real files under `testdata/corpus/terraform-plan/`.
+//! `terraform show -json`), and the real files of the shared corpus
+//! (`../shared/corpus/terraform-plan/`, beside the repository; provenance in its PROVENANCE.md).
 
 use super::summarize;
 use crate::error::Error;
@@ -7,8 +8,18 @@ use crate::input::{InputKind, load};
 use crate::model::*;
 use crate::source::{Loc, Origin, SourceMap};
 
+/// Where a test input is: `corpus/…` in the shared third-party corpus beside the repository
+/// (`../shared/corpus`, never copied in), anything else under `testdata/`.
+fn path_of(rel: &str) -> String {
+    if rel.starts_with("corpus/") {
+        format!("{}/../shared/{rel}", env!("CARGO_MANIFEST_DIR"))
+    } else {
+        format!("{}/testdata/{rel}", env!("CARGO_MANIFEST_DIR"))
+    }
+}
+
 fn read(rel: &str) -> String {
-    let p = format!("{}/testdata/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let p = path_of(rel);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
 }
 
@@ -1092,10 +1103,9 @@ fn corpus_raw_tfstate_files() {
 
 #[test]
 fn summaries_are_stable() {
-    let dir = format!("{}/testdata", env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for sub in ["fixtures/plan", "corpus/terraform-plan"] {
-        for f in std::fs::read_dir(format!("{dir}/{sub}")).expect("dir") {
+        for f in std::fs::read_dir(path_of(sub)).expect("dir") {
             let f = f.expect("entry").path();
             if f.extension().is_some_and(|e| e == "json") {
                 let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -1586,4 +1596,38 @@ fn associations_of_existing_subnets_are_unknown_unless_stated() {
     ]);
     assert_eq!(m.subnets[0].nsg, Known::Known(Ref::id(nsg)));
     assert!(m.subnets[0].route_table.is_unknown());
+}
+
+/// The cluster's identity and the role assignments of the plan, with principals that are known
+/// only after apply resolved to the identity they reference.
+#[test]
+fn cluster_identity_and_role_assignments() {
+    let (_, m, _) = load_file("scenarios/private-byo-zone-aks-links-spoke/plan.json");
+    assert_eq!(
+        m.clusters[0].identity,
+        Known::Known(ClusterIdentity::UserAssigned(vec![key(
+            "azurerm_user_assigned_identity.aks"
+        )]))
+    );
+    assert_eq!(m.identities.len(), 1);
+    let zone_role = m
+        .role_assignments
+        .iter()
+        .find(|a| a.role == Known::Known("Private DNS Zone Contributor".into()))
+        .expect("zone role");
+    assert_eq!(
+        zone_role.scope,
+        Known::Known(key("azurerm_private_dns_zone.aks"))
+    );
+    assert_eq!(
+        zone_role.principal,
+        Known::Known(Principal::Identity(key(
+            "azurerm_user_assigned_identity.aks"
+        )))
+    );
+    let (_, m, _) = load_file("scenarios/private-byo-zone-system-identity/plan.json");
+    assert_eq!(
+        m.clusters[0].identity,
+        Known::Known(ClusterIdentity::SystemAssigned)
+    );
 }

@@ -5,7 +5,8 @@ use super::super::attach::Attached;
 use super::super::value::V;
 use super::{CLUSTER, PRIVATE_DNS_ZONE, PUBLIC_IP, PUBLIC_IP_PREFIX, SUBNET};
 use crate::model::{
-    Cluster, HttpProxy, Known, Lifecycle, NodePool, OsType, OutboundType, PrivateDnsZoneSetting,
+    Cluster, ClusterIdentity, HttpProxy, Known, Lifecycle, NodePool, OsType, OutboundType,
+    PrivateDnsZoneSetting,
 };
 use crate::source::Origin;
 
@@ -216,8 +217,27 @@ pub(super) fn cluster(ctx: &mut Ctx<'_, '_>, i: usize) {
         });
     }
 
+    // ---- identity
+    let idv = v.block("identity");
+    let spv = v.block("service_principal");
+    let identity = match (idv.get("type").str(), spv.get("client_id").str()) {
+        (Known::Known(t), _) if t.to_ascii_lowercase().contains("userassigned") => {
+            match ctx.ref_list(i, &idv.get("identity_ids"), super::USER_IDENTITY) {
+                Known::Known(ids) => Known::Known(ClusterIdentity::UserAssigned(ids)),
+                Known::Unknown(r) => Known::Unknown(r),
+                Known::Absent => Known::Known(ClusterIdentity::UserAssigned(vec![])),
+            }
+        }
+        (Known::Known(_), _) => Known::Known(ClusterIdentity::SystemAssigned),
+        (_, Known::Known(id)) => Known::Known(ClusterIdentity::ServicePrincipal(id)),
+        (Known::Unknown(r), _) => Known::Unknown(r),
+        _ => Known::Absent,
+    };
+    meta.set_field_origin("identity", ctx.field_origin(&idv.get("type"), &origin));
+
     ctx.model.clusters.push(Cluster {
         meta,
+        identity,
         dns_prefix,
         outbound_type,
         network_plugin,

@@ -3,6 +3,7 @@
 
 mod associations;
 mod firewall;
+mod identity;
 mod kubernetes_cluster;
 mod nat_gateway;
 mod network_security_group;
@@ -28,6 +29,7 @@ pub(crate) const PRIVATE_DNS_ZONE: &[&str] = &["azurerm_private_dns_zone"];
 pub(crate) const CLUSTER: &[&str] = &["azurerm_kubernetes_cluster"];
 pub(crate) const ASG: &[&str] = &["azurerm_application_security_group"];
 pub(crate) const DNS_RESOLVER: &[&str] = &["azurerm_private_dns_resolver"];
+pub(crate) const USER_IDENTITY: &[&str] = &["azurerm_user_assigned_identity"];
 
 /// Map instance `i` by its resource type (managed resources and data sources alike; the data
 /// sources we read expose the same attribute names). Other types are ignored.
@@ -98,6 +100,8 @@ pub(crate) fn map_instance(ctx: &mut Ctx<'_, '_>, i: usize) {
         "azurerm_private_dns_zone" => private_dns::zone(ctx, i),
         "azurerm_private_dns_zone_virtual_network_link" => private_dns::zone_link(ctx, i),
         "azurerm_private_dns_resolver_inbound_endpoint" => private_dns::inbound_endpoint(ctx, i),
+        "azurerm_user_assigned_identity" => identity::user_assigned_identity(ctx, i),
+        "azurerm_role_assignment" if !data => identity::role_assignment(ctx, i),
         _ => {}
     }
 }

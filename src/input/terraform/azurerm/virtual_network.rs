@@ -146,6 +146,11 @@ fn data_source_peerings(ctx: &mut Ctx<'_, '_>, meta: &mut Meta, v: &V<'_>) {
         };
         let key = format!("{}/peering/{name}", meta.key);
         let mut pm = Meta::new(key.clone(), pv.get(name).origin().with_address(key.clone()));
+        // the peering's own id, so that a read of the existing peering (ARM, live) replaces it
+        pm.id = meta
+            .id
+            .as_ref()
+            .map(|v| ResourceId::new(format!("{v}/virtualNetworkPeerings/{name}")));
         pm.name = Known::Known(name.clone());
         pm.lifecycle = meta.lifecycle;
         let why = || {
