@@ -407,6 +407,40 @@ fn command_without_snapshots(dir: &Path) -> Vec<String> {
     out
 }
 
+/// The scenario's command without its `--snapshot` files, reading from the fake at `uri`; JSON.
+fn run_live(az: &StubAz, dir: &Path, uri: &str) -> Output {
+    let mut args = command_without_snapshots(dir);
+    args.extend(["--arm-endpoint", uri, "--format", "json"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(az, dir, &args)
+}
+
+/// The scenario's command as written (its `--snapshot` files) gives the rules and verdicts of
+/// the live run.
+fn assert_same_as_snapshots(az: &StubAz, dir: &Path, live: &Value) {
+    let files = with_snapshots(dir);
+    let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
+    args.extend(["--format", "json"]);
+    let offline = json_of(&run(az, dir, &args));
+    assert_eq!(rules(live), rules(&offline));
+    assert_eq!(verdicts(live), verdicts(&offline));
+}
+
+/// The estate of a scenario with an existing cluster, as Resource Manager serves it: the
+/// spoke, the cluster and its agent pools, the cluster's outbound IP, and the hub VNet the
+/// spoke peers with.
+fn cluster_estate(dir: &Path) -> Vec<Value> {
+    let az_show: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cluster.json")).unwrap()).unwrap();
+    let (cluster, pools) = rest_cluster(&az_show);
+    let mut resources = values(&dir.join("spoke.json"));
+    resources.push(cluster);
+    resources.extend(pools);
+    resources.push(outbound_ip(SUB, "aks-prod-weu"));
+    resources.push(hub_vnet());
+    resources
+}
+
 fn with_snapshots(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("command.txt")).unwrap();
     text.replace("\\\n", " ")
@@ -424,11 +458,7 @@ async fn az_aks_create_reads_the_hub_live_and_fails_at_the_flag_and_the_firewall
     resources.extend(values(&dir.join("spoke.json")));
     let fake = FakeArm::new(resources);
     let server = fake.start().await;
-    let uri = server.uri();
-    let mut args = command_without_snapshots(&dir);
-    args.extend(["--arm-endpoint", &uri, "--format", "json"].map(String::from));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&az, &dir, &args);
+    let out = run_live(&az, &dir, &server.uri());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let live = json_of(&out);
     let fwl = findings(&live, "FWL001");
@@ -458,33 +488,17 @@ async fn az_aks_create_reads_the_hub_live_and_fails_at_the_flag_and_the_firewall
         "/subscriptions/{SUB}/providers/Microsoft.Network/azureFirewalls"
     ))));
     // the same command on the snapshot files: the same rules and verdicts
-    let files = with_snapshots(&dir);
-    let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
-    args.extend(["--format", "json"]);
-    let offline = json_of(&run(&az, &dir, &args));
-    assert_eq!(rules(&live), rules(&offline));
-    assert_eq!(verdicts(&live), verdicts(&offline));
+    assert_same_as_snapshots(&az, &dir, &live);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn az_aks_nodepool_add_reads_the_cluster_live_and_fails_at_the_denying_nsg() {
     let az = StubAz::new(true);
     let dir = scenario("nodepool-add-nsg-deny");
-    let az_show: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cluster.json")).unwrap()).unwrap();
-    let (cluster, pools) = rest_cluster(&az_show);
-    let mut resources = values(&dir.join("spoke.json"));
-    resources.push(cluster);
-    resources.extend(pools);
-    resources.push(outbound_ip(SUB, "aks-prod-weu"));
-    resources.push(hub_vnet());
-    let fake = FakeArm::new(resources);
+    let fake = FakeArm::new(cluster_estate(&dir));
     let server = fake.start().await;
     let uri = server.uri();
-    let mut args = command_without_snapshots(&dir);
-    args.extend(["--arm-endpoint", &uri, "--format", "json"].map(String::from));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&az, &dir, &args);
+    let out = run_live(&az, &dir, &uri);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let live = json_of(&out);
     let nsg = findings(&live, "NSG001");
@@ -519,12 +533,7 @@ async fn az_aks_nodepool_add_reads_the_cluster_live_and_fails_at_the_denying_nsg
         );
     }
     // the same command on the snapshot files
-    let files = with_snapshots(&dir);
-    let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
-    args.extend(["--format", "json"]);
-    let offline = json_of(&run(&az, &dir, &args));
-    assert_eq!(rules(&live), rules(&offline));
-    assert_eq!(verdicts(&live), verdicts(&offline));
+    assert_same_as_snapshots(&az, &dir, &live);
     // a pool name the live cluster has already: az refuses
     let mut args = command_without_snapshots(&dir);
     let n = args.iter().position(|w| w == "-n").unwrap();
@@ -540,15 +549,13 @@ async fn az_aks_nodepool_add_reads_the_cluster_live_and_fails_at_the_denying_nsg
 async fn check_cluster_reads_the_cluster_live() {
     let az = StubAz::new(true);
     let dir = scenario("check-cluster-pool-nsg-deny");
-    let az_show: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cluster.json")).unwrap()).unwrap();
-    let id = az_show["id"].as_str().unwrap().to_string();
-    let (cluster, pools) = rest_cluster(&az_show);
-    let mut resources = values(&dir.join("spoke.json"));
-    resources.push(cluster);
-    resources.extend(pools);
-    resources.push(outbound_ip(SUB, "aks-prod-weu"));
-    resources.push(hub_vnet());
+    let resources = cluster_estate(&dir);
+    let id = resources
+        .iter()
+        .find(|r| type_of(r) == "microsoft.containerservice/managedclusters")
+        .and_then(|r| r["id"].as_str())
+        .unwrap()
+        .to_string();
     let fake = FakeArm::new(resources);
     let server = fake.start().await;
     let uri = server.uri();
@@ -612,14 +619,8 @@ async fn check_cluster_reads_the_cluster_live() {
 /// `check-cluster-pool-nsg-deny` (pool np2 behind a denying NSG); in the second the same
 /// estate renamed (`-neu`), and a third cluster there with its system pool only.
 fn tenant() -> Vec<Value> {
-    let dir = scenario("check-cluster-pool-nsg-deny");
-    let az_show: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cluster.json")).unwrap()).unwrap();
-    let (cluster, pools) = rest_cluster(&az_show);
-    let mut first = values(&dir.join("spoke.json"));
-    first.push(cluster);
-    first.extend(pools);
-    first.push(outbound_ip(SUB, "aks-prod-weu"));
+    let mut first = cluster_estate(&scenario("check-cluster-pool-nsg-deny"));
+    first.retain(|r| !id_of(r).contains("vnet-hub"));
     let text = serde_json::to_string(&first)
         .unwrap()
         .replace(SUB, SUB2)
@@ -759,10 +760,7 @@ async fn without_a_credential_az_aks_create_says_what_was_not_read() {
     let fake = FakeArm::new(vec![]);
     let server = fake.start().await;
     let uri = server.uri();
-    let mut args = command_without_snapshots(&dir);
-    args.extend(["--arm-endpoint", &uri, "--format", "json"].map(String::from));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&az, &dir, &args);
+    let out = run_live(&az, &dir, &uri);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let rep = json_of(&out);
     let note = findings(&rep, "AZC003");

@@ -712,22 +712,19 @@ mod tests {
         (sources, planned, server, client)
     }
 
+    /// What a live read of `planned` brings (nothing existing besides), with default options.
+    fn read_for(client: ArmClient, planned: &Model, sources: &mut SourceMap) -> LiveRead {
+        let opts = LiveOptions::default();
+        let rt = runtime().unwrap();
+        read_missing_with(&rt, client, vec![], planned, &Model::new(), sources, &opts).unwrap()
+    }
+
     /// The live layer read for the spoke plan of `existing-hub-spoke`: what was read, how it is
     /// named, and that the plan's data sources resolve to it.
     #[test]
     fn live_model_of_the_spoke_plan() {
         let (mut sources, planned, server, client) = setup(vec![]);
-        let opts = LiveOptions::default();
-        let read = read_missing_with(
-            &runtime().unwrap(),
-            client,
-            vec![],
-            &planned,
-            &Model::new(),
-            &mut sources,
-            &opts,
-        )
-        .unwrap();
+        let read = read_for(client, &planned, &mut sources);
         // the hub was read: VNet, firewall, its public IP, policy, rule collection group
         let m = &read.model;
         assert_eq!(
@@ -813,17 +810,7 @@ mod tests {
         // the plan without its firewall data source: 10.0.1.4 has no owner in the inputs
         planned.firewalls.clear();
         planned.finish();
-        let opts = LiveOptions::default();
-        let read = read_missing_with(
-            &runtime().unwrap(),
-            client,
-            vec![],
-            &planned,
-            &Model::new(),
-            &mut sources,
-            &opts,
-        )
-        .unwrap();
+        let read = read_for(client, &planned, &mut sources);
         let fws: Vec<&str> = read
             .model
             .firewalls
