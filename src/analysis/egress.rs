@@ -318,7 +318,7 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
         }
         for (_, g) in groups {
             let f = g.into_finding(ctx, pool, &caddr, &pname, subnet.as_deref());
-            findings.push(with_placement(cluster, pool, f));
+            findings.push(with_placement(ctx, cluster, pool, f));
         }
         pools.push(PoolReport {
             name: pname,
@@ -333,14 +333,42 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
     }
 }
 
-/// When what blocks is in another input than the cluster (an existing hub or spoke under a
-/// planned cluster, a command line), the finding also points at the choice that puts the pool
-/// on this path: the outbound type when userDefinedRouting sends the traffic to a firewall or
-/// appliance, else the pool's subnet.
-fn with_placement(cluster: &Cluster, pool: &NodePool, f: Finding) -> Finding {
+/// Whether the network elements written in `file` exist already (the existing layer: ARM and
+/// `az` files, snapshots, live reads), as opposed to planned ones.
+fn file_holds_existing(model: &crate::model::Model, file: crate::source::FileId) -> bool {
+    let m = model;
+    m.nsgs
+        .iter()
+        .map(|x| &x.meta)
+        .chain(m.route_tables.iter().map(|x| &x.meta))
+        .chain(m.firewalls.iter().map(|x| &x.meta))
+        .chain(m.firewall_policies.iter().map(|x| &x.meta))
+        .chain(m.rule_collection_groups.iter().map(|x| &x.meta))
+        .chain(m.vnets.iter().map(|x| &x.meta))
+        .chain(m.subnets.iter().map(|x| &x.meta))
+        .chain(m.nat_gateways.iter().map(|x| &x.meta))
+        .chain(m.peerings.iter().map(|x| &x.meta))
+        .find(|meta| meta.origin.file == Some(file))
+        .is_some_and(|meta| meta.lifecycle == crate::model::Lifecycle::Existing)
+}
+
+/// When what blocks is in another input than the pool (an existing hub or spoke under a planned
+/// cluster, a command line, a node pool to add; an existing cluster's files), the finding also
+/// points at the choice that puts the pool on this path: the outbound type when
+/// userDefinedRouting sends the traffic to a firewall or appliance, else the pool's subnet.
+/// Files of one planned configuration (a Terraform directory's `.tf` files) are one input.
+fn with_placement(ctx: &Ctx<'_>, cluster: &Cluster, pool: &NodePool, f: Finding) -> Finding {
     let Some(primary) = f.primary_origin() else {
         return f;
     };
+    let existing_pool = pool.lifecycle == crate::model::Lifecycle::Existing;
+    if !existing_pool
+        && !primary
+            .file
+            .is_some_and(|p| file_holds_existing(ctx.model, p))
+    {
+        return f;
+    }
     let through_appliance = f
         .path
         .iter()

@@ -87,8 +87,10 @@ pub enum Command {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
-    /// Input files: `terraform show -json` output of a plan or of state, existing resources
-    /// (`az … -o json`, ARM REST responses, snapshots); `-` reads stdin.
+    /// Inputs: `terraform show -json` output of a plan or of state (`-` reads stdin), a
+    /// Terraform configuration (a directory holding the root module, or a `.tf` file), ARM
+    /// templates and what-if output, existing resources (`az … -o json`, ARM REST responses,
+    /// snapshots).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Directory of extra policy files (*.toml) adding or overriding catalogue endpoints by id.
@@ -102,6 +104,19 @@ pub struct InputArgs {
     pub cloud: Option<CloudArg>,
     #[command(flatten)]
     pub live: super::live::LiveArgs,
+    /// A Terraform variable for a configuration (HCL) input: `NAME=VALUE` (repeatable; a value
+    /// for a non-string variable is written in HCL: `--var 'dns_servers=["10.0.0.4"]'`).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A Terraform variables file (`.tfvars`, `.tfvars.json`) for a configuration (HCL) input
+    /// (repeatable; read after terraform.tfvars and *.auto.tfvars, before --var).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// The Terraform configuration a plan input was made from: findings point at its `.tf`
+    /// lines (the plan location is kept as a related one). Default: the plan's directory, when
+    /// it holds `.tf` files.
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
     /// ARM template parameters file (repeatable; `@FILE` and `NAME=VALUE` too, as `az` accepts).
     #[arg(long = "parameters", value_name = "FILE")]
     pub parameters: Vec<String>,

@@ -29,10 +29,9 @@ pub struct Inputs {
     pub failed: bool,
     /// ARM templates.
     pub templates: usize,
-    /// ARM templates and what-if output (fixes are written in Bicep when they are all there is).
-    pub arm_deployments: usize,
-    /// Terraform plans and state.
-    pub terraform: usize,
+    /// The language fixes are written in: the one of what is deployed (Bicep for ARM templates
+    /// and what-if output alone, else Terraform).
+    pub fix_language: crate::analysis::fixes::FixLanguage,
 }
 
 /// Read every input; each error goes to `on_error` with the input it came from.
@@ -48,20 +47,42 @@ pub fn load_inputs(
         planned: Model::new(),
         failed: false,
         templates: 0,
-        arm_deployments: 0,
-        terraform: 0,
+        fix_language: Default::default(),
     };
+    let (mut arm_deployments, mut terraform) = (0, 0);
     for path in inputs {
         let started = std::time::Instant::now();
+        let first_file = crate::source::FileId(out.sources.files().count() as u32);
         let res = crate::input::load_path_with(&mut out.sources, path, opts);
         verbose.done(&format!("read {path}"), started);
         match res {
             Ok((crate::input::InputKind::ArmResources, m)) => out.existing.merge(m),
-            Ok((kind, m)) => {
+            Ok((kind, mut m)) => {
                 use crate::input::InputKind as K;
+                if kind == K::TerraformPlan {
+                    // findings of a plan point at the .tf lines it was made from
+                    let explicit = opts.plan_source.clone();
+                    let dir = explicit
+                        .clone()
+                        .or_else(|| crate::input::terraform::hcl::source_dir_of(path));
+                    if let Some(dir) = dir {
+                        match crate::input::terraform::hcl::locate_plan_in_source(
+                            &mut out.sources,
+                            first_file,
+                            &dir,
+                            &opts.hcl,
+                        ) {
+                            Ok(w) => m.waivers.extend(w),
+                            Err(e) => {
+                                print_error(&e);
+                                out.failed |= explicit.is_some();
+                            }
+                        }
+                    }
+                }
                 out.templates += usize::from(kind == K::ArmTemplate);
-                out.arm_deployments += usize::from(matches!(kind, K::ArmTemplate | K::WhatIf));
-                out.terraform += usize::from(!matches!(kind, K::ArmTemplate | K::WhatIf));
+                arm_deployments += usize::from(matches!(kind, K::ArmTemplate | K::WhatIf));
+                terraform += usize::from(!matches!(kind, K::ArmTemplate | K::WhatIf));
                 out.planned.merge(m)
             }
             Err(e) => {
@@ -69,6 +90,9 @@ pub fn load_inputs(
                 out.failed = true;
             }
         }
+    }
+    if arm_deployments > 0 && terraform == 0 {
+        out.fix_language = crate::analysis::fixes::FixLanguage::Bicep;
     }
     out
 }
@@ -135,6 +159,11 @@ pub fn load_more(
             location: args.location.clone(),
             cloud,
         },
+        hcl: crate::input::terraform::hcl::VarArgs {
+            vars: args.vars.clone(),
+            var_files: args.var_files.clone(),
+        },
+        plan_source: args.source.clone(),
     };
     let verbose = super::outputs::Verbose::new(args.verbose);
     // what exists (ARM and az files, snapshots) under what is planned (plans, state, templates)
@@ -144,8 +173,7 @@ pub fn load_more(
         mut planned,
         mut failed,
         templates,
-        arm_deployments,
-        terraform,
+        fix_language,
     } = load_inputs(&args.inputs, &opts, &verbose, on_error);
     let catalogue = match &args.policy_dir {
         Some(dir) => Catalogue::load_dir(dir),
@@ -217,11 +245,7 @@ pub fn load_more(
     model.finish();
     let options = CheckOptions {
         cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
-        fix_language: if arm_deployments > 0 && terraform == 0 {
-            crate::analysis::fixes::FixLanguage::Bicep
-        } else {
-            crate::analysis::fixes::FixLanguage::Terraform
-        },
+        fix_language,
     };
     Ok(Loaded {
         sources,
