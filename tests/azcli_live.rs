@@ -534,6 +534,40 @@ async fn az_aks_nodepool_add_reads_the_cluster_live_and_fails_at_the_denying_nsg
     }
     // the same command on the snapshot files
     assert_same_as_snapshots(&az, &dir, &live);
+    // --live beside a --snapshot holding the cluster: the cluster from the file, the new pool's
+    // subnet read live
+    let before = fake.requests().len();
+    let mut args = command_without_snapshots(&dir);
+    args.extend(
+        [
+            "--snapshot",
+            "cluster.json",
+            "--live",
+            "--arm-endpoint",
+            &uri,
+            "--format",
+            "json",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&az, &dir, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let mixed = json_of(&out);
+    assert!(findings(&mixed, "NSG001").iter().all(|f| {
+        locations(f).iter().any(|(file, _)| {
+            file.starts_with("rg-aks-prod-weu/networkSecurityGroups/nsg-np2 (live")
+        })
+    }));
+    assert_eq!(verdicts(&mixed), verdicts(&live));
+    let reqs = fake.requests();
+    assert!(
+        reqs[before..]
+            .iter()
+            .all(|r| !r.1.to_ascii_lowercase().contains("managedclusters")),
+        "{:?}",
+        &reqs[before..]
+    );
     // a pool name the live cluster has already: az refuses
     let mut args = command_without_snapshots(&dir);
     let n = args.iter().position(|w| w == "-n").unwrap();

@@ -126,7 +126,11 @@ fn read_and_plan(
     // the cluster a pool joins, when the files do not hold it
     let mut clusters = vec![];
     if let Planned::Pool(p) = &mut cmd.planned {
-        if mode != LiveMode::Off && p.attach(&mut existing.clone()).is_err() {
+        let missing = matches!(
+            p.attach(&mut existing.clone()),
+            Err(azcli::nodepool::AttachError::NoCluster(_))
+        );
+        if mode != LiveMode::Off && missing {
             if p.subscription.is_none() {
                 p.subscription = pool_subnet_subscription(p);
                 if let Some(s) = &p.subscription {
@@ -156,13 +160,17 @@ fn read_and_plan(
             }
         }
     }
-    let wanted = !clusters.is_empty() || azure::refers_to_missing(&command_planned, existing);
+    // a new pool's subnet is read once the pool has joined its cluster
+    let is_pool = matches!(cmd.planned, Planned::Pool(_));
+    let wanted = is_pool || azure::refers_to_missing(&command_planned, existing);
+    let mut connection = None;
     if mode != LiveMode::Off && wanted {
         let conn = azure::Connection::open(&opts).and_then(|c| c.ready().map(|()| c));
         match conn {
             Ok(conn) => {
                 let read = conn.read(&clusters, &command_planned, existing, sources, &opts)?;
                 existing.merge(read.model);
+                connection = Some(conn);
             }
             // nothing to check a pool against without its cluster
             Err(e) if mode == LiveMode::Required || !clusters.is_empty() => return Err(e),
@@ -187,9 +195,8 @@ fn read_and_plan(
         Planned::Pool(_) => {
             azcli::attach_pool(cmd, existing)?;
             // the new pool's subnet and what is behind it
-            if mode != LiveMode::Off && !clusters.is_empty() {
+            if let Some(conn) = &connection {
                 existing.finish();
-                let conn = azure::Connection::open(&opts)?;
                 let read = conn.read(&[], &Model::new(), existing, sources, &opts)?;
                 existing.merge(read.model);
             }
