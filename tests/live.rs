@@ -266,6 +266,21 @@ fn live_args<'a>(plan: &'a str, endpoint: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// `explain PLAN --live --to mcr.microsoft.com:443/tcp` against the fake ARM at `uri`.
+fn explain_mcr(az: &StubAz, plan: &str, uri: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "explain",
+        plan,
+        "--live",
+        "--arm-endpoint",
+        uri,
+        "--to",
+        "mcr.microsoft.com:443/tcp",
+    ];
+    args.extend(extra);
+    run(az, &args)
+}
+
 /// `snapshot PLAN --live` from the fake ARM, then `check PLAN SNAPSHOT` offline: the report
 /// and the snapshot.
 fn snapshot_then_check(az: &StubAz, plan: &str, uri: &str) -> (Value, Value) {
@@ -329,18 +344,7 @@ async fn hops_from_live_reads_say_so() {
     let server = fake_arm(&hub(name), vec![]).await;
     let plan = format!("testdata/scenarios/{name}/plan.json");
     let uri = server.uri();
-    let out = run(
-        &az,
-        &[
-            "explain",
-            &plan,
-            "--live",
-            "--arm-endpoint",
-            &uri,
-            "--to",
-            "mcr.microsoft.com:443/tcp",
-        ],
-    );
+    let out = explain_mcr(&az, &plan, &uri, &[]);
     let t = text(&out);
     assert!(t.contains(&format!("at {plan}:")), "{t}");
     assert!(
@@ -477,10 +481,78 @@ async fn a_forbidden_policy_is_unknown_with_a_finding_and_survives_the_round_tri
     );
     assert_eq!(strict.status.code(), Some(1));
 
+    // every output and verbosity (`run` asserts that none carries the token); -v says what was
+    // read on stderr, and the bar is never drawn on a stderr that is not a terminal
+    for extra in [
+        &["--format", "human", "-v", "--all"][..],
+        &["--format", "sarif"],
+        &["--format", "junit"],
+        &["--format", "markdown", "-v"],
+        &["--format", "json", "-v"],
+        &["-q"],
+    ] {
+        let mut args = vec!["check", plan.as_str(), "--live", "--arm-endpoint", &uri];
+        args.extend(extra);
+        let out = run(&az, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("reading from Azure Resource Manager"),
+            "{err}"
+        );
+        if extra.contains(&"-v") {
+            assert!(err.contains("live reads from http://127.0.0.1:"), "{err}");
+            assert!(err.contains("1 failed"), "{err}");
+        }
+        if extra == ["-q"] {
+            assert!(out.stdout.is_empty());
+        }
+    }
+    let out = explain_mcr(&az, &plan, &uri, &["-v"]);
+    assert!(text(&out).contains("firewallPolicies/afwp-hub-prod-weu"));
+
     // live -> snapshot -> offline check: identical findings
     let (offline, _) = snapshot_then_check(&az, &plan, &uri);
     assert_eq!(findings(&offline), f);
     assert_eq!(verdicts(&offline), v);
+}
+
+/// A server (or proxy) whose error message echoes the request's Authorization header: the
+/// finding and the snapshot carry the message without the token.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_that_echoes_the_token_is_redacted() {
+    let az = StubAz::new();
+    let name = "existing-hub-spoke";
+    let h = hub(name);
+    let rcg = id_of(
+        &h,
+        "Microsoft.Network/firewallPolicies/ruleCollectionGroups",
+    );
+    let echo = Mock::given(method("GET"))
+        .and(PathIs(rcg))
+        .respond_with(|r: &Request| {
+            let auth = r
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": {
+                "code": "InvalidAuthenticationToken",
+                "message": format!("The header '{auth}' is not accepted here.")}}))
+        });
+    let server = fake_arm(&h, vec![echo]).await;
+    let uri = server.uri();
+    let plan = format!("testdata/scenarios/{name}/plan.json");
+    let mut args = live_args(&plan, &uri);
+    args.push("-v");
+    let live = json(&run(&az, &args));
+    let f = findings(&live);
+    let liv: Vec<_> = f.iter().filter(|x| x.0 == "LIV003").collect();
+    assert_eq!(liv.len(), 1, "{f:?}");
+    assert!(liv[0].2.contains("Bearer [redacted]"), "{}", liv[0].2);
+    let (offline, snapshot) = snapshot_then_check(&az, &plan, &uri);
+    assert_eq!(findings(&offline), f);
+    assert!(snapshot.to_string().contains("[redacted]"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -540,7 +612,14 @@ async fn a_response_slower_than_every_attempt_is_a_failed_read() {
     let plan = format!("testdata/scenarios/{name}/plan.json");
     let mut args = live_args(&plan, &uri);
     args.extend(["--timeout", "1"]);
-    let live = json(&run(&az, &args));
+    let out = run(&az, &args);
+    // reads that take seconds, but stderr is not a terminal: no progress bar
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("reading from Azure Resource Manager"),
+        "{}",
+        text(&out)
+    );
+    let live = json(&out);
     let f = findings(&live);
     let liv: Vec<_> = f.iter().filter(|x| x.0 == "LIV003").collect();
     assert_eq!(liv.len(), 1, "{f:?}");
@@ -604,6 +683,30 @@ async fn snapshot_of_a_subscription_follows_next_link() {
                 ),
         )
         .await;
+    // a cluster whose body has secrets (as older api-versions and some tools return them)
+    let cluster = serde_json::json!({
+        "id": format!("/subscriptions/{SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-prod"),
+        "name": "aks-prod",
+        "type": "Microsoft.ContainerService/managedClusters",
+        "location": "westeurope",
+        "properties": {
+            "servicePrincipalProfile": {"clientId": "msi", "secret": "sp-secret-0d9f2c"},
+            "windowsProfile": {"adminUsername": "azureuser", "adminPassword": "win-password-7e1b"},
+            "networkProfile": {"networkPlugin": "azure", "outboundType": "loadBalancer"}
+        }
+    });
+    server
+        .register(
+            Mock::given(method("GET"))
+                .and(PathIs(format!(
+                    "/subscriptions/{SUB}/providers/Microsoft.ContainerService/managedClusters"
+                )))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(serde_json::json!({"value": [cluster]})),
+                ),
+        )
+        .await;
     server
         .register(Mock::given(method("GET")).respond_with(
             ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": []})),
@@ -633,7 +736,19 @@ async fn snapshot_of_a_subscription_follows_next_link() {
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["afw-hub-prod-weu", "afw-other-prod-weu"]);
+    // in the order of their ids (rg-aks before rg-hub-prod-weu)
+    assert_eq!(
+        names,
+        ["aks-prod", "afw-hub-prod-weu", "afw-other-prod-weu"]
+    );
+    // sensitive properties are not saved; the rest of the cluster is
+    let saved = std::fs::read_to_string(&snap).unwrap();
+    assert!(
+        !saved.contains("sp-secret-0d9f2c") && !saved.contains("win-password-7e1b"),
+        "{saved}"
+    );
+    assert!(saved.contains("\"adminUsername\": \"azureuser\""));
+    assert!(saved.contains("\"outboundType\": \"loadBalancer\""));
     let pages = s["reads"]
         .as_array()
         .unwrap()

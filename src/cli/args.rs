@@ -246,7 +246,8 @@ pub struct CheckArgs {
     /// Record this run's findings (after waivers) in FILE, for `--baseline`.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
-    /// Print nothing on stdout (files from --output, GitHub annotations and the summary are still written).
+    /// Print nothing on stdout (files from --output, GitHub annotations and the summary are still
+    /// written), and no progress bar of --live reads.
     #[arg(short, long)]
     pub quiet: bool,
     /// No colour (same as --color never; the NO_COLOR variable is honoured too).

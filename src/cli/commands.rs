@@ -219,6 +219,7 @@ pub fn load_more(
     }
     if args.live.live {
         let live_cloud = cloud.or(config.cloud.as_ref().map(|c| c.value));
+        let started = std::time::Instant::now();
         let read = super::live::read(
             &args.live,
             live_cloud.unwrap_or_default(),
@@ -227,7 +228,19 @@ pub fn load_more(
             &mut sources,
         );
         match read {
-            Ok(read) => existing.merge(read.model),
+            Ok(read) => {
+                let failed = read.records.iter().filter(|r| !r.ok()).count();
+                verbose.done(
+                    &format!(
+                        "live reads from {}: {} request(s), {failed} failed, {} resource(s)",
+                        read.endpoint,
+                        read.records.len(),
+                        read.resources.len()
+                    ),
+                    started,
+                );
+                existing.merge(read.model)
+            }
             Err(e) => {
                 on_error(None, &e);
                 return Err(2);
@@ -334,7 +347,9 @@ fn use_color(c: Color) -> bool {
     }
 }
 
-fn check(a: CheckArgs) -> i32 {
+fn check(mut a: CheckArgs) -> i32 {
+    // --quiet: no progress bar of --live reads either
+    a.input.live.no_progress |= a.quiet;
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
     let json = a.format == OutputFormat::Json;

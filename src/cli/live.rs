@@ -26,19 +26,26 @@ pub struct LiveArgs {
     /// Per-request timeout of --live reads, in seconds (default: 30).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
-    /// No progress bar for --live reads (it is shown only when stderr is a terminal).
+    /// No progress bar for --live reads (it is shown only when stderr is a terminal; `check
+    /// --quiet` hides it too).
     #[arg(long)]
     pub no_progress: bool,
 }
 
 impl LiveArgs {
     pub fn options(&self, cloud: Cloud) -> LiveOptions {
+        self.options_for(cloud, std::io::stderr().is_terminal())
+    }
+
+    /// The options when stderr is (`tty`) or is not a terminal: the progress bar is drawn only
+    /// on a terminal and without --no-progress.
+    fn options_for(&self, cloud: Cloud, tty: bool) -> LiveOptions {
         LiveOptions {
             endpoint: self.arm_endpoint.clone(),
             cloud,
             credential: self.credential.unwrap_or_default(),
             timeout: Duration::from_secs(self.timeout.unwrap_or(30).max(1)),
-            progress: !self.no_progress && std::io::stderr().is_terminal(),
+            progress: !self.no_progress && tty,
             ..LiveOptions::default()
         }
     }
@@ -103,6 +110,18 @@ pub fn scopes(subscriptions: &[String], groups: &[String]) -> Result<Vec<Scope>,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_only_on_a_terminal_and_not_when_asked_away() {
+        let a = LiveArgs::default();
+        assert!(a.options_for(Cloud::Public, true).progress);
+        assert!(!a.options_for(Cloud::Public, false).progress);
+        let quiet = LiveArgs {
+            no_progress: true,
+            ..LiveArgs::default()
+        };
+        assert!(!quiet.options_for(Cloud::Public, true).progress);
+    }
 
     #[test]
     fn resource_groups_and_subscriptions() {

@@ -33,6 +33,9 @@ pub struct SnapshotArgs {
     /// Where to write the snapshot (`-`: standard output).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: String,
+    /// No progress bar and no closing line on stderr (errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 pub fn run(a: SnapshotArgs) -> i32 {
@@ -60,7 +63,8 @@ fn snapshot(a: &SnapshotArgs) -> Result<i32, Error> {
         ));
     }
     let cloud = cloud_of(a.cloud);
-    let opts = a.live.options(cloud);
+    let mut opts = a.live.options(cloud);
+    opts.progress &= !a.quiet;
     let verbose = super::outputs::Verbose::new(false);
     let Inputs {
         mut sources,
@@ -140,7 +144,7 @@ fn snapshot(a: &SnapshotArgs) -> Result<i32, Error> {
             message: e.to_string(),
         })?;
     }
-    if !a.live.no_progress {
+    if !a.quiet {
         eprintln!(
             "aks-preflight: {count} resource(s) from {} request(s) written to {}{}",
             records.len(),

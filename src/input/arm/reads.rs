@@ -5,7 +5,9 @@
 //!
 //! * `LIV001` the identity may not read a resource (HTTP 403): names the resource and the
 //!   permission it lacks;
-//! * `LIV002` a referenced resource does not exist (HTTP 404);
+//! * `LIV002` a referenced resource was not found (HTTP 404): it does not exist, or its
+//!   subscription is not visible to the identity; names the resource and the permission reading
+//!   it needs;
 //! * `LIV003` a read failed otherwise (timeout, throttling or server errors after retries, an
 //!   unreadable body, HTTP 401).
 //!
@@ -121,8 +123,10 @@ impl ReadRecord {
             404 => (
                 "LIV002",
                 format!(
-                    "{what} does not exist (HTTP 404{detail}), but the inputs refer to it; what \
-                     depends on it is unknown"
+                    "{what} was not found (HTTP 404{detail}), but the inputs refer to it: it does \
+                     not exist, or its subscription is not visible to the identity (reading it \
+                     needs `{}`); what depends on it is unknown",
+                    self.permission()
                 ),
             ),
             0 => (
@@ -221,9 +225,15 @@ mod tests {
             "https://management.azure.com/subscriptions/s/providers/Microsoft.Network/azureFirewalls?api-version=2024-05-01",
         );
         assert_eq!(list.permission(), "Microsoft.Network/azureFirewalls/read");
-        assert_eq!(
-            rec(404, Some(id), "u").note(Origin::none()).unwrap().code,
-            "LIV002"
+        // a 404 names the permission too: ARM also answers 404 for a subscription the
+        // identity cannot see
+        let nf = rec(404, Some(id), "u").note(Origin::none()).unwrap();
+        assert_eq!(nf.code, "LIV002");
+        assert!(
+            nf.message
+                .contains("Microsoft.Network/firewallPolicies/read"),
+            "{}",
+            nf.message
         );
         assert_eq!(
             rec(0, Some(id), "u").note(Origin::none()).unwrap().code,

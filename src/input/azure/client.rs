@@ -242,6 +242,8 @@ impl ArmClient {
                 .header("Accept", "application/json")
                 .timeout(self.options.timeout);
             let last = attempt >= self.options.max_attempts;
+            // an error message that echoes the request (a proxy, a misbehaving server) must not
+            // carry the token into a finding or a snapshot
             let record = |status: u16, error: Option<String>| ReadRecord {
                 method: method.to_string(),
                 url: url.to_string(),
@@ -249,7 +251,7 @@ impl ArmClient {
                 status,
                 read_at: now_rfc3339(),
                 attempts: attempt,
-                error,
+                error: error.map(|e| redact(&e, token.secret())),
             };
             match req.send().await {
                 Ok(res) => {
@@ -334,6 +336,15 @@ impl ArmClient {
     }
 }
 
+/// `text` without `secret` (nothing to hide when it is empty).
+fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        text.to_string()
+    } else {
+        text.replace(secret, "[redacted]")
+    }
+}
+
 /// A transport error, without the URL (it is in the record already).
 fn transport_error(e: &reqwest::Error) -> String {
     if e.is_timeout() {
@@ -366,6 +377,15 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::ZERO), "a date in the past");
         assert!(retryable(429) && retryable(503) && retryable(408));
         assert!(!retryable(403) && !retryable(404) && !retryable(400));
+    }
+
+    #[test]
+    fn an_echoed_token_is_redacted() {
+        assert_eq!(
+            redact("invalid header: Bearer abc.def.ghi", "abc.def.ghi"),
+            "invalid header: Bearer [redacted]"
+        );
+        assert_eq!(redact("no token here", ""), "no token here");
     }
 
     #[test]
