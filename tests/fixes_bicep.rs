@@ -82,6 +82,12 @@ fn lex(text: &str) -> Vec<Tok> {
                 }
                 out.push(Tok::Ident(n));
             }
+            // a decorator (`@description('…')`) on a line of its own
+            '@' => {
+                while it.peek().is_some_and(|c| *c != '\n') {
+                    it.next();
+                }
+            }
             '{' | '}' | '[' | ']' | ':' | ',' | '=' => out.push(Tok::Punct(c)),
             c => panic!("unexpected character {c:?} in Bicep snippet"),
         }
@@ -186,7 +192,10 @@ fn parse_bicep(text: &str) -> (Vec<Stmt>, Vec<String>) {
                 let Tok::Ident(name) = p.next() else {
                     panic!("param name")
                 };
-                assert_eq!(p.next(), Tok::Ident("string".into()));
+                let Tok::Ident(ty) = p.next() else {
+                    panic!("param type")
+                };
+                assert!(ty == "string" || ty == "array", "param type {ty}");
                 assert!(!name.is_empty());
                 out.push(Stmt::Param);
             }
@@ -269,7 +278,15 @@ fn parent_index<'m, T>(
 
 /// Apply a finding's snippet to the model.
 fn apply(model: &mut Model, f: &Finding) {
-    let snippet = f.snippet.as_deref().expect("a snippet");
+    apply_text(
+        model,
+        f.snippet.as_deref().expect("a snippet"),
+        f.help.as_deref().unwrap_or_default(),
+    )
+}
+
+/// Apply Bicep `snippet` to the model (`help`: the text that says where bare entries go).
+fn apply_text(model: &mut Model, snippet: &str, help: &str) {
     let (stmts, comments) = parse_bicep(snippet);
     let existing: Vec<(String, String)> = stmts
         .iter()
@@ -379,10 +396,7 @@ fn apply(model: &mut Model, f: &Finding) {
         fw.collections.extend(m.firewalls[0].collections.clone());
         applied += 1;
     }
-    if let Some(nsg) = f
-        .help
-        .as_deref()
-        .unwrap_or_default()
+    if let Some(nsg) = help
         .split("add to the securityRules of ")
         .nth(1)
         .and_then(|t| t.split(" (its rules are inline").next())
@@ -410,7 +424,6 @@ fn apply(model: &mut Model, f: &Finding) {
         "an entry nothing says where to put"
     );
     // the deny moved when no priority is free below it
-    let help = f.help.as_deref().unwrap_or_default();
     if let Some((deny, to)) = help
         .split_once("below the deny (priority ")
         .and_then(|(_, t)| t.split_once(')'))
@@ -666,4 +679,82 @@ fn plans_keep_terraform_snippets() {
             .unwrap()
             .contains("resource \"azurerm_network_security_rule\"")
     );
+}
+
+/// `requirements --format bicep` of a twin: the rules it prints, applied, open every required
+/// path (a policy's rule collection group, and classic collection entries).
+#[test]
+fn requirements_in_bicep_apply_and_open_every_path() {
+    let policy = variant("hub-fw-aks-tag", "req-policy", policy_default_deny);
+    let classic = root().join("testdata/arm-twins/hub-fw-missing-fqdns");
+    for dir in [policy, classic] {
+        let args = args_in(&dir);
+        let (l, before) = checked(&args);
+        assert!(
+            before.iter().any(|f| f.rule == "FWL001"),
+            "{}",
+            dir.display()
+        );
+        let mut argv: Vec<String> = vec!["requirements".into(), "--format".into(), "bicep".into()];
+        argv.extend(
+            std::fs::read_to_string(dir.join("check.args"))
+                .unwrap()
+                .lines()
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+        );
+        let out = assert_cmd::Command::cargo_bin("aks-preflight")
+            .unwrap()
+            .current_dir(&dir)
+            .args(&argv)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains("azurerm"), "{text}");
+        let mut model = l.model.clone();
+        apply_text(&mut model, &text, "");
+        let after = analysis::check(&model, &l.catalogue, &l.config, &l.options);
+        let fwl: Vec<&String> = after
+            .findings
+            .iter()
+            .filter(|f| f.rule == "FWL001")
+            .map(|f| &f.message)
+            .collect();
+        assert!(fwl.is_empty(), "{}:\n{text}\n{fwl:#?}", dir.display());
+    }
+}
+
+/// `requirements --format bicep` of plans (a policy given as a parameter, a proxy's second
+/// group, classic collections) is Bicep the reader reads.
+#[test]
+fn requirements_in_bicep_parse_for_plans_too() {
+    for s in [
+        "lb-clean",
+        "proxy-reachable-unattested",
+        "hub-fw-missing-fqdns",
+        "hub-fw-typo-tag",
+        "custom-dns-first-unreachable",
+    ] {
+        let out = assert_cmd::Command::cargo_bin("aks-preflight")
+            .unwrap()
+            .current_dir(root())
+            .args([
+                "requirements",
+                "--format",
+                "bicep",
+                &format!("testdata/scenarios/{s}/plan.json"),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{s}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains("resource \"azurerm"), "{s}: {text}");
+        let (stmts, _) = parse_bicep(&text);
+        assert!(!stmts.is_empty(), "{s}: {text}");
+    }
 }

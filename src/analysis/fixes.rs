@@ -438,6 +438,44 @@ pub fn cluster_firewall_target(
     }
 }
 
+/// The resource a [`FirewallTarget`]'s Bicep rules belong to: the policy (a new rule collection
+/// group is its child) or the classic firewall (its collections are entries of its arrays).
+pub fn bicep_parent(model: &Model, target: &FirewallTarget) -> Parent {
+    match target {
+        FirewallTarget::PolicyVariable { .. } => bicep::policy_variable(),
+        FirewallTarget::Policy { policy, .. } => {
+            match model
+                .firewall_policies
+                .iter()
+                .find(|p| p.meta.address() == policy)
+            {
+                Some(p) => Parent::of(&p.meta, "Microsoft.Network/firewallPolicies"),
+                None => Parent::from_parts(
+                    policy,
+                    None,
+                    "Microsoft.Network/firewallPolicies",
+                    Some(None),
+                ),
+            }
+        }
+        FirewallTarget::Classic { firewall, .. } => {
+            match model
+                .firewalls
+                .iter()
+                .find(|f| f.meta.address() == firewall)
+            {
+                Some(f) => Parent::of(&f.meta, "Microsoft.Network/azureFirewalls"),
+                None => Parent::from_parts(
+                    firewall,
+                    None,
+                    "Microsoft.Network/azureFirewalls",
+                    Some(None),
+                ),
+            }
+        }
+    }
+}
+
 fn firewall_allow(
     model: &Model,
     firewall: &str,
@@ -519,27 +557,7 @@ fn firewall_allow(
             snippet: None,
         };
     }
-    let parent = match (&target, fw) {
-        (FirewallTarget::Policy { policy, .. }, Some(f)) => {
-            let p = f.policy.known().and_then(|r| model.firewall_policy(r));
-            match p {
-                Some(p) => Parent::of(&p.meta, "Microsoft.Network/firewallPolicies"),
-                None => Parent::from_parts(
-                    policy,
-                    None,
-                    "Microsoft.Network/firewallPolicies",
-                    Some(None),
-                ),
-            }
-        }
-        (_, Some(f)) => Parent::of(&f.meta, "Microsoft.Network/azureFirewalls"),
-        (_, None) => Parent::from_parts(
-            firewall,
-            None,
-            "Microsoft.Network/azureFirewalls",
-            Some(None),
-        ),
-    };
+    let parent = bicep_parent(model, &target);
     if lang == FixLanguage::Bicep && !matches!(target, FirewallTarget::PolicyVariable { .. }) {
         help.push_str(&parent.placement());
     }
@@ -560,7 +578,19 @@ fn firewall_allow(
             firewall_hcl::resources(&mut snippet, &target, &placed, slug, &list)
         }
         FixLanguage::Bicep => {
-            bicep::firewall_rules(&mut snippet, &target, &parent, &placed, slug, sources)
+            let list = match sources {
+                Some(s) => bicep::blist(s),
+                None => bicep::blist(&["<node subnet prefixes>"]),
+            };
+            let parent = match target {
+                FirewallTarget::PolicyVariable { .. } => {
+                    bicep::policy_variable_declaration(&mut snippet);
+                    snippet.push('\n');
+                    bicep::policy_variable()
+                }
+                _ => parent,
+            };
+            bicep::firewall_rules(&mut snippet, &target, &parent, &placed, slug, &list)
         }
     }
     Rendered {

@@ -277,14 +277,17 @@ pub enum ReqFormat {
     Table,
     Json,
     Terraform,
+    /// Bicep: a rule collection group of the firewall's policy, or classic collection entries.
+    Bicep,
 }
 
 #[derive(Debug, Args)]
 pub struct RequirementsArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format: a table, JSON, or ready-to-paste Azure Firewall rules (in the form of the
-    /// cluster's firewall: policy rule collection group or classic collections).
+    /// Output format: a table, JSON, or ready-to-paste Azure Firewall rules in Terraform or
+    /// Bicep (in the form of the cluster's firewall: policy rule collection group or classic
+    /// collections).
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReqFormat,
     /// Include optional endpoints (OS updates, legacy fallbacks).

@@ -497,6 +497,16 @@ fn requirements(a: RequirementsArgs) -> i32 {
         ReqFormat::Table => report::requirements::render_text(&per_cluster),
         ReqFormat::Json => report::requirements::render_json(&per_cluster),
         ReqFormat::Terraform => report::requirements::render_terraform_for(&per_cluster, &targets),
+        ReqFormat::Bicep => {
+            let targets: Vec<_> = targets
+                .into_iter()
+                .map(|t| {
+                    let p = analysis::fixes::bicep_parent(&l.model, &t);
+                    (t, p)
+                })
+                .collect();
+            report::requirements::render_bicep_for(&per_cluster, &targets)
+        }
     };
     write_stdout(&text)
 }

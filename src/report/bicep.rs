@@ -279,11 +279,24 @@ fn fqdn_lines(out: &mut String, indent: &str, reqs: &[&Requirement]) {
     }
 }
 
-fn sources_list(sources: &Option<Vec<String>>) -> String {
-    match sources {
-        Some(s) => blist(s),
-        None => blist(&["<node subnet prefixes>"]),
+/// The policy given as the parameter `firewallPolicyName` (see
+/// [`policy_variable_declaration`]).
+pub fn policy_variable() -> Parent {
+    Parent {
+        symbol: "firewallPolicy".into(),
+        file: None,
+        existing: None,
+        outside: None,
+        address: "firewallPolicyName".into(),
     }
+}
+
+/// The parameter and `existing` declaration [`policy_variable`] refers to.
+pub fn policy_variable_declaration(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "@description('Name of the Azure Firewall policy the AKS egress rules are added to')\nparam firewallPolicyName string\n\nresource firewallPolicy 'Microsoft.Network/firewallPolicies@{NETWORK_API}' existing = {{\n  name: firewallPolicyName\n}}\n"
+    );
 }
 
 fn app_rule(
@@ -291,7 +304,7 @@ fn app_rule(
     indent: &str,
     policy: bool,
     (proto, port, reqs): (&str, u16, &[&Requirement]),
-    sources: &Option<Vec<String>>,
+    sources: &str,
 ) {
     let _ = writeln!(out, "{indent}{{");
     if policy {
@@ -301,7 +314,7 @@ fn app_rule(
         out,
         "{indent}  name: {}\n{indent}  sourceAddresses: {}\n{indent}  targetFqdns: [",
         bstr(&format!("{}-{port}", proto.to_ascii_lowercase())),
-        sources_list(sources)
+        sources
     );
     fqdn_lines(out, &format!("{indent}    "), reqs);
     let _ = writeln!(
@@ -316,7 +329,7 @@ fn net_rule(
     indent: &str,
     policy: bool,
     (r, d, name): (&Requirement, &NetDest, &str),
-    sources: &Option<Vec<String>>,
+    sources: &str,
 ) {
     let _ = writeln!(
         out,
@@ -343,7 +356,7 @@ fn net_rule(
         "{indent}  name: {}\n{indent}  {protocols}: {}\n{indent}  sourceAddresses: {}\n{indent}  {dest}\n{indent}  destinationPorts: {}\n{indent}}}",
         bstr(name),
         blist(&[proto_name(r.protocol)]),
-        sources_list(sources),
+        sources,
         blist(&[r.port.to_string()]),
     );
 }
@@ -351,14 +364,14 @@ fn net_rule(
 /// Firewall rules allowing the placed requirements from `sources` in `target`: a rule
 /// collection group of the policy `parent` (a new child resource), or for classic rules the
 /// entries of the firewall's `applicationRuleCollections` and `networkRuleCollections` arrays.
-/// `slug` names what is new (`aks-egress-{slug}`).
+/// `slug` names what is new (`aks-egress-{slug}`); `sources` is a Bicep expression (an array).
 pub(crate) fn firewall_rules(
     out: &mut String,
     target: &FirewallTarget,
     parent: &Parent,
     placed: &Placed<'_>,
     slug: &str,
-    sources: &Option<Vec<String>>,
+    sources: &str,
 ) {
     if !placed.has_rules() {
         return;
@@ -420,19 +433,7 @@ pub(crate) fn firewall_rules(
             policy_group(out, parent, *priority, placed, &name, sources);
         }
         FirewallTarget::PolicyVariable { priority } => {
-            out.push_str("param firewallPolicyName string\n\n");
-            let p = Parent {
-                symbol: "firewallPolicy".into(),
-                file: None,
-                existing: None,
-                outside: None,
-                address: "firewallPolicyName".into(),
-            };
-            let _ = writeln!(
-                out,
-                "resource firewallPolicy 'Microsoft.Network/firewallPolicies@{NETWORK_API}' existing = {{\n  name: firewallPolicyName\n}}\n"
-            );
-            policy_group(out, &p, *priority, placed, &name, sources);
+            policy_group(out, &policy_variable(), *priority, placed, &name, sources);
         }
     }
 }
@@ -443,7 +444,7 @@ fn policy_group(
     priority: u32,
     placed: &Placed<'_>,
     name: &str,
-    sources: &Option<Vec<String>>,
+    sources: &str,
 ) {
     parent.declare(out);
     let _ = writeln!(
