@@ -634,7 +634,7 @@ async fn check_cluster_reads_the_cluster_live() {
         ],
     ));
     assert_eq!(verdicts(&live), verdicts(&offline));
-    // a cluster that does not exist: LIV002 at its id, and the cluster is not in the inputs
+    // a cluster that does not exist: the read's 404 says so
     let gone = id.replace("aks-prod-weu", "aks-gone");
     let out = run(
         &az,
@@ -643,7 +643,7 @@ async fn check_cluster_reads_the_cluster_live() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains("is not in the inputs"),
+        text(&out).contains("managedClusters/aks-gone was not found (HTTP 404"),
         "{}",
         text(&out)
     );

@@ -37,6 +37,30 @@ pub fn load(input: &InputArgs, id: &str, json: bool) -> Result<Loaded, i32> {
         let seeds = if held { vec![] } else { vec![want.clone()] };
         let read =
             azure::Connection::open(&opts)?.read(&seeds, planned, existing, sources, &opts)?;
+        let found = read
+            .model
+            .clusters
+            .iter()
+            .any(|c| c.meta.id.as_ref() == Some(&want));
+        if !held && !found {
+            // the failed read says why (403, 404, timeout)
+            let why = read
+                .model
+                .input_notes
+                .iter()
+                .find(|n| n.code.starts_with("LIV") && n.message.contains(want.name()))
+                .map(|n| n.message.clone())
+                .unwrap_or_else(|| format!("cluster {want} was not read"));
+            return Err(Error::Unsupported {
+                message: why,
+                help: Some(format!(
+                    "check the id (`az aks show --ids {want} --query id`), or give the cluster \
+                     as a file: `az aks show -g {} -n {} -o json > cluster.json`",
+                    crate::input::arm::resource_group_of(want.as_str()).unwrap_or_default(),
+                    want.name()
+                )),
+            });
+        }
         existing.merge(read.model);
         Ok(())
     })
