@@ -20,14 +20,13 @@ pub struct Loaded {
 }
 
 /// What the inputs hold: the sources, what exists (ARM and az files, snapshots), what is planned
-/// (plans, state, templates), whether any input failed (its error went to `on_error`), and how
-/// many inputs were of each deployment kind.
+/// (plans, state, templates), whether any input failed (its error went to `on_error`), how many
+/// were ARM templates, and the language of fixes.
 pub struct Inputs {
     pub sources: SourceMap,
     pub existing: Model,
     pub planned: Model,
     pub failed: bool,
-    /// ARM templates.
     pub templates: usize,
     /// The language fixes are written in: the one of what is deployed (Bicep for ARM templates
     /// and what-if output alone, else Terraform).
