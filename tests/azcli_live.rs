@@ -785,6 +785,27 @@ async fn scan_reads_two_subscriptions_through_resource_graph_in_one_query_per_ty
         table.contains("3 cluster(s), 5 node pool(s): 2 fail, 0 unknown, 3 pass"),
         "{table}"
     );
+    // a management group: the same estate, every query scoped to it
+    let before = fake.requests().len();
+    let out = run(
+        &az,
+        dir,
+        &[
+            "scan",
+            "--management-group",
+            "mg-landing-zones",
+            "--arm-endpoint",
+            &uri,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(json_of(&out)["clusters"].as_array().unwrap().len(), 3);
+    let reqs = fake.requests();
+    assert!(reqs[before..].iter().all(|r| r.0 == "POST"
+        && r.2["managementGroups"] == json!(["mg-landing-zones"])
+        && r.2.get("subscriptions").is_none()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
