@@ -101,11 +101,18 @@ fn corpus_configurations() {
         let path = corpus(d);
         match d.as_str() {
             // AKS Automatic (azurerm_kubernetes_automatic_cluster) is not a type the azurerm
-            // mappers read: no cluster, the network is read
+            // mappers read: said so (INP036); no cluster, the network is read
             "azure-terraform-101-aks-automatic-private-custom-network" => {
                 let (code, v) = check_json(&[&path]);
                 assert_eq!(code, 0);
-                assert_eq!(rules(&v), ["INP008"], "{d}");
+                assert_eq!(rules(&v), ["INP036", "INP008"], "{d}");
+                assert!(
+                    messages(&v, "INP036")[0].contains(
+                        "azurerm_kubernetes_automatic_cluster.aks_automatic is an AKS Automatic \
+                         cluster"
+                    ),
+                    "{d}"
+                );
                 assert!(
                     messages(&v, "INP008")[0].contains("1 VNet, 3 subnets"),
                     "{d}"
@@ -691,7 +698,8 @@ fn the_hub_and_spoke_example() {
     let mut r = rules(&v);
     r.sort();
     r.dedup();
-    assert_eq!(r, ["DNS002", "NSG001"]);
+    // the batch pool's subnet is in another VNet than the system pool's: AKS rejects it (AZC002)
+    assert_eq!(r, ["AZC002", "DNS002", "NSG001"]);
     // DNS002 for both pools, NSG001 for the batch pool only
     let findings = v["findings"].as_array().unwrap();
     let pools_of = |rule: &str| -> Vec<&str> {
@@ -728,4 +736,306 @@ fn the_hub_and_spoke_example() {
     // the apps pool is otherwise reachable through the firewall
     let system = pools(&v).into_iter().find(|p| p.0 == "system").unwrap();
     assert_eq!(system.1, r#"module.spoke["apps"].azurerm_subnet.nodes"#);
+}
+
+/// Azure Verified Modules create VNets, subnets and routes with the AzAPI provider
+/// (`azapi_resource` with an ARM `type` and a `body` in REST shape): followed after `terraform
+/// init`, they are read like their azurerm counterparts. The modules below are written in the
+/// shape of `Azure/avm-res-network-virtualnetwork` (a subnet submodule whose `body.properties`
+/// is a `merge()` with `null`-able sub-resources) and `Azure/avm-res-network-routetable` (an
+/// azurerm route table, routes from an azapi submodule).
+#[test]
+fn azure_verified_modules_written_with_azapi_are_followed() {
+    let root = r#"
+resource "azurerm_resource_group" "this" {
+  name     = "rg-aks"
+  location = "westeurope"
+}
+resource "azurerm_network_security_group" "nodes" {
+  name                = "nsg-nodes"
+  location            = "westeurope"
+  resource_group_name = azurerm_resource_group.this.name
+  security_rule {
+    name                       = "deny-internet"
+    priority                   = 100
+    direction                  = "Outbound"
+    access                     = "Deny"
+    protocol                   = "*"
+    source_port_range          = "*"
+    destination_port_range     = "*"
+    source_address_prefix      = "*"
+    destination_address_prefix = "Internet"
+  }
+}
+module "rt" {
+  source              = "Azure/avm-res-network-routetable/azurerm"
+  version             = "0.4.1"
+  name                = "rt-batch"
+  location            = "westeurope"
+  resource_group_name = azurerm_resource_group.this.name
+  routes = {
+    default = { name = "default", address_prefix = "0.0.0.0/0", next_hop_type = "None" }
+  }
+}
+module "vnet" {
+  source        = "Azure/avm-res-network-virtualnetwork/azurerm"
+  version       = "0.17.1"
+  name          = "vnet-aks"
+  location      = "westeurope"
+  parent_id     = azurerm_resource_group.this.id
+  address_space = ["10.10.0.0/16"]
+  subnets = {
+    nodes = {
+      name                   = "snet-nodes"
+      address_prefixes       = ["10.10.0.0/22"]
+      network_security_group = { id = azurerm_network_security_group.nodes.id }
+    }
+    batch = {
+      name           = "snet-batch"
+      address_prefix = "10.10.4.0/22"
+      route_table    = { id = module.rt.resource_id }
+    }
+  }
+}
+resource "azurerm_kubernetes_cluster" "aks" {
+  name                = "aks"
+  location            = "westeurope"
+  resource_group_name = azurerm_resource_group.this.name
+  dns_prefix          = "aks"
+  default_node_pool {
+    name           = "system"
+    vm_size        = "Standard_D4s_v5"
+    vnet_subnet_id = module.vnet.subnets["nodes"].resource_id
+  }
+  identity {
+    type = "SystemAssigned"
+  }
+  network_profile {
+    network_plugin = "azure"
+    outbound_type  = "loadBalancer"
+  }
+}
+resource "azurerm_kubernetes_cluster_node_pool" "batch" {
+  name                  = "batch"
+  kubernetes_cluster_id = azurerm_kubernetes_cluster.aks.id
+  vm_size               = "Standard_D4s_v5"
+  vnet_subnet_id        = module.vnet.subnets["batch"].resource_id
+}
+"#;
+    let vnet = r#"
+variable "name" { type = string }
+variable "location" { type = string }
+variable "parent_id" { type = string }
+variable "address_space" { type = list(string) }
+variable "dns_servers" {
+  type    = object({ dns_servers = list(string) })
+  default = null
+}
+variable "subnets" {
+  type = map(object({
+    name                   = string
+    address_prefix         = optional(string)
+    address_prefixes       = optional(list(string))
+    network_security_group = optional(object({ id = string }))
+    route_table            = optional(object({ id = string }))
+  }))
+  default = {}
+}
+resource "azapi_resource" "vnet" {
+  type      = "Microsoft.Network/virtualNetworks@2024-07-01"
+  name      = var.name
+  location  = var.location
+  parent_id = var.parent_id
+  body = {
+    properties = {
+      addressSpace = { addressPrefixes = var.address_space }
+      dhcpOptions  = var.dns_servers != null ? { dnsServers = var.dns_servers.dns_servers } : null
+    }
+  }
+}
+module "subnet" {
+  source                 = "./modules/subnet"
+  for_each               = var.subnets
+  name                   = each.value.name
+  parent_id              = azapi_resource.vnet.id
+  address_prefix         = each.value.address_prefix
+  address_prefixes       = each.value.address_prefixes
+  network_security_group = each.value.network_security_group
+  route_table            = each.value.route_table
+}
+output "resource_id" { value = azapi_resource.vnet.id }
+output "subnets" { value = module.subnet }
+"#;
+    let subnet = r#"
+variable "name" { type = string }
+variable "parent_id" { type = string }
+variable "address_prefix" { type = string }
+variable "address_prefixes" { type = list(string) }
+variable "network_security_group" { type = object({ id = string }) }
+variable "route_table" { type = object({ id = string }) }
+resource "azapi_resource" "subnet" {
+  type      = "Microsoft.Network/virtualNetworks/subnets@2024-07-01"
+  name      = var.name
+  parent_id = var.parent_id
+  body = {
+    properties = merge({
+      addressPrefix   = var.address_prefix
+      addressPrefixes = var.address_prefixes
+      networkSecurityGroup = var.network_security_group != null ? {
+        id = var.network_security_group.id
+      } : null
+      routeTable = var.route_table != null ? {
+        id = var.route_table.id
+      } : null
+      defaultOutboundAccess = false
+    }, {})
+  }
+}
+output "resource_id" { value = azapi_resource.subnet.id }
+"#;
+    let rt = r#"
+variable "name" { type = string }
+variable "location" { type = string }
+variable "resource_group_name" { type = string }
+variable "routes" {
+  type = map(object({ name = string, address_prefix = string, next_hop_type = string }))
+}
+resource "azurerm_route_table" "this" {
+  name                = var.name
+  location            = var.location
+  resource_group_name = var.resource_group_name
+}
+module "routes" {
+  source         = "./modules/route"
+  for_each       = var.routes
+  name           = each.value.name
+  parent_id      = azurerm_route_table.this.id
+  address_prefix = each.value.address_prefix
+  next_hop_type  = each.value.next_hop_type
+}
+output "resource_id" { value = azurerm_route_table.this.id }
+"#;
+    let route = r#"
+variable "name" { type = string }
+variable "parent_id" { type = string }
+variable "address_prefix" { type = string }
+variable "next_hop_type" { type = string }
+resource "azapi_resource" "route" {
+  type      = "Microsoft.Network/routeTables/routes@2024-07-01"
+  name      = var.name
+  parent_id = var.parent_id
+  body = {
+    properties = {
+      addressPrefix = var.address_prefix
+      nextHopType   = var.next_hop_type
+    }
+  }
+}
+"#;
+    let modules_json = br#"{"Modules":[{"Key":"","Source":"","Dir":"."},
+{"Key":"rt","Source":"registry.terraform.io/Azure/avm-res-network-routetable/azurerm","Version":"0.4.1","Dir":".terraform/modules/rt"},
+{"Key":"rt.routes","Source":"./modules/route","Dir":".terraform/modules/rt/modules/route"},
+{"Key":"vnet","Source":"registry.terraform.io/Azure/avm-res-network-virtualnetwork/azurerm","Version":"0.17.1","Dir":".terraform/modules/vnet"},
+{"Key":"vnet.subnet","Source":"./modules/subnet","Dir":".terraform/modules/vnet/modules/subnet"}]}"#;
+    let t = Temp::new(&[
+        ("main.tf", root.as_bytes()),
+        (".terraform/modules/modules.json", modules_json),
+        (".terraform/modules/vnet/main.tf", vnet.as_bytes()),
+        (
+            ".terraform/modules/vnet/modules/subnet/main.tf",
+            subnet.as_bytes(),
+        ),
+        (".terraform/modules/rt/main.tf", rt.as_bytes()),
+        (
+            ".terraform/modules/rt/modules/route/main.tf",
+            route.as_bytes(),
+        ),
+    ]);
+    let (code, v) = check_json(&[t.path()]);
+    assert_eq!(code, 1);
+    // the node pools bind to the azapi subnets of the module instances
+    assert_eq!(
+        pools(&v),
+        [
+            (
+                "system".to_string(),
+                r#"module.vnet.module.subnet["nodes"].azapi_resource.subnet"#.to_string(),
+                vec!["blocked".to_string()]
+            ),
+            (
+                "batch".to_string(),
+                r#"module.vnet.module.subnet["batch"].azapi_resource.subnet"#.to_string(),
+                vec!["blocked".to_string()]
+            ),
+        ]
+    );
+    // the NSG given in `body.properties.networkSecurityGroup` and the route to None given by an
+    // azapi route of the route table given in `body.properties.routeTable`
+    assert_eq!(rules(&v), ["NSG001", "RTE001"]);
+    let nsg = messages(&v, "NSG001");
+    assert!(nsg[0].contains("\"deny-internet\""), "{nsg:?}");
+    let rte = messages(&v, "RTE001");
+    assert!(
+        rte[0].contains("route \"default\" of module.rt.azurerm_route_table.this (next hop None)"),
+        "{rte:?}"
+    );
+    let route_file = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "RTE001")
+        .and_then(|f| f["locations"][0]["file"].as_str())
+        .unwrap()
+        .replace('\\', "/");
+    assert!(
+        route_file.ends_with(".terraform/modules/rt/modules/route/main.tf"),
+        "{route_file}"
+    );
+    // nothing of the AzAPI resources is left unresolved
+    assert!(
+        messages(&v, "INP001").is_empty(),
+        "{:?}",
+        messages(&v, "INP001")
+    );
+}
+
+/// A misspelt FQDN tag is underlined where it is written, not at its rule.
+#[test]
+fn a_misspelt_fqdn_tag_is_underlined_where_it_is_written() {
+    let dir = format!(
+        "{}/testdata/scenarios/hub-fw-aks-tag/hcl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let text = std::fs::read_to_string(&p)
+                .unwrap()
+                .replace("\"AzureKubernetesService\"", "\"AzureKubernetesServices\"");
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                text.into_bytes(),
+            )
+        })
+        .collect();
+    let t = temp_of(&files);
+    let (_, v) = check_json(&[t.path()]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "FWL003")
+        .expect("FWL003");
+    let at = &f["locations"][0];
+    assert!(
+        at["file"].as_str().unwrap().ends_with("firewall_rules.tf"),
+        "{at}"
+    );
+    // `destination_fqdn_tags = ["AzureKubernetesServices"]`: the entry, not the rule block
+    assert_eq!(
+        (at["line"].as_u64(), at["column"].as_u64()),
+        (Some(54), Some(32))
+    );
 }

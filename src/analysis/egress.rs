@@ -317,7 +317,8 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
             });
         }
         for (_, g) in groups {
-            findings.push(g.into_finding(ctx, pool, &caddr, &pname, subnet.as_deref()));
+            let f = g.into_finding(ctx, pool, &caddr, &pname, subnet.as_deref());
+            findings.push(with_placement(ctx, cluster, pool, f));
         }
         pools.push(PoolReport {
             name: pname,
@@ -330,6 +331,65 @@ pub fn check(ctx: &Ctx<'_>, cluster: &Cluster, findings: &mut Vec<Finding>) -> C
         name: cluster.meta.display_name(),
         node_pools: pools,
     }
+}
+
+/// Whether the network elements written in `file` exist already (the existing layer: ARM and
+/// `az` files, snapshots, live reads), as opposed to planned ones.
+fn file_holds_existing(model: &crate::model::Model, file: crate::source::FileId) -> bool {
+    let m = model;
+    m.nsgs
+        .iter()
+        .map(|x| &x.meta)
+        .chain(m.route_tables.iter().map(|x| &x.meta))
+        .chain(m.firewalls.iter().map(|x| &x.meta))
+        .chain(m.firewall_policies.iter().map(|x| &x.meta))
+        .chain(m.rule_collection_groups.iter().map(|x| &x.meta))
+        .chain(m.vnets.iter().map(|x| &x.meta))
+        .chain(m.subnets.iter().map(|x| &x.meta))
+        .chain(m.nat_gateways.iter().map(|x| &x.meta))
+        .chain(m.peerings.iter().map(|x| &x.meta))
+        .find(|meta| meta.origin.file == Some(file))
+        .is_some_and(|meta| meta.lifecycle == crate::model::Lifecycle::Existing)
+}
+
+/// When what blocks is in another input than the pool (an existing hub or spoke under a planned
+/// cluster, a command line, a node pool to add; an existing cluster's files), the finding also
+/// points at the choice that puts the pool on this path: the outbound type when
+/// userDefinedRouting sends the traffic to a firewall or appliance, else the pool's subnet.
+/// Files of one planned configuration (a Terraform directory's `.tf` files) are one input.
+fn with_placement(ctx: &Ctx<'_>, cluster: &Cluster, pool: &NodePool, f: Finding) -> Finding {
+    let Some(primary) = f.primary_origin() else {
+        return f;
+    };
+    let existing_pool = pool.lifecycle == crate::model::Lifecycle::Existing;
+    if !existing_pool
+        && !primary
+            .file
+            .is_some_and(|p| file_holds_existing(ctx.model, p))
+    {
+        return f;
+    }
+    let through_appliance = f
+        .path
+        .iter()
+        .any(|h| matches!(h.kind, HopKind::Firewall | HopKind::Appliance));
+    let udr = cluster.outbound_type == Known::Known(OutboundType::UserDefinedRouting);
+    let (origin, text) = if udr && through_appliance {
+        (
+            cluster.meta.origin_of("outbound_type"),
+            "outbound type userDefinedRouting sends the node pool's egress this way".to_string(),
+        )
+    } else {
+        (
+            &pool.subnet_origin,
+            format!("node pool {} runs in this subnet", pool.display_name()),
+        )
+    };
+    if origin.file.is_none() || origin.file == primary.file {
+        return f;
+    }
+    let origin = origin.clone();
+    f.secondary(&origin, text)
 }
 
 /// The findings of one pool, grouped by root cause: one finding per cause (an NSG rule, a route,

@@ -13,6 +13,7 @@ pub mod firewall;
 pub mod fixes;
 pub mod hygiene;
 pub mod outbound;
+pub mod pools;
 pub mod private;
 pub mod proxy;
 pub mod registry;
@@ -74,6 +75,7 @@ pub fn check(
         private::check(&ctx, cluster, &mut report.findings);
         aks_managed::check(&ctx, cluster, &mut report.findings);
         authorized::check(&ctx, cluster, &mut report.findings);
+        pools::check(&ctx, cluster, &mut report.findings);
     }
     hygiene::check(&ctx, &mut report.findings);
     firewall::check(&ctx, &firewalls_in_use(model), &mut report.findings);

@@ -75,6 +75,11 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the rules, or show one rule's documentation.
     Rules(RulesArgs),
+    /// Check an `az aks create …` or `az aks nodepool add …` command line before you run it.
+    Az(super::az::AzArgs),
+    /// Check every AKS cluster of subscriptions, management groups or the tenant (Azure
+    /// Resource Graph), or of files: one row per node pool.
+    Scan(super::scan::ScanArgs),
     /// Read Azure resources and save them as a snapshot: an input for checks without
     /// credentials.
     Snapshot(super::snapshot::SnapshotArgs),
@@ -261,6 +266,10 @@ pub struct CheckArgs {
     /// The default since the table lists problems only; kept for existing scripts.
     #[arg(long, hide = true)]
     pub problems_only: bool,
+    /// Check this existing cluster (its resource id): taken from the inputs (`az aks show -o
+    /// json` output, snapshots); the report covers it alone. INPUT files are optional with it.
+    #[arg(long, value_name = "CLUSTER_ID")]
+    pub cluster: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

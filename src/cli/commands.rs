@@ -123,6 +123,17 @@ pub fn load_with(
     args: &InputArgs,
     on_error: &mut dyn FnMut(Option<&str>, &Error),
 ) -> Result<Loaded, i32> {
+    load_more(args, on_error, |_, _, _| Ok(()))
+}
+
+/// [`load_with`], with `more` adding inputs that are not files (an `az` command line's planned
+/// cluster or node pool, a cluster or an estate read live): it gets the sources, what exists
+/// and what is planned, after the files are read and before `--live`'s reads.
+pub fn load_more(
+    args: &InputArgs,
+    on_error: &mut dyn FnMut(Option<&str>, &Error),
+    more: impl FnOnce(&mut SourceMap, &mut Model, &mut Model) -> Result<(), Error>,
+) -> Result<Loaded, i32> {
     if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
         on_error(
             None,
@@ -158,7 +169,7 @@ pub fn load_with(
     let Inputs {
         mut sources,
         mut existing,
-        planned,
+        mut planned,
         mut failed,
         templates,
         fix_language,
@@ -199,6 +210,10 @@ pub fn load_with(
         failed = true;
     }
     if failed {
+        return Err(2);
+    }
+    if let Err(e) = more(&mut sources, &mut existing, &mut planned) {
+        on_error(None, &e);
         return Err(2);
     }
     if args.live.live {
@@ -271,13 +286,27 @@ pub(crate) fn write_stdout(s: &str) -> i32 {
 /// fails: errors are printed on stderr as always, and in JSON mode also written to stdout as the
 /// `schema` error document (verdict `error`, exit 2).
 pub(crate) fn load_for(args: &InputArgs, json: bool, schema: &str) -> Result<Loaded, i32> {
+    load_for_more(args, json, schema, |_, _, _| Ok(()))
+}
+
+/// [`load_for`] with [`load_more`]'s `more`.
+pub(crate) fn load_for_more(
+    args: &InputArgs,
+    json: bool,
+    schema: &str,
+    more: impl FnOnce(&mut SourceMap, &mut Model, &mut Model) -> Result<(), Error>,
+) -> Result<Loaded, i32> {
     let mut errors = vec![];
-    let res = load_with(args, &mut |input, e| {
-        print_error(e);
-        if json {
-            errors.push(report::json::error_value(e, input));
-        }
-    });
+    let res = load_more(
+        args,
+        &mut |input, e| {
+            print_error(e);
+            if json {
+                errors.push(report::json::error_value(e, input));
+            }
+        },
+        more,
+    );
     match res {
         Ok(l) => Ok(l),
         Err(code) => {
@@ -295,12 +324,14 @@ pub fn run(cli: Cli) -> i32 {
         Command::Requirements(a) => requirements(a),
         Command::Explain(a) => super::explain::run(a),
         Command::Rules(a) => rules(a),
+        Command::Az(a) => super::az::run(a),
+        Command::Scan(a) => super::scan::run(a),
         Command::Snapshot(a) => super::snapshot::run(a),
     }
 }
 
 /// Columns of the terminal on stdout (100 when it is not a terminal: logs, pipes).
-fn terminal_width() -> usize {
+pub(crate) fn terminal_width() -> usize {
     match terminal_size::terminal_size_of(std::io::stdout()) {
         Some((terminal_size::Width(w), _)) if w >= 40 => usize::from(w),
         _ => 100,
@@ -321,11 +352,38 @@ fn check(mut a: CheckArgs) -> i32 {
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
     let json = a.format == OutputFormat::Json;
-    let mut l = match load_for(&a.input, json, report::json::SCHEMA) {
+    let loaded = match &a.cluster {
+        Some(id) => super::cluster::load(&a.input, id, json),
+        None => load_for(&a.input, json, report::json::SCHEMA),
+    };
+    let mut l = match loaded {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Some(id) = &a.cluster {
+        if let Err(e) = super::cluster::select(&mut l.model, id) {
+            print_error(&e);
+            return 2;
+        }
+    }
     verbose.done("load", started);
+    check_loaded(&a, l)
+}
+
+/// `check` once the inputs are loaded: analyses, waivers and baseline, every output.
+pub(crate) fn check_loaded(a: &CheckArgs, l: Loaded) -> i32 {
+    report_loaded(a, l, None)
+}
+
+/// [`check_loaded`], with `stdout` rendering what goes to stdout instead of `--format` (the
+/// estate table of `scan`).
+pub(crate) fn report_loaded(
+    a: &CheckArgs,
+    mut l: Loaded,
+    stdout: Option<&dyn Fn(&report::Report) -> String>,
+) -> i32 {
+    let verbose = super::outputs::Verbose::new(a.input.verbose);
+    let json = a.format == OutputFormat::Json && stdout.is_none();
     // read the baseline before the analyses: a bad file fails fast
     let baseline = match &a.baseline {
         Some(p) => match super::outputs::read_baseline(p) {
@@ -345,8 +403,7 @@ fn check(mut a: CheckArgs) -> i32 {
     let started = std::time::Instant::now();
     let mut report = analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
     verbose.done("analysis", started);
-    if let Err(code) = super::outputs::accept(&a, &mut l, &mut report, baseline.as_ref(), &verbose)
-    {
+    if let Err(code) = super::outputs::accept(a, &mut l, &mut report, baseline.as_ref(), &verbose) {
         return code;
     }
     let color = use_color(a.color) && !a.no_color;
@@ -359,9 +416,14 @@ fn check(mut a: CheckArgs) -> i32 {
             all_endpoints: a.all && !a.problems_only,
             verbose: a.input.verbose,
         };
-        text = match super::outputs::render(a.format, &report, &mut l.sources, a.fail_on, &style) {
-            Ok(t) => t,
-            Err(code) => return code,
+        text = match stdout {
+            Some(f) => f(&report),
+            None => {
+                match super::outputs::render(a.format, &report, &mut l.sources, a.fail_on, &style) {
+                    Ok(t) => t,
+                    Err(code) => return code,
+                }
+            }
         };
     }
     if github {
@@ -378,7 +440,7 @@ fn check(mut a: CheckArgs) -> i32 {
         return 2;
     }
     let started = std::time::Instant::now();
-    if let Err(code) = super::outputs::write_files(&a, &report, &mut l.sources, &verbose) {
+    if let Err(code) = super::outputs::write_files(a, &report, &mut l.sources, &verbose) {
         return code;
     }
     if github {

@@ -3,6 +3,7 @@
 //! input note), only on input that cannot be read at all (exit 2 with a located error).
 
 pub mod arm;
+pub mod azcli;
 pub mod azure;
 pub mod detect;
 pub mod sensitive;

@@ -712,6 +712,9 @@ pub struct ApplicationRule {
     pub source_ip_groups: Vec<Ref>,
     pub target_fqdns: Vec<String>,
     pub fqdn_tags: Vec<String>,
+    /// Where each of `fqdn_tags` is written, when the input says (else: the rule's origin).
+    #[serde(skip)]
+    pub fqdn_tag_origins: Vec<Origin>,
     pub destination_addresses: Vec<AddressMatch>,
     pub web_categories: Vec<String>,
     /// Premium URL targets (`destination_urls`).

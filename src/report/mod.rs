@@ -15,6 +15,7 @@ pub mod mermaid;
 pub mod paths;
 pub mod requirements;
 pub mod sarif;
+pub mod scan;
 pub mod waivers;
 
 pub use finding::{Finding, Label, PredictedFailure, Severity};

@@ -130,7 +130,7 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
             };
             match rule {
                 FirewallRule::Application(a) => {
-                    for t in &a.fqdn_tags {
+                    for (j, t) in a.fqdn_tags.iter().enumerate() {
                         if cat.lookup(t).is_some() {
                             continue;
                         }
@@ -149,7 +149,7 @@ pub fn unknown_names(model: &Model, firewall: &Firewall) -> Vec<UnknownName> {
                             kind: "fqdn_tag",
                             value: t.clone(),
                             closest,
-                            origin: a.origin.clone(),
+                            origin: a.fqdn_tag_origins.get(j).unwrap_or(&a.origin).clone(),
                             rule: rname(),
                         });
                     }

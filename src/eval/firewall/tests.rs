@@ -119,6 +119,7 @@ fn app_rule(name: &str, src: &[&str], fqdns: &[&str], tags: &[&str]) -> Applicat
         source_ip_groups: vec![],
         target_fqdns: fqdns.iter().map(|s| s.to_string()).collect(),
         fqdn_tags: tags.iter().map(|s| s.to_string()).collect(),
+        fqdn_tag_origins: vec![],
         destination_addresses: vec![],
         web_categories: vec![],
         target_urls: vec![],

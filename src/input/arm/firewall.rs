@@ -83,6 +83,7 @@ fn app_rule(r: &Node<'_>) -> FirewallRule {
         source_ip_groups: ip_groups(&r.get("sourceIpGroups")),
         target_fqdns: r.get("targetFqdns").strings_or_empty(),
         fqdn_tags: r.get("fqdnTags").strings_or_empty(),
+        fqdn_tag_origins: r.get("fqdnTags").items().iter().map(Node::origin).collect(),
         destination_addresses: addresses(&r.get("destinationAddresses")),
         web_categories: r.get("webCategories").strings_or_empty(),
         target_urls: r.get("targetUrls").strings_or_empty(),

@@ -37,6 +37,7 @@ pub mod deployment;
 mod dns;
 mod files;
 mod firewall;
+pub mod graph;
 mod map;
 mod network;
 mod node;

@@ -60,6 +60,18 @@ impl ClientOptions {
 pub struct Fetched {
     pub record: ReadRecord,
     pub body: Option<Value>,
+    /// The Resource Graph throttling headers of the response (`x-ms-user-quota-*`,
+    /// `x-ms-tenant-subscription-limit-hit`): what the caller paces its next query by.
+    pub quota: crate::input::arm::graph::Quota,
+}
+
+/// The throttling headers of a response.
+fn quota_of(h: &reqwest::header::HeaderMap) -> crate::input::arm::graph::Quota {
+    crate::input::arm::graph::Quota::from_headers(
+        h.iter()
+            .filter(|(n, _)| n.as_str().starts_with("x-ms-"))
+            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?))),
+    )
 }
 
 /// An HTTP client for ARM with a credential.
@@ -136,6 +148,12 @@ impl ArmClient {
             options,
             credential,
         }
+    }
+
+    /// Get a token (cached for the requests that follow): whether the credential works, before
+    /// anything is read.
+    pub async fn ready(&self) -> Result<(), String> {
+        self.credential.token().await.map(|_| ())
     }
 
     pub fn endpoint(&self) -> &str {
@@ -255,6 +273,7 @@ impl ArmClient {
                                         )),
                                     ),
                                     body: None,
+                                    quota: Default::default(),
                                 });
                             }
                             Some(w) => w.max(backoff),
@@ -264,6 +283,7 @@ impl ArmClient {
                         tokio::time::sleep(wait).await;
                         continue;
                     }
+                    let quota = quota_of(res.headers());
                     let text = match res.text().await {
                         Ok(t) => t,
                         Err(e) if !last && (e.is_timeout() || e.is_body()) => {
@@ -274,6 +294,7 @@ impl ArmClient {
                             return Ok(Fetched {
                                 record: record(0, Some(transport_error(&e))),
                                 body: None,
+                                quota: Default::default(),
                             });
                         }
                     };
@@ -282,16 +303,19 @@ impl ArmClient {
                             Ok(v) => Fetched {
                                 record: record(status, None),
                                 body: Some(v),
+                                quota,
                             },
                             Err(e) => Fetched {
                                 record: record(status, Some(format!("the body is not JSON ({e})"))),
                                 body: None,
+                                quota,
                             },
                         });
                     }
                     return Ok(Fetched {
                         record: record(status, arm_error(&text)),
                         body: None,
+                        quota,
                     });
                 }
                 Err(_) if !last => tokio::time::sleep(self.backoff(attempt)).await,
@@ -299,6 +323,7 @@ impl ArmClient {
                     return Ok(Fetched {
                         record: record(0, Some(transport_error(&e))),
                         body: None,
+                        quota: Default::default(),
                     });
                 }
             }

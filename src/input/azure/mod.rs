@@ -9,6 +9,7 @@
 pub mod client;
 pub mod cloud;
 pub mod credential;
+pub mod graph;
 pub mod walk;
 
 use crate::error::Error;
@@ -155,19 +156,79 @@ pub fn read_missing(
     sources: &mut SourceMap,
     opts: &LiveOptions,
 ) -> Result<LiveRead, Error> {
-    read_missing_with(client_of(opts)?, planned, existing, sources, opts)
+    Connection::open(opts)?.read(&[], planned, existing, sources, opts)
 }
 
-/// [`read_missing`] through a given client.
-fn read_missing_with(
+/// Whether `planned` over `existing` refers to resources neither holds (what a live read
+/// would read first).
+pub fn refers_to_missing(planned: &Model, existing: &Model) -> bool {
+    let mut layered = Model::layered(existing.clone(), planned.clone());
+    layered.finish();
+    !walk::wants(&layered, &Found::default()).wants.is_empty()
+}
+
+/// A connection to Resource Manager: the client with its credential, and the runtime its
+/// requests run on (one per connection, so that pooled connections outlive each read).
+pub struct Connection {
     client: ArmClient,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Connection {
+    /// The client of `opts` (no request yet; a bad endpoint or a credential whose environment
+    /// is incomplete is an error).
+    pub fn open(opts: &LiveOptions) -> Result<Connection, Error> {
+        Ok(Connection {
+            client: client_of(opts)?,
+            rt: runtime()?,
+        })
+    }
+
+    /// Whether the credential gives a token (kept for the reads that follow); nothing is read.
+    pub fn ready(&self) -> Result<(), Error> {
+        self.rt
+            .block_on(self.client.ready())
+            .map_err(|e| credential_error(&e))
+    }
+
+    /// The existing `clusters` (managed cluster GET and its agent pools, in the first round),
+    /// then what they and `planned` over `existing` refer to but do not hold, transitively.
+    pub fn read(
+        &self,
+        clusters: &[ResourceId],
+        planned: &Model,
+        existing: &Model,
+        sources: &mut SourceMap,
+        opts: &LiveOptions,
+    ) -> Result<LiveRead, Error> {
+        let seeds = clusters
+            .iter()
+            .flat_map(|id| [Want::Get(id.clone()), Want::AgentPools(id.clone())])
+            .collect();
+        read_missing_with(
+            &self.rt,
+            self.client.clone(),
+            seeds,
+            planned,
+            existing,
+            sources,
+            opts,
+        )
+    }
+}
+
+/// [`Connection::read`] through a given client, the `seeds` read in the first round.
+fn read_missing_with(
+    rt: &tokio::runtime::Runtime,
+    client: ArmClient,
+    seeds: Vec<Want>,
     planned: &Model,
     existing: &Model,
     sources: &mut SourceMap,
     opts: &LiveOptions,
 ) -> Result<LiveRead, Error> {
-    let rt = runtime()?;
     let mut r = Runner::new(client, sources, opts);
+    let mut seeds = Some(seeds);
     rt.block_on(async {
         for _round in 0..16 {
             let mut exist = existing.clone();
@@ -178,9 +239,11 @@ fn read_missing_with(
             for (k, o) in round.referrers {
                 r.referrers.entry(k).or_insert(o);
             }
-            let new: Vec<Want> = round
-                .wants
+            let new: Vec<Want> = seeds
+                .take()
+                .unwrap_or_default()
                 .into_iter()
+                .chain(round.wants)
                 .filter(|w| !r.attempted.contains(w))
                 .collect();
             if new.is_empty() {
@@ -305,7 +368,8 @@ impl<'a> Runner<'a> {
             let out = out.map_err(|e| credential_error(&e))?;
             self.records.extend(out.records);
             match w {
-                Want::Get(_) | Want::ZoneLinks(_) => batch.extend(out.items),
+                // a cluster and its agent pools in one batch: the pools join their cluster
+                Want::Get(_) | Want::ZoneLinks(_) | Want::AgentPools(_) => batch.extend(out.items),
                 Want::Resolvers(_) => {
                     for it in &out.items {
                         if let Some(id) = it.get("id").and_then(Value::as_str) {
@@ -469,7 +533,7 @@ async fn fetch(client: &ArmClient, w: &Want) -> Result<Outcome, String> {
     };
     match w {
         Want::Get(id) => {
-            let Fetched { record, body } = client.get_resource(id).await?;
+            let Fetched { record, body, .. } = client.get_resource(id).await?;
             Ok(Outcome {
                 items: body.into_iter().collect(),
                 records: vec![record],
@@ -500,6 +564,13 @@ async fn fetch(client: &ArmClient, w: &Want) -> Result<Outcome, String> {
             list(
                 format!("{}/virtualNetworkLinks", z.as_str()),
                 "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+            )
+            .await
+        }
+        Want::AgentPools(c) => {
+            list(
+                format!("{}/agentPools", c.as_str()),
+                "Microsoft.ContainerService/managedClusters/agentPools",
             )
             .await
         }
@@ -641,13 +712,19 @@ mod tests {
         (sources, planned, server, client)
     }
 
+    /// What a live read of `planned` brings (nothing existing besides), with default options.
+    fn read_for(client: ArmClient, planned: &Model, sources: &mut SourceMap) -> LiveRead {
+        let opts = LiveOptions::default();
+        let rt = runtime().unwrap();
+        read_missing_with(&rt, client, vec![], planned, &Model::new(), sources, &opts).unwrap()
+    }
+
     /// The live layer read for the spoke plan of `existing-hub-spoke`: what was read, how it is
     /// named, and that the plan's data sources resolve to it.
     #[test]
     fn live_model_of_the_spoke_plan() {
         let (mut sources, planned, server, client) = setup(vec![]);
-        let opts = LiveOptions::default();
-        let read = read_missing_with(client, &planned, &Model::new(), &mut sources, &opts).unwrap();
+        let read = read_for(client, &planned, &mut sources);
         // the hub was read: VNet, firewall, its public IP, policy, rule collection group
         let m = &read.model;
         assert_eq!(
@@ -733,8 +810,7 @@ mod tests {
         // the plan without its firewall data source: 10.0.1.4 has no owner in the inputs
         planned.firewalls.clear();
         planned.finish();
-        let opts = LiveOptions::default();
-        let read = read_missing_with(client, &planned, &Model::new(), &mut sources, &opts).unwrap();
+        let read = read_for(client, &planned, &mut sources);
         let fws: Vec<&str> = read
             .model
             .firewalls

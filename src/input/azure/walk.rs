@@ -33,6 +33,8 @@ pub enum Want {
     InboundEndpoints(ResourceId),
     /// List the virtual network links of a private DNS zone.
     ZoneLinks(ResourceId),
+    /// List the agent pools of a managed cluster.
+    AgentPools(ResourceId),
 }
 
 /// What the previous rounds listed that the model does not hold: the DNS resolvers (their

@@ -314,7 +314,8 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 let t = &self.insts[*inst];
                 let is_id = attr.is_empty() || attr == &[Step::Name("id".into())];
                 if is_id && !SUBNET_ASSOCIATIONS.contains(&t.rtype.as_str()) {
-                    if !want.is_empty() && !want.contains(&t.rtype.as_str()) {
+                    let rtype = azurerm::azapi::effective_type(t);
+                    if !want.is_empty() && !want.contains(&rtype) {
                         let hint = if t.rtype == "azurerm_virtual_network"
                             && want.contains(&"azurerm_subnet")
                         {

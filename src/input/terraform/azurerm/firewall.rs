@@ -213,6 +213,7 @@ fn first_list<'b>(r: &V<'b>, names: &[&str]) -> V<'b> {
 }
 
 fn app_rule(ctx: &mut Ctx<'_, '_>, i: usize, r: &V<'_>) -> FirewallRule {
+    let tags = first_list(r, &["destination_fqdn_tags", "fqdn_tags"]);
     FirewallRule::Application(ApplicationRule {
         name: r.get("name").str(),
         origin: r.origin(),
@@ -220,7 +221,8 @@ fn app_rule(ctx: &mut Ctx<'_, '_>, i: usize, r: &V<'_>) -> FirewallRule {
         source_addresses: fw_addresses(&r.get("source_addresses")),
         source_ip_groups: ip_groups(ctx, i, &r.get("source_ip_groups")),
         target_fqdns: strings_or_empty(&first_list(r, &["destination_fqdns", "target_fqdns"])),
-        fqdn_tags: strings_or_empty(&first_list(r, &["destination_fqdn_tags", "fqdn_tags"])),
+        fqdn_tags: strings_or_empty(&tags),
+        fqdn_tag_origins: tags.items().iter().map(V::origin).collect(),
         destination_addresses: fw_addresses(&r.get("destination_addresses")),
         web_categories: strings_or_empty(&r.get("web_categories")),
         target_urls: strings_or_empty(&r.get("destination_urls")),

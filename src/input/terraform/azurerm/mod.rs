@@ -1,7 +1,9 @@
 //! azurerm resource types -> model elements, one file per resource family. Attribute names of
-//! provider generations 2.x/3.x (old names), 4.x and 5.x are all accepted.
+//! provider generations 2.x/3.x (old names), 4.x and 5.x are all accepted. `azapi_resource`s of
+//! the network types Azure Verified Modules create with AzAPI are read too ([`azapi`]).
 
 mod associations;
+pub(crate) mod azapi;
 mod firewall;
 mod identity;
 mod kubernetes_cluster;
@@ -102,6 +104,19 @@ pub(crate) fn map_instance(ctx: &mut Ctx<'_, '_>, i: usize) {
         "azurerm_private_dns_resolver_inbound_endpoint" => private_dns::inbound_endpoint(ctx, i),
         "azurerm_user_assigned_identity" => identity::user_assigned_identity(ctx, i),
         "azurerm_role_assignment" if !data => identity::role_assignment(ctx, i),
+        "azapi_resource" if !data => azapi::resource(ctx, i),
+        "azurerm_kubernetes_automatic_cluster" if !data => {
+            let origin = ctx.origin(i);
+            let address = ctx.inst(i).address.clone();
+            ctx.note(
+                "INP036",
+                format!(
+                    "{address} is an AKS Automatic cluster, which aks-preflight does not read \
+                     yet: its node pools are not checked"
+                ),
+                origin,
+            );
+        }
         _ => {}
     }
 }

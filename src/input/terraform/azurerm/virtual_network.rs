@@ -8,7 +8,7 @@ use super::{NSG, ROUTE_TABLE, VNET, computed_blocks};
 use crate::model::{Known, Meta, Peering, Ref, ResourceId, Subnet, VirtualNetwork};
 use ipnet::IpNet;
 
-fn nets(v: &V<'_>) -> Known<Vec<IpNet>> {
+pub(super) fn nets(v: &V<'_>) -> Known<Vec<IpNet>> {
     match v.strings() {
         Known::Known(l) => {
             let mut out = Vec::new();

@@ -53,7 +53,16 @@ impl Emitter {
 
     /// Emit instance number `i`.
     pub(crate) fn instance(&mut self, i: usize, inst: &Inst) -> Emitted {
-        let (after, mut unknown, sensitive, expressions) = self.block(&inst.body, &after_ptr(i));
+        let (after, mut unknown, sensitive, mut expressions) =
+            self.block(&inst.body, &after_ptr(i));
+        if inst.addr.rtype == "azapi_resource" {
+            if let (Some(body), Json::Object(e)) = (
+                inst.body.attrs.iter().find(|a| a.name == "body"),
+                &mut expressions,
+            ) {
+                e.insert("body".into(), tree(&body.refs, &body.val));
+            }
+        }
         if inst.addr.data {
             // what the configuration sets is known; everything else comes from Azure
             if let (Json::Object(m), Json::Object(a)) = (&mut unknown, &after) {
@@ -256,7 +265,25 @@ fn deep_refs(v: &Val, out: &mut Vec<Rc<Target>>) {
 /// The configuration expression of an attribute: the references as written and the resource
 /// attributes the value is (or, for unknown parts, depends on); a constant otherwise.
 fn leaf(a: &EAttr) -> Json {
-    let v = &a.val;
+    leaf_of(&a.refs, &a.val)
+}
+
+/// The configuration expression of an object-valued attribute read property by property (an
+/// `azapi_resource`'s `body`): an object of the expressions of its parts, so that each property
+/// follows only its own references (`networkSecurityGroup.id` its NSG, `routeTable.id` its
+/// route table).
+fn tree(written: &[String], v: &Val) -> Json {
+    match &v.kind {
+        Kind::Map(m) => Json::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), tree(written, x)))
+                .collect(),
+        ),
+        _ => leaf_of(written, v),
+    }
+}
+
+fn leaf_of(written: &[String], v: &Val) -> Json {
     let mut refs = Vec::new();
     if v.is_unknown() {
         refs = v.refs.clone();
@@ -266,7 +293,7 @@ fn leaf(a: &EAttr) -> Json {
         deep_refs(v, &mut refs);
     }
     if !refs.is_empty() || v.has_unknown() || v.any_sensitive() {
-        let mut m = json!({"references": &*a.refs, "targets": targets(&refs)});
+        let mut m = json!({"references": written, "targets": targets(&refs)});
         if let (Some(p), Json::Object(o)) = (&v.pattern, &mut m) {
             o.insert("id_pattern".into(), Json::String(p.to_string()));
         }

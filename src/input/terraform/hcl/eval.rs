@@ -360,6 +360,13 @@ impl Evaluator<'_> {
                 };
                 Ok((self.resource(env.scope, true, t, n, at)?, 2))
             }
+            // `resource.TYPE.NAME`: the explicit form of a managed resource reference
+            "resource" => {
+                let (Some(t), Some(n)) = (attr(0), attr(1)) else {
+                    return Err(fail("`resource` needs a type and a name", at));
+                };
+                Ok((self.resource(env.scope, false, t, n, at)?, 2))
+            }
             rtype => {
                 let n = attr(0).ok_or_else(|| fail(format!("`{rtype}` is not a value"), at))?;
                 Ok((self.resource(env.scope, false, rtype, n, at)?, 1))
@@ -747,6 +754,16 @@ fn index(v: Val, k: &Val) -> Result<Val, String> {
 
 fn binary(op: BinaryOperator, l: &Val, r: &Val) -> Result<Val, String> {
     use BinaryOperator as B;
+    // as in Terraform, a value that is not itself unknown (an object with unknown attributes)
+    // is known not to be null
+    if matches!(op, B::Eq | B::NotEq)
+        && (l.is_null() || r.is_null())
+        && !l.is_unknown()
+        && !r.is_unknown()
+    {
+        let eq = l.is_null() && r.is_null();
+        return Ok(Val::derived(Kind::Bool(eq == matches!(op, B::Eq)), &[l, r]));
+    }
     if l.has_unknown() || r.has_unknown() {
         let cause = if l.has_unknown() { l } else { r };
         return Ok(Val::unknown_from(cause, &[l, r]));
@@ -808,9 +825,15 @@ fn collect_refs(e: &Expression, bound: &mut Vec<String>, out: &mut Vec<String>) 
                 if !bound.iter().any(|b| b == n)
                     && !matches!(n, "count" | "each" | "path" | "terraform" | "self")
                 {
-                    let mut s = n.to_string();
+                    // `resource.TYPE.NAME` is written as plans write it: `TYPE.NAME`
+                    let explicit = n == "resource";
+                    let mut s = if explicit {
+                        String::new()
+                    } else {
+                        n.to_string()
+                    };
                     let min = match n {
-                        "data" => 3,
+                        "data" | "resource" => 3,
                         "module" | "var" | "local" => 2,
                         _ => 2,
                     };
@@ -818,7 +841,9 @@ fn collect_refs(e: &Expression, bound: &mut Vec<String>, out: &mut Vec<String>) 
                     for op in &t.operators {
                         match op.value() {
                             TraversalOperator::GetAttr(a) => {
-                                s.push('.');
+                                if !s.is_empty() {
+                                    s.push('.');
+                                }
                                 s.push_str(a.as_str());
                             }
                             TraversalOperator::Index(Expression::Number(x)) => {

@@ -49,6 +49,8 @@ pub(crate) const NAMES: &[&str] = &[
     "nonsensitive",
     "one",
     "range",
+    "regex",
+    "regexall",
     "replace",
     "reverse",
     "sensitive",
@@ -250,6 +252,16 @@ pub(crate) fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
         "startswith" => derive(Kind::Bool(str_arg(0)?.starts_with(&str_arg(1)?))),
         "endswith" => derive(Kind::Bool(str_arg(0)?.ends_with(&str_arg(1)?))),
         "strcontains" => derive(Kind::Bool(str_arg(0)?.contains(&str_arg(1)?))),
+        "regex" | "regexall" => {
+            let (pattern, s) = (str_arg(0)?, str_arg(1)?);
+            let mut v = if name == "regex" {
+                super::regex_fns::first(&pattern, &s)?
+            } else {
+                super::regex_fns::all(&pattern, &s)?
+            };
+            all.iter().for_each(|a| v.absorb(a));
+            v
+        }
         "substr" => {
             let s: Vec<char> = str_arg(0)?.chars().collect();
             let off = int_arg(1)?;
@@ -1021,6 +1033,81 @@ mod tests {
             .iter()
             .map(|x| x.as_string().expect("string"))
             .collect()
+    }
+
+    // Examples of developer.hashicorp.com/terraform/language/functions/<name>, for the functions
+    // evaluated beyond those network code needs most.
+    #[test]
+    fn the_other_evaluated_functions() {
+        let num = |name: &str, args: Vec<Val>| call(name, args).unwrap().as_num().unwrap();
+        let boolean = |name: &str, args: Vec<Val>| call(name, args).unwrap().as_bool().unwrap();
+        let l = |xs: &[&str]| Val::list(xs.iter().map(|x| s(x)).collect());
+        assert_eq!(num("abs", vec![n(-12.4)]), 12.4);
+        assert_eq!(num("ceil", vec![n(4.1)]), 5.0);
+        assert_eq!(num("floor", vec![n(4.9)]), 4.0);
+        assert!(boolean(
+            "alltrue",
+            vec![Val::list(vec![Val::bool(true), s("true")])]
+        ));
+        assert!(!boolean(
+            "alltrue",
+            vec![Val::list(vec![Val::bool(true), Val::bool(false)])]
+        ));
+        assert!(boolean(
+            "anytrue",
+            vec![Val::list(vec![Val::bool(false), Val::bool(true)])]
+        ));
+        assert_eq!(text(call("chomp", vec![s("hello\n")]).unwrap()), "hello");
+        assert_eq!(
+            strings(
+                call(
+                    "compact",
+                    vec![Val::list(vec![s("a"), s(""), s("b"), Val::null(), s("c")])]
+                )
+                .unwrap()
+            ),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            strings(call("reverse", vec![l(&["1", "2", "3"])]).unwrap()),
+            ["3", "2", "1"]
+        );
+        assert_eq!(
+            strings(call("setunion", vec![l(&["a", "b"]), l(&["b", "c"])]).unwrap()),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            strings(call("slice", vec![l(&["a", "b", "c", "d"]), n(1.0), n(3.0)]).unwrap()),
+            ["b", "c"]
+        );
+        assert_eq!(
+            strings(call("sort", vec![l(&["e", "d", "a", "x"])]).unwrap()),
+            ["a", "d", "e", "x"]
+        );
+        assert!(boolean("strcontains", vec![s("hello world"), s("wor")]));
+        assert_eq!(
+            text(call("title", vec![s("hello world")]).unwrap()),
+            "Hello World"
+        );
+        assert!(boolean("tobool", vec![s("true")]));
+        assert_eq!(
+            text(call("trim", vec![s("?!hello?!"), s("!?")]).unwrap()),
+            "hello"
+        );
+        assert_eq!(
+            text(call("trimprefix", vec![s("helloworld"), s("hello")]).unwrap()),
+            "world"
+        );
+        assert_eq!(
+            text(call("trimsuffix", vec![s("helloworld"), s("world")]).unwrap()),
+            "hello"
+        );
+        let secret = call("sensitive", vec![s("x")]).unwrap();
+        assert!(secret.any_sensitive());
+        // the value passes through; aks-preflight keeps it marked, since no secret is shown
+        let passed = call("nonsensitive", vec![secret]).unwrap();
+        assert_eq!(text(passed.clone()), "x");
+        assert!(passed.any_sensitive());
     }
 
     // Test vectors: developer.hashicorp.com/terraform/language/functions/cidrhost, cidrsubnet,

@@ -29,6 +29,7 @@ mod eval;
 pub(crate) mod files;
 mod funcs;
 mod plan_source;
+mod regex_fns;
 mod scope;
 mod types;
 mod value;

@@ -188,6 +188,10 @@ pub(crate) struct CallExpansion {
     pub unknown: Option<Val>,
 }
 
+/// The instances of a block: how it repeats, each instance's key (`None`: unknown) and
+/// environment, and why the instances are unknown when they are.
+type Keys = (Repeat, Vec<(Option<IndexKey>, Env)>, Option<String>);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Repeat {
     Single,
@@ -592,7 +596,11 @@ impl<'a> Evaluator<'a> {
             index: None,
         };
         let what = base.render();
-        let (repeat, keys) = self.repeat_keys(&env, d.block, &what);
+        let (repeat, keys, why) = self.repeat_keys(&env, d.block, &what);
+        let unknown_instances = match &why {
+            Some(r) => format!("the instances of {what} are unknown ({r})"),
+            None => format!("the instances of {what} are unknown"),
+        };
         let mut insts = Vec::new();
         for (key, env_i) in keys {
             let mut addr = base.clone();
@@ -615,7 +623,7 @@ impl<'a> Evaluator<'a> {
         };
         let value = match repeat {
             _ if insts.first().is_some_and(|i| i.unknown_key) => {
-                let mut v = Val::unknown(format!("the instances of {what} are unknown"));
+                let mut v = Val::unknown(unknown_instances);
                 v.refs = Vec::new();
                 v
             }
@@ -635,13 +643,9 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The instance keys of a block with `count` or `for_each` (or one instance), each with its
-    /// environment. An unknown `count` / `for_each` gives one instance whose key is unknown.
-    fn repeat_keys(
-        &self,
-        env: &Env,
-        block: &Block,
-        what: &str,
-    ) -> (Repeat, Vec<(Option<IndexKey>, Env)>) {
+    /// environment. An unknown `count` / `for_each` gives one instance whose key is unknown, and
+    /// its reason (`var.spokes has no value`).
+    fn repeat_keys(&self, env: &Env, block: &Block, what: &str) -> Keys {
         let at = |a: &Attribute| Src::new(env.file, a.span().unwrap_or_default());
         if let Some(a) = block.body.get_attribute("count") {
             let v = self.eval_attr(env, &a.value);
@@ -657,7 +661,7 @@ impl<'a> Evaluator<'a> {
                     );
                     let mut e = env.clone();
                     e.count = Some(Val::unknown(format!("count.index of {what} is unknown")));
-                    return (Repeat::Count, vec![(None, e)]);
+                    return (Repeat::Count, vec![(None, e)], Some(r.to_string()));
                 }
                 (_, Ok(n)) if n >= 0 => {
                     let n = (n as usize).min(MAX_INSTANCES);
@@ -668,7 +672,7 @@ impl<'a> Evaluator<'a> {
                             (Some(IndexKey::Int(i as i64)), e)
                         })
                         .collect();
-                    return (Repeat::Count, keys);
+                    return (Repeat::Count, keys, None);
                 }
                 _ => {
                     self.note(
@@ -678,7 +682,7 @@ impl<'a> Evaluator<'a> {
                         ),
                         Some(at(a)),
                     );
-                    return (Repeat::Count, Vec::new());
+                    return (Repeat::Count, Vec::new(), None);
                 }
             }
         }
@@ -699,7 +703,7 @@ impl<'a> Evaluator<'a> {
                     let mut uv = Val::unknown(format!("each.value of {what} is unknown"));
                     uv.refs = v.refs.clone();
                     e.each = Some(Rc::new((u, uv)));
-                    return (Repeat::ForEach, vec![(None, e)]);
+                    return (Repeat::ForEach, vec![(None, e)], Some(r.to_string()));
                 }
                 Kind::Map(m) => m.iter().map(|(k, x)| (k.clone(), x.clone())).collect(),
                 Kind::List(l) => {
@@ -718,7 +722,7 @@ impl<'a> Evaluator<'a> {
                                     ),
                                     Some(at(a)),
                                 );
-                                return (Repeat::ForEach, Vec::new());
+                                return (Repeat::ForEach, Vec::new(), None);
                             }
                         }
                     }
@@ -748,9 +752,9 @@ impl<'a> Evaluator<'a> {
                     (Some(IndexKey::Str(k)), e)
                 })
                 .collect();
-            return (Repeat::ForEach, keys);
+            return (Repeat::ForEach, keys, None);
         }
-        (Repeat::Single, vec![(None, env.clone())])
+        (Repeat::Single, vec![(None, env.clone())], None)
     }
 
     /// Evaluate a block's body: attributes (without meta-arguments), nested blocks, and
@@ -918,14 +922,18 @@ impl<'a> Evaluator<'a> {
                 };
             }
         };
-        let (repeat, keys) = self.repeat_keys(&env, call.block, &what);
+        let (repeat, keys, why) = self.repeat_keys(&env, call.block, &what);
         let mut scopes = Vec::new();
         for (key, env_i) in keys {
             if key.is_none() && repeat != Repeat::Single {
+                let reason = match &why {
+                    Some(r) => format!("the instances of {what} are unknown ({r})"),
+                    None => format!("the instances of {what} are unknown"),
+                };
                 return CallExpansion {
                     scopes: Vec::new(),
                     repeat,
-                    unknown: Some(Val::unknown(format!("the instances of {what} are unknown"))),
+                    unknown: Some(Val::unknown(reason)),
                 };
             }
             let mut path = sc.path.clone();

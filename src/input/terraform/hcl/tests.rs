@@ -170,10 +170,19 @@ locals {
   self_a    = local.self_b
   self_b    = local.self_a
   bad       = {}.missing
+  partial   = { id = var.hub_cidr }
+  not_null  = local.partial != null ? "set" : "null"
+  is_null   = null == local.partial
+  whole     = var.hub_cidr != null
 }
 "#,
         &[],
     );
+    // an object with an unknown attribute is known not to be null (as in Terraform); a wholly
+    // unknown value is not
+    assert_eq!(s(&l["not_null"]), "set");
+    assert!(!l["is_null"].as_bool().unwrap());
+    assert!(l["whole"].is_unknown());
     for k in ["fw_subnet", "name", "cond"] {
         assert_eq!(
             l[k].first_unknown(),
@@ -757,4 +766,81 @@ fn a_resource_declared_twice_counts_once() {
     ]);
     assert_eq!(m.vnets.len(), 1);
     assert_eq!(m.vnets[0].meta.name, Known::Known("one".into()));
+}
+
+/// `resource.TYPE.NAME` is the explicit form of a managed resource reference (Azure Verified
+/// Modules write `resource.azurerm_route_table.this.id` in their outputs).
+#[test]
+fn explicit_resource_references() {
+    let (l, notes) = locals(
+        r#"
+resource "azurerm_route_table" "this" {
+  name                = "rt-nodes"
+  location            = "westeurope"
+  resource_group_name = "rg"
+}
+locals {
+  name     = resource.azurerm_route_table.this.name
+  same     = resource.azurerm_route_table.this.name == azurerm_route_table.this.name
+  id       = resource.azurerm_route_table.this.id
+}
+"#,
+        &[],
+    );
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(s(&l["name"]), "rt-nodes");
+    assert!(l["same"].as_bool().unwrap());
+    // the id is computed by Azure: unknown, a reference to the route table
+    assert!(l["id"].is_unknown());
+    assert_eq!(&*l["id"].refs[0].addr, "azurerm_route_table.this");
+}
+
+/// What depends on the instances of an unknown `for_each` says why they are unknown: the
+/// variable without a value is named where the value is used, not only in its note.
+#[test]
+fn unknown_instances_name_the_variable_they_depend_on() {
+    let (m, _) = model(&[
+        (
+            "main.tf",
+            r#"
+variable "spokes" { type = map(string) }
+module "spoke" {
+  source   = "./spoke"
+  for_each = var.spokes
+  prefix   = each.value
+}
+resource "azurerm_kubernetes_cluster" "aks" {
+  name                = "aks"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  dns_prefix          = "aks"
+  default_node_pool {
+    name           = "system"
+    vnet_subnet_id = module.spoke["apps"].subnet_id
+  }
+}
+"#,
+        ),
+        (
+            "spoke/main.tf",
+            r#"
+variable "prefix" { type = string }
+resource "azurerm_subnet" "nodes" {
+  name                 = "nodes"
+  resource_group_name  = "rg"
+  virtual_network_name = "vnet"
+  address_prefixes     = [var.prefix]
+}
+output "subnet_id" { value = azurerm_subnet.nodes.id }
+"#,
+        ),
+    ]);
+    let pool = &m.clusters[0].node_pools[0];
+    match &pool.subnet {
+        Known::Unknown(r) => assert!(
+            r.contains("the instances of module.spoke are unknown (var.spokes has no value)"),
+            "{r}"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
