@@ -56,6 +56,10 @@ pub fn load_with(
         );
         return Err(2);
     }
+    if let Err(e) = crate::input::limit::configure(args.max_input_size) {
+        on_error(None, &e);
+        return Err(2);
+    }
     let mut sources = SourceMap::new();
     // what exists (ARM and az files, snapshots) under what is planned (plans, state)
     let mut existing = Model::new();
