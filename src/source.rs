@@ -103,8 +103,25 @@ impl SourceFile {
             continuation: std::sync::OnceLock::new(),
         }
     }
+    /// 0-based number of the line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+    /// Byte range of 0-based line `line`, without its newline.
+    pub fn line_bounds(&self, line: usize) -> Range<usize> {
+        let start = self.line_starts[line.min(self.line_starts.len() - 1)];
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        start..end
+    }
     /// Number of characters in `text[start..end]` (both on character boundaries).
-    fn char_count(&self, start: usize, end: usize) -> usize {
+    pub(crate) fn char_count(&self, start: usize, end: usize) -> usize {
         let table = self.continuation.get_or_init(|| {
             if self.text.is_ascii() {
                 return None;
@@ -241,9 +258,8 @@ impl SourceMap {
     ) -> crate::excerpt::Excerpt {
         let spans = self.sensitive_spans(file);
         let f = self.get(file);
-        crate::excerpt::Excerpt::build(
-            &f.name,
-            &f.text,
+        crate::excerpt::Excerpt::build_for(
+            f,
             focus,
             crate::excerpt::Redaction::Spans(&spans),
             context,
