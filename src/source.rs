@@ -196,7 +196,17 @@ pub struct SourceMap {
     sensitive: HashMap<FileId, Vec<Loc>>,
     /// The same, resolved to byte ranges.
     masked: HashMap<FileId, Arc<Vec<Range<usize>>>>,
+    /// Where the value shown at a span is written, when that is elsewhere (a Terraform
+    /// variable's default used by a resource attribute): reports show both.
+    related: HashMap<(FileId, Range<usize>), Vec<Related>>,
+    /// JSON pointers of a file that are shown elsewhere: a plan's nodes at the `.tf` spans of
+    /// the configuration it was made from (pointer -> origin; a pointer without an entry takes
+    /// its nearest ancestor's).
+    redirects: HashMap<FileId, HashMap<String, Origin>>,
 }
+
+/// Where what is shown at a span comes from, and the label saying so.
+type Related = (Origin, String);
 
 impl SourceMap {
     pub fn new() -> Self {
@@ -207,6 +217,73 @@ impl SourceMap {
         self.files.push(SourceFile::new(name.into(), text));
         id
     }
+    /// Record that what is shown at `used` (a span) comes from `from`, as `text` says ("the
+    /// value is written here").
+    pub fn relate(&mut self, used: Origin, from: Origin, text: &str) {
+        if let (Some(f), Loc::Span(r)) = (used.file, &used.loc) {
+            let list = self.related.entry((f, r.clone())).or_default();
+            if !list.iter().any(|(o, _)| o == &from) {
+                list.push((from, text.to_string()));
+            }
+        }
+    }
+
+    /// Where what is shown at `origin` comes from, when that is elsewhere, with a label text;
+    /// for a redirected plan location, the plan location itself.
+    pub fn related(&mut self, origin: &Origin) -> Vec<Related> {
+        let shown = match self.redirected(origin) {
+            Some(target) => {
+                let mut out = Vec::new();
+                if let (Some(f), Loc::Pointer(p)) = (origin.file, &origin.loc) {
+                    if let Some(r) = self.pointer_span(f, p, true) {
+                        let plan = Origin {
+                            file: Some(f),
+                            address: origin.address.clone(),
+                            loc: Loc::Span(r),
+                        };
+                        out.push((plan, "in the plan".to_string()));
+                    }
+                }
+                out.extend(self.related(&target));
+                return out;
+            }
+            None => origin,
+        };
+        match (shown.file, &shown.loc) {
+            (Some(f), Loc::Span(r)) => self
+                .related
+                .get(&(f, r.clone()))
+                .cloned()
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Show the JSON pointers of `file` at other origins (see [`SourceMap::locate`]).
+    pub fn redirect(&mut self, file: FileId, map: HashMap<String, Origin>) {
+        self.redirects.entry(file).or_default().extend(map);
+    }
+
+    /// Where a pointer origin is shown instead, when its file is redirected.
+    fn redirected(&self, origin: &Origin) -> Option<Origin> {
+        let (Some(f), Loc::Pointer(p)) = (origin.file, &origin.loc) else {
+            return None;
+        };
+        let map = self.redirects.get(&f)?;
+        let mut q = p.as_str();
+        loop {
+            if let Some(o) = map.get(q) {
+                let mut o = o.clone();
+                o.address = origin.address.clone().or(o.address);
+                return Some(o);
+            }
+            q = &q[..q.rfind('/')?];
+            if q.is_empty() {
+                return None;
+            }
+        }
+    }
+
     /// Mark locations of `file` as sensitive: excerpts ([`SourceMap::excerpt`]) mask them.
     pub fn mark_sensitive(&mut self, file: FileId, locs: Vec<Loc>) {
         self.masked.remove(&file);
@@ -320,17 +397,14 @@ impl SourceMap {
     }
 
     fn locate_as(&mut self, origin: &Origin, label: bool) -> Option<Located> {
+        if let Some(target) = self.redirected(origin) {
+            return self.locate_as(&target, label);
+        }
         let file = origin.file?;
         let span = match &origin.loc {
             Loc::None => return None,
             Loc::Span(r) => r.clone(),
-            Loc::Pointer(p) => {
-                let key = (file, cache_key(p, label));
-                if !self.pointer_cache.contains_key(&key) {
-                    self.prepare_as(std::iter::once(origin), label);
-                }
-                self.pointer_cache.get(&key).cloned().flatten()?
-            }
+            Loc::Pointer(p) => self.pointer_span(file, p, label)?,
         };
         let (line, column) = self.get(file).line_col(span.start);
         Some(Located {
@@ -339,6 +413,22 @@ impl SourceMap {
             line,
             column,
         })
+    }
+}
+
+impl SourceMap {
+    /// The span a JSON pointer of `file` resolves to (cached).
+    fn pointer_span(&mut self, file: FileId, p: &str, label: bool) -> Option<Range<usize>> {
+        let key = (file, cache_key(p, label));
+        if !self.pointer_cache.contains_key(&key) {
+            let o = Origin {
+                file: Some(file),
+                address: None,
+                loc: Loc::Pointer(p.to_string()),
+            };
+            self.prepare_as(std::iter::once(&o), label);
+        }
+        self.pointer_cache.get(&key).cloned().flatten()
     }
 }
 

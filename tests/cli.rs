@@ -43,7 +43,6 @@ fn other_malformed_inputs_exit_2_without_panicking() {
     for f in [
         "array.json",
         "empty-file.json",
-        "hcl-not-json.tf",
         "future-major.json",
         "deeply-nested.json",
     ] {

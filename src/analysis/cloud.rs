@@ -95,7 +95,10 @@ mod tests {
     fn run(location: &str, cloud: Option<Cloud>, config: &Config) -> Vec<Finding> {
         let model = Model::new();
         let catalogue = Catalogue::default();
-        let options = CheckOptions { cloud };
+        let options = CheckOptions {
+            cloud,
+            ..Default::default()
+        };
         let ctx = Ctx {
             model: &model,
             catalogue: &catalogue,

@@ -435,7 +435,13 @@ impl Group {
             Help::Text(t) => (t.clone(), None),
             Help::Fix(fix) => {
                 let slug = super::fixes::ident(&format!("{}_{pool}", cluster_slug(cluster)));
-                let r = fix.render(ctx.model, &reqs, &node_sources(ctx, pool_model), &slug);
+                let r = fix.render(
+                    ctx.model,
+                    &reqs,
+                    &node_prefixes(ctx, pool_model),
+                    &slug,
+                    ctx.options.fix_language,
+                );
                 (r.help, r.snippet)
             }
         };
@@ -467,25 +473,35 @@ impl Group {
 /// A short name for a cluster address in resource names (`azurerm_kubernetes_cluster.aks` ->
 /// `aks`).
 fn cluster_slug(address: &str) -> &str {
+    // a template resource's address names its declaration: `aks (main.bicep:126)`
+    let address = address.split(" (").next().unwrap_or(address);
     address
         .rsplit_once("azurerm_kubernetes_cluster.")
         .map_or(address, |(_, n)| n)
 }
 
-/// The node subnet prefixes of a pool as an HCL list body (`"10.1.0.0/22"`), for snippets.
-fn node_sources(ctx: &Ctx<'_>, pool: &NodePool) -> String {
+/// The node subnet prefixes of a pool, for snippets (`None`: not known).
+fn node_prefixes(ctx: &Ctx<'_>, pool: &NodePool) -> Option<Vec<String>> {
     match pool
         .subnet
         .known()
         .and_then(|r| ctx.model.subnet(r))
         .and_then(|s| s.prefixes.known())
     {
-        Some(p) if !p.is_empty() => p
+        Some(p) if !p.is_empty() => Some(p.iter().map(|n| n.to_string()).collect()),
+        _ => None,
+    }
+}
+
+/// The node subnet prefixes of a pool as an HCL list body (`"10.1.0.0/22"`), for help texts.
+fn node_sources(ctx: &Ctx<'_>, pool: &NodePool) -> String {
+    match node_prefixes(ctx, pool) {
+        Some(p) => p
             .iter()
             .map(|n| format!("\"{n}\""))
             .collect::<Vec<_>>()
             .join(", "),
-        _ => "\"<node subnet prefixes>\"".to_string(),
+        None => "\"<node subnet prefixes>\"".to_string(),
     }
 }
 

@@ -1,15 +1,18 @@
-//! Fixes that apply as pasted: the Terraform snippets of findings' help texts.
+//! Fixes that apply as pasted: the snippets of findings' help texts, in the language the inputs
+//! are written in (Terraform, or Bicep for ARM templates and what-if output: [`FixLanguage`]).
 //!
-//! *Invariant:* a snippet is valid HCL, covers every endpoint of its finding, and uses
+//! *Invariant:* a snippet is valid HCL (or Bicep), covers every endpoint of its finding, and uses
 //! priorities that are free where it goes: an NSG rule takes a priority no rule of the NSG uses,
 //! below the deny it must precede (or the deny is renumbered into a free gap); firewall rules go
 //! where the firewall keeps its rules — a new rule collection group of its policy, or classic rule
-//! collections on the firewall — at priorities no group or collection there uses. A test checks
-//! every snippet of every scenario (`tests/fixes.rs`).
+//! collections on the firewall — at priorities no group or collection there uses. Tests check
+//! every snippet of every scenario (`tests/fixes.rs`) and apply every Bicep snippet of every ARM
+//! twin (`tests/fixes_bicep.rs`).
 
 use crate::eval::{Destination, Protocol};
 use crate::model::{Model, Nsg};
 use crate::policy::Requirement;
+use crate::report::bicep::{self, Parent};
 use crate::report::firewall_hcl::{self, FirewallTarget, Placed};
 use std::fmt::Write as _;
 
@@ -31,6 +34,16 @@ pub enum Fix {
     FirewallAllow { firewall: String },
 }
 
+/// The language fix snippets are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FixLanguage {
+    /// azurerm resources (plans, state, Terraform configuration).
+    #[default]
+    Terraform,
+    /// Bicep (ARM templates, usually compiled from Bicep, and what-if output).
+    Bicep,
+}
+
 /// A rendered fix: the help text, and the snippet when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -39,14 +52,15 @@ pub struct Rendered {
 }
 
 impl Fix {
-    /// Render the fix for `reqs` from the node subnet prefixes `sources` (an HCL list body,
-    /// `"10.1.0.0/22"`); `slug` names new resources.
+    /// Render the fix for `reqs` from the node subnet prefixes `sources` (`None`: not known)
+    /// in `lang`; `slug` names new resources.
     pub fn render(
         &self,
         model: &Model,
         reqs: &[&Requirement],
-        sources: &str,
+        sources: &Option<Vec<String>>,
         slug: &str,
+        lang: FixLanguage,
     ) -> Rendered {
         match self {
             Fix::NsgAllow {
@@ -60,8 +74,11 @@ impl Fix {
                 (deny_rule, *deny_priority, *default_rule),
                 reqs,
                 sources,
+                lang,
             ),
-            Fix::FirewallAllow { firewall } => firewall_allow(model, firewall, reqs, sources, slug),
+            Fix::FirewallAllow { firewall } => {
+                firewall_allow(model, firewall, reqs, sources, slug, lang)
+            }
         }
     }
 }
@@ -192,7 +209,8 @@ fn nsg_allow(
     nsg_address: &str,
     (deny_rule, deny, default_rule): (&str, u32, bool),
     reqs: &[&Requirement],
-    sources: &str,
+    sources: &Option<Vec<String>>,
+    lang: FixLanguage,
 ) -> Rendered {
     let nsg: Option<&Nsg> = model.nsgs.iter().find(|n| n.meta.address() == nsg_address);
     let rules = nsg.and_then(|n| n.rules.known());
@@ -234,11 +252,31 @@ fn nsg_allow(
         ),
         (None, _) => format!("allow the flows with a rule evaluated before {deny_text}"),
     };
-    if inline {
-        let _ = write!(
-            help,
-            "; add to the security_rule blocks of {nsg_address} (its rules are inline)"
-        );
+    let parent = match nsg {
+        Some(n) => Parent::of(&n.meta, "Microsoft.Network/networkSecurityGroups"),
+        None => Parent::from_parts(
+            nsg_address,
+            None,
+            "Microsoft.Network/networkSecurityGroups",
+            Some(None),
+        ),
+    };
+    match (inline, lang) {
+        (true, FixLanguage::Terraform) => {
+            let _ = write!(
+                help,
+                "; add to the security_rule blocks of {nsg_address} (its rules are inline)"
+            );
+        }
+        (true, FixLanguage::Bicep) => {
+            let _ = write!(
+                help,
+                "; add to the securityRules of {nsg_address} (its rules are inline: a separate \
+                 securityRules resource would be deleted by the next deployment of the NSG)"
+            );
+        }
+        (false, FixLanguage::Bicep) => help.push_str(&parent.placement()),
+        (false, FixLanguage::Terraform) => {}
     }
     if !known {
         let _ = write!(
@@ -247,31 +285,64 @@ fn nsg_allow(
         );
     }
     help.push(':');
-    let source = if sources.contains('<') {
-        ("source_address_prefix", "\"VirtualNetwork\"".to_string())
-    } else {
-        ("source_address_prefixes", format!("[{sources}]"))
-    };
-    let mut snippet = String::new();
+    let mut specs: Vec<bicep::NsgRule> = vec![];
     let mut taken: Vec<String> = vec![];
-    for (i, (a, prio)) in allows.iter().zip(&placement.priorities).enumerate() {
-        let proto = match a.protocol {
-            Protocol::Tcp => "Tcp",
-            Protocol::Udp => "Udp",
-        };
+    for (a, prio) in allows.iter().zip(&placement.priorities) {
         let ports: Vec<String> = a.ports.iter().map(|p| p.to_string()).collect();
-        let mut name = format!(
-            "allow-aks-egress-{}-{}",
-            proto.to_ascii_lowercase(),
-            ports.join("-")
-        );
-        let base = name.clone();
+        let proto = match a.protocol {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        };
+        let base = format!("allow-aks-egress-{proto}-{}", ports.join("-"));
+        let mut name = base.clone();
         let mut n = 2;
         while names.contains(&name) || taken.contains(&name) {
             name = format!("{base}-{n}");
             n += 1;
         }
         taken.push(name.clone());
+        specs.push(bicep::NsgRule {
+            name,
+            priority: *prio,
+            protocol: a.protocol,
+            sources: sources.clone(),
+            destination: a.destination.clone(),
+            ports: a.ports.clone(),
+        });
+    }
+    let mut snippet = String::new();
+    match lang {
+        FixLanguage::Terraform => nsg_rules_hcl(&mut snippet, nsg_address, inline, &specs),
+        FixLanguage::Bicep => bicep::nsg_rules(&mut snippet, &parent, inline, &specs),
+    }
+    Rendered {
+        help,
+        snippet: Some(snippet.trim_end().to_string()),
+    }
+}
+
+/// The azurerm form of NSG allow rules: `security_rule` blocks when the NSG's rules are inline,
+/// else `azurerm_network_security_rule` resources.
+fn nsg_rules_hcl(out: &mut String, nsg_address: &str, inline: bool, specs: &[bicep::NsgRule]) {
+    for (i, a) in specs.iter().enumerate() {
+        let proto = match a.protocol {
+            Protocol::Tcp => "Tcp",
+            Protocol::Udp => "Udp",
+        };
+        let source = match &a.sources {
+            None => ("source_address_prefix", "\"VirtualNetwork\"".to_string()),
+            Some(s) => (
+                "source_address_prefixes",
+                format!(
+                    "[{}]",
+                    s.iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        };
+        let ports: Vec<String> = a.ports.iter().map(|p| p.to_string()).collect();
         let port_attr = if ports.len() == 1 {
             ("destination_port_range", format!("\"{}\"", ports[0]))
         } else {
@@ -288,12 +359,12 @@ fn nsg_allow(
             )
         };
         let mut kv: Vec<(&str, String)> = vec![
-            ("name", format!("\"{name}\"")),
-            ("priority", prio.to_string()),
+            ("name", format!("\"{}\"", a.name)),
+            ("priority", a.priority.to_string()),
             ("direction", "\"Outbound\"".into()),
             ("access", "\"Allow\"".into()),
             ("protocol", format!("\"{proto}\"")),
-            source.clone(),
+            source,
             ("source_port_range", "\"*\"".into()),
             (
                 "destination_address_prefix",
@@ -302,15 +373,15 @@ fn nsg_allow(
             port_attr,
         ];
         if i > 0 {
-            snippet.push('\n');
+            out.push('\n');
         }
         if inline {
-            snippet.push_str("security_rule {\n");
+            out.push_str("security_rule {\n");
         } else {
             let _ = writeln!(
-                snippet,
+                out,
                 "resource \"azurerm_network_security_rule\" \"{}\" {{",
-                name.replace('-', "_")
+                a.name.replace('-', "_")
             );
             kv.push((
                 "resource_group_name",
@@ -323,13 +394,9 @@ fn nsg_allow(
         }
         let w = kv.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, v) in kv {
-            let _ = writeln!(snippet, "  {k:<w$} = {v}");
+            let _ = writeln!(out, "  {k:<w$} = {v}");
         }
-        snippet.push_str("}\n");
-    }
-    Rendered {
-        help,
-        snippet: Some(snippet.trim_end().to_string()),
+        out.push_str("}\n");
     }
 }
 
@@ -371,17 +438,57 @@ pub fn cluster_firewall_target(
     }
 }
 
+/// The resource a [`FirewallTarget`]'s Bicep rules belong to: the policy (a new rule collection
+/// group is its child) or the classic firewall (its collections are entries of its arrays).
+pub fn bicep_parent(model: &Model, target: &FirewallTarget) -> Parent {
+    match target {
+        FirewallTarget::PolicyVariable { .. } => bicep::policy_variable(),
+        FirewallTarget::Policy { policy, .. } => {
+            match model
+                .firewall_policies
+                .iter()
+                .find(|p| p.meta.address() == policy)
+            {
+                Some(p) => Parent::of(&p.meta, "Microsoft.Network/firewallPolicies"),
+                None => Parent::from_parts(
+                    policy,
+                    None,
+                    "Microsoft.Network/firewallPolicies",
+                    Some(None),
+                ),
+            }
+        }
+        FirewallTarget::Classic { firewall, .. } => {
+            match model
+                .firewalls
+                .iter()
+                .find(|f| f.meta.address() == firewall)
+            {
+                Some(f) => Parent::of(&f.meta, "Microsoft.Network/azureFirewalls"),
+                None => Parent::from_parts(
+                    firewall,
+                    None,
+                    "Microsoft.Network/azureFirewalls",
+                    Some(None),
+                ),
+            }
+        }
+    }
+}
+
 fn firewall_allow(
     model: &Model,
     firewall: &str,
     reqs: &[&Requirement],
-    sources: &str,
+    sources: &Option<Vec<String>>,
     slug: &str,
+    lang: FixLanguage,
 ) -> Rendered {
-    let target = model
+    let fw = model
         .firewalls
         .iter()
-        .find(|f| f.meta.address() == firewall)
+        .find(|f| f.meta.address() == firewall);
+    let target = fw
         .map(|f| firewall_hcl::target_for(model, f))
         .unwrap_or(FirewallTarget::PolicyVariable { priority: 500 });
     let placed = Placed::new(reqs.iter().copied());
@@ -418,7 +525,11 @@ fn firewall_allow(
                  free there)"
             );
             if let (Some(e), false) = (extend, placed.app.is_empty()) {
-                let _ = write!(h, ", or add the host names to target_fqdns of {e}");
+                let attr = match lang {
+                    FixLanguage::Terraform => "target_fqdns",
+                    FixLanguage::Bicep => "targetFqdns",
+                };
+                let _ = write!(h, ", or add the host names to {attr} of {e}");
             }
             h
         }
@@ -446,15 +557,42 @@ fn firewall_allow(
             snippet: None,
         };
     }
+    let parent = bicep_parent(model, &target);
+    if lang == FixLanguage::Bicep && !matches!(target, FirewallTarget::PolicyVariable { .. }) {
+        help.push_str(&parent.placement());
+    }
     help.push(':');
     let mut snippet = String::new();
-    firewall_hcl::resources(
-        &mut snippet,
-        &target,
-        &placed,
-        slug,
-        &format!("[{sources}]"),
-    );
+    match lang {
+        FixLanguage::Terraform => {
+            let list = match sources {
+                Some(s) => format!(
+                    "[{}]",
+                    s.iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => "[\"<node subnet prefixes>\"]".to_string(),
+            };
+            firewall_hcl::resources(&mut snippet, &target, &placed, slug, &list)
+        }
+        FixLanguage::Bicep => {
+            let list = match sources {
+                Some(s) => bicep::blist(s),
+                None => bicep::blist(&["<node subnet prefixes>"]),
+            };
+            let parent = match target {
+                FirewallTarget::PolicyVariable { .. } => {
+                    bicep::policy_variable_declaration(&mut snippet);
+                    snippet.push('\n');
+                    bicep::policy_variable()
+                }
+                _ => parent,
+            };
+            bicep::firewall_rules(&mut snippet, &target, &parent, &placed, slug, &list)
+        }
+    }
     Rendered {
         help,
         snippet: Some(snippet.trim_end().to_string()),

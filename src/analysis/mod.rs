@@ -27,6 +27,8 @@ use crate::report::{Finding, Report};
 pub struct CheckOptions {
     /// Force the cloud instead of inferring it from the cluster region.
     pub cloud: Option<Cloud>,
+    /// The language of fix snippets: the one the inputs are written in.
+    pub fix_language: fixes::FixLanguage,
 }
 
 /// Everything an analysis can read.

@@ -75,11 +75,17 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the rules, or show one rule's documentation.
     Rules(RulesArgs),
+    /// Read Azure resources and save them as a snapshot: an input for checks without
+    /// credentials.
+    Snapshot(super::snapshot::SnapshotArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputArgs {
-    /// Input files: `terraform show -json` output of a plan or of state (`-` reads stdin).
+    /// Inputs: `terraform show -json` output of a plan or of state (`-` reads stdin), a
+    /// Terraform configuration (a directory holding the root module, or a `.tf` file), ARM
+    /// templates and what-if output, existing resources (`az … -o json`, ARM REST responses,
+    /// snapshots).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Directory of extra policy files (*.toml) adding or overriding catalogue endpoints by id.
@@ -91,6 +97,21 @@ pub struct InputArgs {
     /// Azure cloud (default: inferred from each cluster's region).
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
+    #[command(flatten)]
+    pub live: super::live::LiveArgs,
+    /// A Terraform variable for a configuration (HCL) input: `NAME=VALUE` (repeatable; a value
+    /// for a non-string variable is written in HCL: `--var 'dns_servers=["10.0.0.4"]'`).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A Terraform variables file (`.tfvars`, `.tfvars.json`) for a configuration (HCL) input
+    /// (repeatable; read after terraform.tfvars and *.auto.tfvars, before --var).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// The Terraform configuration a plan input was made from: findings point at its `.tf`
+    /// lines (the plan location is kept as a related one). Default: the plan's directory, when
+    /// it holds `.tf` files.
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
     /// ARM template parameters file (repeatable; `@FILE` and `NAME=VALUE` too, as `az` accepts).
     #[arg(long = "parameters", value_name = "FILE")]
     pub parameters: Vec<String>,
@@ -224,7 +245,8 @@ pub struct CheckArgs {
     /// Record this run's findings (after waivers) in FILE, for `--baseline`.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
-    /// Print nothing on stdout (files from --output, GitHub annotations and the summary are still written).
+    /// Print nothing on stdout (files from --output, GitHub annotations and the summary are still
+    /// written), and no progress bar of --live reads.
     #[arg(short, long)]
     pub quiet: bool,
     /// No colour (same as --color never; the NO_COLOR variable is honoured too).
@@ -250,14 +272,17 @@ pub enum ReqFormat {
     Table,
     Json,
     Terraform,
+    /// Bicep: a rule collection group of the firewall's policy, or classic collection entries.
+    Bicep,
 }
 
 #[derive(Debug, Args)]
 pub struct RequirementsArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format: a table, JSON, or ready-to-paste Azure Firewall rules (in the form of the
-    /// cluster's firewall: policy rule collection group or classic collections).
+    /// Output format: a table, JSON, or ready-to-paste Azure Firewall rules in Terraform or
+    /// Bicep (in the form of the cluster's firewall: policy rule collection group or classic
+    /// collections).
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReqFormat,
     /// Include optional endpoints (OS updates, legacy fallbacks).

@@ -19,6 +19,84 @@ pub struct Loaded {
     pub waivers: Vec<crate::model::Waiver>,
 }
 
+/// What the inputs hold: the sources, what exists (ARM and az files, snapshots), what is planned
+/// (plans, state, templates), whether any input failed (its error went to `on_error`), and how
+/// many inputs were of each deployment kind.
+pub struct Inputs {
+    pub sources: SourceMap,
+    pub existing: Model,
+    pub planned: Model,
+    pub failed: bool,
+    /// ARM templates.
+    pub templates: usize,
+    /// The language fixes are written in: the one of what is deployed (Bicep for ARM templates
+    /// and what-if output alone, else Terraform).
+    pub fix_language: crate::analysis::fixes::FixLanguage,
+}
+
+/// Read every input; each error goes to `on_error` with the input it came from.
+pub fn load_inputs(
+    inputs: &[String],
+    opts: &crate::input::LoadOptions,
+    verbose: &super::outputs::Verbose,
+    on_error: &mut dyn FnMut(Option<&str>, &Error),
+) -> Inputs {
+    let mut out = Inputs {
+        sources: SourceMap::new(),
+        existing: Model::new(),
+        planned: Model::new(),
+        failed: false,
+        templates: 0,
+        fix_language: Default::default(),
+    };
+    let (mut arm_deployments, mut terraform) = (0, 0);
+    for path in inputs {
+        let started = std::time::Instant::now();
+        let first_file = crate::source::FileId(out.sources.files().count() as u32);
+        let res = crate::input::load_path_with(&mut out.sources, path, opts);
+        verbose.done(&format!("read {path}"), started);
+        match res {
+            Ok((crate::input::InputKind::ArmResources, m)) => out.existing.merge(m),
+            Ok((kind, mut m)) => {
+                use crate::input::InputKind as K;
+                if kind == K::TerraformPlan {
+                    // findings of a plan point at the .tf lines it was made from
+                    let explicit = opts.plan_source.clone();
+                    let dir = explicit
+                        .clone()
+                        .or_else(|| crate::input::terraform::hcl::source_dir_of(path));
+                    if let Some(dir) = dir {
+                        match crate::input::terraform::hcl::locate_plan_in_source(
+                            &mut out.sources,
+                            first_file,
+                            &dir,
+                            &opts.hcl,
+                        ) {
+                            Ok(w) => m.waivers.extend(w),
+                            Err(e) => {
+                                print_error(&e);
+                                out.failed |= explicit.is_some();
+                            }
+                        }
+                    }
+                }
+                out.templates += usize::from(kind == K::ArmTemplate);
+                arm_deployments += usize::from(matches!(kind, K::ArmTemplate | K::WhatIf));
+                terraform += usize::from(!matches!(kind, K::ArmTemplate | K::WhatIf));
+                out.planned.merge(m)
+            }
+            Err(e) => {
+                on_error(Some(path), &e);
+                out.failed = true;
+            }
+        }
+    }
+    if arm_deployments > 0 && terraform == 0 {
+        out.fix_language = crate::analysis::fixes::FixLanguage::Bicep;
+    }
+    out
+}
+
 pub(crate) fn print_error(e: &Error) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     eprint!("{}", render_error(e, color));
@@ -60,11 +138,6 @@ pub fn load_with(
         on_error(None, &e);
         return Err(2);
     }
-    let mut sources = SourceMap::new();
-    // what exists (ARM and az files, snapshots) under what is planned (plans, state)
-    let mut existing = Model::new();
-    let mut planned = Model::new();
-    let mut failed = false;
     let cloud = args.cloud.map(|c| match c {
         CloudArg::Public => Cloud::Public,
         CloudArg::China => Cloud::China,
@@ -79,25 +152,22 @@ pub fn load_with(
             location: args.location.clone(),
             cloud,
         },
+        hcl: crate::input::terraform::hcl::VarArgs {
+            vars: args.vars.clone(),
+            var_files: args.var_files.clone(),
+        },
+        plan_source: args.source.clone(),
     };
-    let mut templates = 0;
     let verbose = super::outputs::Verbose::new(args.verbose);
-    for path in &args.inputs {
-        let started = std::time::Instant::now();
-        let res = crate::input::load_path_with(&mut sources, path, &opts);
-        verbose.done(&format!("read {path}"), started);
-        match res {
-            Ok((crate::input::InputKind::ArmResources, m)) => existing.merge(m),
-            Ok((kind, m)) => {
-                templates += usize::from(kind == crate::input::InputKind::ArmTemplate);
-                planned.merge(m)
-            }
-            Err(e) => {
-                on_error(Some(path), &e);
-                failed = true;
-            }
-        }
-    }
+    // what exists (ARM and az files, snapshots) under what is planned (plans, state, templates)
+    let Inputs {
+        mut sources,
+        mut existing,
+        planned,
+        mut failed,
+        templates,
+        fix_language,
+    } = load_inputs(&args.inputs, &opts, &verbose, on_error);
     let catalogue = match &args.policy_dir {
         Some(dir) => Catalogue::load_dir(dir),
         None => Catalogue::builtin().cloned(),
@@ -136,6 +206,36 @@ pub fn load_with(
     if failed {
         return Err(2);
     }
+    if args.live.live {
+        let live_cloud = cloud.or(config.cloud.as_ref().map(|c| c.value));
+        let started = std::time::Instant::now();
+        let read = super::live::read(
+            &args.live,
+            live_cloud.unwrap_or_default(),
+            &planned,
+            &existing,
+            &mut sources,
+        );
+        match read {
+            Ok(read) => {
+                let failed = read.records.iter().filter(|r| !r.ok()).count();
+                verbose.done(
+                    &format!(
+                        "live reads from {}: {} request(s), {failed} failed, {} resource(s)",
+                        read.endpoint,
+                        read.records.len(),
+                        read.resources.len()
+                    ),
+                    started,
+                );
+                existing.merge(read.model)
+            }
+            Err(e) => {
+                on_error(None, &e);
+                return Err(2);
+            }
+        }
+    }
     let mut model = Model::layered(existing, planned);
     let mut waivers = std::mem::take(&mut model.waivers);
     if !config.waivers.is_empty() {
@@ -147,6 +247,7 @@ pub fn load_with(
     model.finish();
     let options = CheckOptions {
         cloud: cloud.or(config.cloud.as_ref().map(|c| c.value)),
+        fix_language,
     };
     Ok(Loaded {
         sources,
@@ -199,6 +300,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Requirements(a) => requirements(a),
         Command::Explain(a) => super::explain::run(a),
         Command::Rules(a) => rules(a),
+        Command::Snapshot(a) => super::snapshot::run(a),
     }
 }
 
@@ -218,7 +320,9 @@ fn use_color(c: Color) -> bool {
     }
 }
 
-fn check(a: CheckArgs) -> i32 {
+fn check(mut a: CheckArgs) -> i32 {
+    // --quiet: no progress bar of --live reads either
+    a.input.live.no_progress |= a.quiet;
     let verbose = super::outputs::Verbose::new(a.input.verbose);
     let started = std::time::Instant::now();
     let json = a.format == OutputFormat::Json;
@@ -335,6 +439,16 @@ fn requirements(a: RequirementsArgs) -> i32 {
         ReqFormat::Table => report::requirements::render_text(&per_cluster),
         ReqFormat::Json => report::requirements::render_json(&per_cluster),
         ReqFormat::Terraform => report::requirements::render_terraform_for(&per_cluster, &targets),
+        ReqFormat::Bicep => {
+            let targets: Vec<_> = targets
+                .into_iter()
+                .map(|t| {
+                    let p = analysis::fixes::bicep_parent(&l.model, &t);
+                    (t, p)
+                })
+                .collect();
+            report::requirements::render_bicep_for(&per_cluster, &targets)
+        }
     };
     write_stdout(&text)
 }

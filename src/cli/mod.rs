@@ -4,7 +4,9 @@ pub mod args;
 pub mod commands;
 mod discover;
 mod explain;
+pub mod live;
 pub mod outputs;
+mod snapshot;
 
 pub use args::{Cli, Command};
 

@@ -3,6 +3,7 @@
 //! input note), only on input that cannot be read at all (exit 2 with a located error).
 
 pub mod arm;
+pub mod azure;
 pub mod detect;
 pub mod document;
 pub mod limit;
@@ -82,6 +83,11 @@ pub fn kind_from_path(path: &std::path::Path) -> Option<InputKind> {
 pub struct LoadOptions {
     /// ARM templates: parameters, and where the deployment goes.
     pub template: arm::template::load::TemplateInputs,
+    /// Terraform configurations: variable values (`--var`, `--var-file`).
+    pub hcl: terraform::hcl::VarArgs,
+    /// The Terraform configuration plans were made from (`--source`): findings of a plan point
+    /// at its `.tf` lines. `None`: the plan's directory, when it holds `.tf` files.
+    pub plan_source: Option<std::path::PathBuf>,
 }
 
 /// Read and load one input path (`-` is stdin): a file of any recognised kind, or a directory.
@@ -99,15 +105,51 @@ pub fn load_path_with(
     if path != "-" {
         let p = std::path::Path::new(path);
         if p.is_dir() {
-            let kind = detect::directory(p).map_err(refused)?;
-            return Err(not_read_yet(path, kind, None));
+            return match detect::directory(p) {
+                Ok(InputKind::TerraformHcl) => terraform::hcl::load(sources, p, &opts.hcl)
+                    .map(|m| (InputKind::TerraformHcl, m)),
+                Ok(kind) => Err(not_read_yet(path, kind, None)),
+                Err(r) => Err(with_module_hint(refused(r), p)),
+            };
         }
         if let Some(kind) = kind_from_path(p) {
-            return Err(not_read_yet(path, kind, None));
+            return match kind {
+                InputKind::TerraformHcl => {
+                    terraform::hcl::load(sources, p, &opts.hcl).map(|m| (kind, m))
+                }
+                _ => Err(not_read_yet(path, kind, None)),
+            };
         }
     }
     let (name, text) = read_text(path)?;
     load_with(sources, &name, text, opts)
+}
+
+/// A directory without `.tf` files: name its subdirectories that are modules (a repository's
+/// `terraform/` folder).
+fn with_module_hint(e: Error, dir: &std::path::Path) -> Error {
+    let Error::Unsupported { message, help } = e else {
+        return e;
+    };
+    let mut below: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|x| x.ok())
+                .map(|x| x.path())
+                .filter(|p| p.is_dir() && detect::directory(p).is_ok())
+                .map(|p| p.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    below.sort();
+    let help = match below.as_slice() {
+        [] => help,
+        some => Some(format!(
+            "these subdirectories hold Terraform configuration: {}; or {}",
+            some.join(", "),
+            help.unwrap_or_default()
+        )),
+    };
+    Error::Unsupported { message, help }
 }
 
 fn refused(r: detect::Refusal) -> Error {
@@ -123,14 +165,18 @@ fn not_read_yet(path: &str, kind: InputKind, seen: Option<&str>) -> Error {
     let plan = "`terraform plan -out tfplan && terraform show -json tfplan > plan.json`";
     let (what, help) = match kind {
         InputKind::TerraformHcl => (
-            "which aks-preflight does not read yet".to_string(),
-            format!("HCL is not read yet; run {plan} and check plan.json"),
+            "which is read from its module: a directory, or a file named *.tf".to_string(),
+            format!(
+                "check the directory that holds the root module (`aks-preflight check DIR`), or \
+                 the plan: {plan}"
+            ),
         ),
         InputKind::TerraformVars => (
             "the values of a configuration's variables: there is nothing in it to check by itself"
                 .to_string(),
             format!(
-                "check the plan made with it: `terraform plan -var-file={path} -out tfplan && \
+                "check the configuration with it: `aks-preflight check DIR --var-file {path}`, or \
+                 the plan made with it: `terraform plan -var-file={path} -out tfplan && \
                  terraform show -json tfplan > plan.json`"
             ),
         ),

@@ -151,14 +151,14 @@ fn fqdn_lines(out: &mut String, indent: &str, reqs: &[&Requirement]) {
     }
 }
 
-fn app_type(proto: AppProto) -> &'static str {
+pub(crate) fn app_type(proto: AppProto) -> &'static str {
     match proto {
         AppProto::Http => "Http",
         AppProto::Https => "Https",
     }
 }
 
-fn proto_name(p: Protocol) -> &'static str {
+pub(crate) fn proto_name(p: Protocol) -> &'static str {
     match p {
         Protocol::Tcp => "TCP",
         Protocol::Udp => "UDP",
@@ -166,7 +166,7 @@ fn proto_name(p: Protocol) -> &'static str {
 }
 
 /// Unique rule names for the network rules.
-fn net_names(net: &[(&Requirement, NetDest)]) -> Vec<String> {
+pub(crate) fn net_names(net: &[(&Requirement, NetDest)]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for (r, _) in net {
         let mut name = rule_name(r);

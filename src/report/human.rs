@@ -111,10 +111,21 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
             fail.detail
         )
     });
+    // Where a labelled value comes from, when elsewhere (a Terraform variable's default)
+    let related: Vec<super::Label> = f
+        .labels
+        .iter()
+        .flat_map(|l| sources.related(&l.origin))
+        .map(|(origin, text)| super::Label {
+            origin,
+            text,
+            primary: false,
+        })
+        .collect();
     // Locate labels; the diagnostic's source is the file of the first primary label.
     let mut located: Vec<(Located, &super::Label)> = vec![];
     let mut unlocated: Vec<&super::Label> = vec![];
-    for l in &f.labels {
+    for l in f.labels.iter().chain(&related) {
         match sources.locate_label(&l.origin) {
             Some(loc) => located.push((loc, l)),
             None => unlocated.push(l),
@@ -270,10 +281,12 @@ pub fn render_path(hops: &[Hop], sources: &mut SourceMap, indent: &str) -> Strin
             .as_ref()
             .and_then(|o| {
                 let file = o.file?;
-                let name = sources.get(file).name.clone();
                 Some(match sources.locate_label(o) {
-                    Some(l) => format!("\n{indent}   at {name}:{}:{}", l.line, l.column),
-                    None => format!("\n{indent}   in {name}"),
+                    Some(l) => {
+                        let name = &sources.get(l.file).name;
+                        format!("\n{indent}   at {name}:{}:{}", l.line, l.column)
+                    }
+                    None => format!("\n{indent}   in {}", sources.get(file).name),
                 })
             })
             .unwrap_or_default();

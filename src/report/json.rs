@@ -128,8 +128,12 @@ fn is_zero(n: &usize) -> bool {
 
 fn location(sources: &mut SourceMap, origin: &crate::source::Origin) -> Option<JsonLocation> {
     let file = origin.file?;
-    let name = sources.get(file).name.clone();
     let loc = sources.locate_label(origin);
+    // the located file: a plan location may be shown in the .tf file it was made from
+    let name = sources
+        .get(loc.as_ref().map_or(file, |l| l.file))
+        .name
+        .clone();
     Some(JsonLocation {
         file: name,
         line: loc.as_ref().map(|l| l.line),
@@ -263,6 +267,11 @@ fn json_finding<'a>(f: &'a super::Finding, sources: &mut SourceMap) -> JsonFindi
     // primary labels first
     let mut labels: Vec<_> = f.labels.iter().collect();
     labels.sort_by_key(|l| !l.primary);
+    // after the labels: where labelled values come from, when elsewhere
+    let related: Vec<crate::source::Origin> = labels
+        .iter()
+        .flat_map(|l| sources.related(&l.origin).into_iter().map(|(o, _)| o))
+        .collect();
     for l in labels {
         if let Some(loc) = location(sources, &l.origin) {
             locations.push(loc);
@@ -273,6 +282,11 @@ fn json_finding<'a>(f: &'a super::Finding, sources: &mut SourceMap) -> JsonFindi
                 column: None,
                 address: Some(a.clone()),
             });
+        }
+    }
+    for o in &related {
+        if let Some(loc) = location(sources, o) {
+            locations.push(loc);
         }
     }
     JsonFinding {

@@ -2,6 +2,7 @@
 //! the JSON report is a versioned contract (`aks-preflight/report/v1`).
 
 pub mod baseline;
+pub mod bicep;
 pub mod finding;
 pub mod fingerprint;
 pub mod firewall_hcl;

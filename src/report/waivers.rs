@@ -186,16 +186,18 @@ fn matches(w: &Waiver, f: &Finding, ids: &HashMap<&str, String>, sources: &mut S
     }
 }
 
-/// Does the origin's location start inside `at` (same file)?
+/// Does the origin's location start inside `at` (same file)? Locations are compared where they
+/// are shown (a plan location shown at the `.tf` line it was made from is inside that file).
 fn located_inside(origin: Option<&Origin>, at: &Origin, sources: &mut SourceMap) -> bool {
     let Some(origin) = origin else { return false };
-    if origin.file.is_none() || origin.file != at.file {
+    if origin.file.is_none() || at.file.is_none() {
         return false;
     }
     let (Some(inner), Some(outer)) = (sources.locate(origin), sources.locate(at)) else {
         return false;
     };
-    outer.span.start <= inner.span.start
+    inner.file == outer.file
+        && outer.span.start <= inner.span.start
         && inner.span.start < outer.span.end.max(outer.span.start + 1)
 }
 

@@ -5,7 +5,9 @@
 //!
 //! * `LIV001` the identity may not read a resource (HTTP 403): names the resource and the
 //!   permission it lacks;
-//! * `LIV002` a referenced resource does not exist (HTTP 404);
+//! * `LIV002` a referenced resource was not found (HTTP 404): it does not exist, or its
+//!   subscription is not visible to the identity; names the resource and the permission reading
+//!   it needs;
 //! * `LIV003` a read failed otherwise (timeout, throttling or server errors after retries, an
 //!   unreadable body, HTTP 401).
 //!
@@ -76,8 +78,9 @@ fn type_of(r: &ReadRecord) -> Option<String> {
 }
 
 impl ReadRecord {
+    /// A 2xx response whose body was read.
     pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
+        (200..300).contains(&self.status) && self.error.is_none()
     }
 
     /// What was read, as findings name it.
@@ -120,8 +123,10 @@ impl ReadRecord {
             404 => (
                 "LIV002",
                 format!(
-                    "{what} does not exist (HTTP 404{detail}), but the inputs refer to it; what \
-                     depends on it is unknown"
+                    "{what} was not found (HTTP 404{detail}), but the inputs refer to it: it does \
+                     not exist, or its subscription is not visible to the identity (reading it \
+                     needs `{}`); what depends on it is unknown",
+                    self.permission()
                 ),
             ),
             0 => (
@@ -147,6 +152,39 @@ impl ReadRecord {
             origin,
         })
     }
+}
+
+/// A snapshot document (pretty JSON text): the resources read (REST shape, secrets removed), and the reads that
+/// produced them, failed ones included, so that a check of the snapshot reports what the live
+/// check did. `header` says when, from where and for what (`createdAt`, `endpoint`, `cloud`,
+/// `inputs`, `scopes`); `format` is added.
+pub fn snapshot(
+    mut header: serde_json::Map<String, Value>,
+    resources: Vec<Value>,
+    reads: &[ReadRecord],
+) -> String {
+    header.insert("format".into(), Value::String(SNAPSHOT_FORMAT.into()));
+    header.insert(
+        "tool".into(),
+        Value::String(concat!("aks-preflight ", env!("CARGO_PKG_VERSION")).into()),
+    );
+    let mut resources = resources;
+    for r in &mut resources {
+        super::strip_sensitive(r);
+    }
+    /// The members in the order a reader expects them: header, resources, reads.
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        snapshot: Value,
+        value: Vec<Value>,
+        reads: &'a [ReadRecord],
+    }
+    let doc = Doc {
+        snapshot: Value::Object(header),
+        value: resources,
+        reads,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 
 #[cfg(test)]
@@ -187,15 +225,26 @@ mod tests {
             "https://management.azure.com/subscriptions/s/providers/Microsoft.Network/azureFirewalls?api-version=2024-05-01",
         );
         assert_eq!(list.permission(), "Microsoft.Network/azureFirewalls/read");
-        assert_eq!(
-            rec(404, Some(id), "u").note(Origin::none()).unwrap().code,
-            "LIV002"
+        // a 404 names the permission too: ARM also answers 404 for a subscription the
+        // identity cannot see
+        let nf = rec(404, Some(id), "u").note(Origin::none()).unwrap();
+        assert_eq!(nf.code, "LIV002");
+        assert!(
+            nf.message
+                .contains("Microsoft.Network/firewallPolicies/read"),
+            "{}",
+            nf.message
         );
         assert_eq!(
             rec(0, Some(id), "u").note(Origin::none()).unwrap().code,
             "LIV003"
         );
-        assert!(rec(200, Some(id), "u").note(Origin::none()).is_none());
+        let mut ok = rec(200, Some(id), "u");
+        ok.error = None;
+        assert!(ok.note(Origin::none()).is_none());
+        // a 200 whose body could not be read is a failed read
+        ok.error = Some("the body is not JSON".into());
+        assert_eq!(ok.note(Origin::none()).unwrap().code, "LIV003");
     }
 
     #[test]

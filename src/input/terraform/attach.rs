@@ -15,7 +15,7 @@
 use super::Ctx;
 use crate::model::{
     Cluster, IpValue, Known, Lifecycle, Meta, Model, NodePool, Ref, ResourceId, Route, RouteTable,
-    RuleCollection, SecurityRule,
+    RuleCollection, SecurityRule, Subnet,
 };
 use crate::source::Origin;
 use std::collections::{HashMap, HashSet};
@@ -29,6 +29,14 @@ pub(crate) enum SubnetField {
 }
 
 impl SubnetField {
+    /// The field of a subnet.
+    fn slot(self, s: &mut Subnet) -> &mut Known<Ref> {
+        match self {
+            SubnetField::Nsg => &mut s.nsg,
+            SubnetField::RouteTable => &mut s.route_table,
+            SubnetField::NatGateway => &mut s.nat_gateway,
+        }
+    }
     fn name(self) -> &'static str {
         match self {
             SubnetField::Nsg => "nsg",
@@ -236,6 +244,8 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
     }
 
     let subnets = Finder::new(&ctx.model.subnets, |s| &s.meta);
+    // associations whose subnet is unknown may set that field of any subnet that has none
+    let mut unknown_links: Vec<(SubnetField, String)> = Vec::new();
     // a deleted association clears what it set, unless a live one sets the same field
     let mut touched: HashSet<(usize, SubnetField)> = HashSet::new();
     let live: HashSet<(usize, SubnetField)> = p
@@ -259,12 +269,7 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         if live.contains(&(i, *field)) {
             continue;
         }
-        let s = &mut ctx.model.subnets[i];
-        let current = match field {
-            SubnetField::Nsg => &mut s.nsg,
-            SubnetField::RouteTable => &mut s.route_table,
-            SubnetField::NatGateway => &mut s.nat_gateway,
-        };
+        let current = field.slot(&mut ctx.model.subnets[i]);
         let same = match (&*current, value) {
             (Known::Known(a), Known::Known(b)) => same_ref(a, b),
             _ => false,
@@ -274,17 +279,25 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         }
     }
     for l in p.subnet_links {
-        let Known::Known(r) = &l.subnet else { continue };
+        let Known::Known(r) = &l.subnet else {
+            if let Known::Unknown(why) = &l.subnet {
+                unknown_links.push((
+                    l.field,
+                    format!(
+                        "{} sets the {} of a subnet that is not known ({why}); it may be this one",
+                        l.address,
+                        l.field.name().replace('_', " ")
+                    ),
+                ));
+            }
+            continue;
+        };
         match subnets.find(r) {
             Some(i) => {
                 touched.insert((i, l.field));
                 let s = &mut ctx.model.subnets[i];
                 s.meta.mark_planned(l.field.name());
-                match l.field {
-                    SubnetField::Nsg => s.nsg = l.value,
-                    SubnetField::RouteTable => s.route_table = l.value,
-                    SubnetField::NatGateway => s.nat_gateway = l.value,
-                }
+                *l.field.slot(s) = l.value;
                 s.meta.set_field_origin(l.field.name(), l.origin);
             }
             None => missing(ctx, &l.address, "subnet", r, &l.origin),
@@ -299,14 +312,18 @@ pub(crate) fn attach(ctx: &mut Ctx<'_, '_>) {
         if touched.contains(&(i, *field)) {
             continue;
         }
-        let s = &mut ctx.model.subnets[i];
-        let slot = match field {
-            SubnetField::Nsg => &mut s.nsg,
-            SubnetField::RouteTable => &mut s.route_table,
-            SubnetField::NatGateway => &mut s.nat_gateway,
-        };
+        let slot = field.slot(&mut ctx.model.subnets[i]);
         if slot.is_absent() {
             *slot = Known::Unknown(why.clone());
+        }
+    }
+
+    for (field, why) in unknown_links {
+        for s in &mut ctx.model.subnets {
+            let slot = field.slot(s);
+            if slot.is_absent() {
+                *slot = Known::Unknown(why.clone());
+            }
         }
     }
 

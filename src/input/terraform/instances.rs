@@ -2,6 +2,7 @@
 //! with the values we model (the after-state), their masks and their JSON pointers.
 
 use super::addr::{IndexKey, ModStep, ResourceAddr, parse_module_path, parse_resource_address};
+use super::hcl::SpanTable;
 use super::value::{Mask, V, ptr_seg};
 use crate::model::{InputNote, Lifecycle, ResourceId};
 use crate::source::{FileId, Loc, Origin};
@@ -25,6 +26,11 @@ pub(crate) struct Instance<'a> {
     /// Pointer of `values` in the original text.
     pub ptr: String,
     pub lifecycle: Lifecycle,
+    /// This instance's own configuration expressions and their pointer (the HCL reader evaluates
+    /// each instance); `None`: the plan's per-block `configuration` applies.
+    pub expressions: Option<(&'a Value, String)>,
+    /// Source spans of the values (HCL); `None`: origins are JSON pointers into the input.
+    pub spans: Option<&'a SpanTable>,
     /// Deleted by the plan: `values` is the before-state. Such an instance is no element of the
     /// model; it only removes what it managed from the echoes of its parent (a rule from its
     /// NSG's refreshed `security_rule` list, a subnet from its VNet's `subnet` list...).
@@ -59,10 +65,14 @@ impl<'a> Instance<'a> {
             &self.address,
             file,
         )
+        .with_spans(self.spans)
     }
 
     pub(crate) fn origin(&self, file: FileId) -> Origin {
-        Origin::new(file, self.address.clone(), Loc::Pointer(self.ptr.clone()))
+        match self.spans {
+            Some(t) => t.origin(file, &self.address, &self.ptr),
+            None => Origin::new(file, self.address.clone(), Loc::Pointer(self.ptr.clone())),
+        }
     }
 }
 
@@ -122,6 +132,8 @@ fn base_instance<'a>(entry: &'a Value, fallback_module: Option<&str>) -> Option<
         sensitive_owned: None,
         ptr: String::new(),
         lifecycle: Lifecycle::Existing,
+        expressions: None,
+        spans: None,
         deleted: false,
         before: None,
     })
@@ -343,6 +355,8 @@ pub(crate) fn from_tfstate(root: &Value) -> Vec<Instance<'_>> {
                 } else {
                     Lifecycle::Existing
                 },
+                expressions: None,
+                spans: None,
                 deleted: false,
                 before: None,
             });

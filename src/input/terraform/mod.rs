@@ -21,7 +21,9 @@ mod addr;
 mod attach;
 pub mod azurerm;
 mod config;
+pub mod hcl;
 mod instances;
+mod patterns;
 mod refs;
 mod summary;
 mod value;
@@ -103,16 +105,30 @@ pub(crate) fn load_value(kind: DocKind, root: &Value, file: FileId) -> Model {
         DocKind::Plan => Config::from_plan(root),
         _ => Config::default(),
     };
-    let mut ctx = Ctx::new(file, &insts, &config);
+    let deleted = match kind {
+        DocKind::Plan => instances::deleted_ids(root),
+        _ => Vec::new(),
+    };
+    build_model(file, &insts, &config, notes, deleted)
+}
+
+/// Map resource instances (of a plan, state, or evaluated HCL) into the model: each instance by
+/// its azurerm type, then the resources that link others.
+pub(crate) fn build_model(
+    file: FileId,
+    insts: &[Instance<'_>],
+    config: &Config<'_>,
+    notes: Vec<InputNote>,
+    deleted: Vec<ResourceId>,
+) -> Model {
+    let mut ctx = Ctx::new(file, insts, config);
     ctx.model.input_notes = notes;
     for i in 0..insts.len() {
         azurerm::map_instance(&mut ctx, i);
     }
     attach::attach(&mut ctx);
     let mut model = std::mem::take(&mut ctx.model);
-    if kind == DocKind::Plan {
-        model.deleted = instances::deleted_ids(root);
-    }
+    model.deleted = deleted;
     model.finish();
     model
 }
@@ -158,6 +174,9 @@ impl<'a, 'b> Ctx<'a, 'b> {
         let insts: &'b [Instance<'a>] = self.insts;
         let inst = &insts[i];
         let v = inst.cursor(self.file);
+        if let Some((e, ptr)) = &inst.expressions {
+            return v.with_expr(Some(*e), ptr.clone(), !inst.data);
+        }
         let names = addr::module_names(&inst.module);
         match self
             .config
@@ -241,6 +260,9 @@ impl<'a, 'b> Ctx<'a, 'b> {
         if let Some(c) = e.get("constant_value") {
             return Ok(vec![Resolved::Const(c.clone())]);
         }
+        if let Some(t) = e.get("targets") {
+            return self.res.resolve_targets(t);
+        }
         let refs = v.expr_refs().unwrap_or_default();
         self.res
             .resolve_refs(&inst.module, &refs, inst.index.as_ref())
@@ -255,9 +277,10 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     fn unresolved(&mut self, i: usize, v: &V<'_>, why: &str) -> String {
-        if v.expr().is_none() {
+        if v.expr().is_none() || v.unknown_explained() {
             // a computed attribute (data source, or a value Azure decides): nothing to follow,
-            // and nothing the user wrote to point at
+            // and nothing the user wrote to point at; or an unknown whose cause the reader
+            // (HCL) explained and noted itself
             return v.unknown_reason();
         }
         let reason = format!(
@@ -381,7 +404,10 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     .and_then(one)
                 {
                     Ok(r) => Known::Known(r),
-                    Err(e) => Known::Unknown(self.unresolved(i, v, &e)),
+                    Err(e) => match self.pattern_ref(i, v, want) {
+                        Some(r) => Known::Known(r),
+                        None => Known::Unknown(self.unresolved(i, v, &e)),
+                    },
                 }
             }
         }
@@ -513,7 +539,14 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     Some(Value::Array(_)) => {
                         Known::Unknown(format!("{}.{a} is a list of addresses", t.address))
                     }
-                    _ => v.str(),
+                    // referenced while unknown: computed by Azure (a configuration read
+                    // without Terraform leaves computed attributes out)
+                    _ => match v.str() {
+                        Known::Absent => {
+                            Known::Unknown(format!("{}.{a} is known only after apply", t.address))
+                        }
+                        other => other,
+                    },
                 };
                 Ok(vec![(val, Some(sym))])
             }
@@ -682,10 +715,13 @@ impl<'a, 'b> Ctx<'a, 'b> {
     ) -> Known<Ref> {
         if let Some(refs) = v.expr_refs() {
             let inst = &self.insts[i];
-            if let Ok(list) = self
-                .res
-                .resolve_refs(&inst.module, &refs, inst.index.as_ref())
-            {
+            let resolved = match v.expr().and_then(|e| e.get("targets")) {
+                Some(t) => self.res.resolve_targets(t),
+                None => self
+                    .res
+                    .resolve_refs(&inst.module, &refs, inst.index.as_ref()),
+            };
+            if let Ok(list) = resolved {
                 for r in &list {
                     if let Resolved::Inst { inst: t, .. } = r {
                         if types.contains(&self.insts[*t].rtype.as_str()) {

@@ -143,6 +143,31 @@ impl<'a, 'b> Resolver<'a, 'b> {
         self.by_id.get(&id.to_ascii_lowercase()).map(String::as_str)
     }
 
+    /// Resolve references the HCL reader already resolved to instances: `[{"address": "…",
+    /// "attr": "ip_configuration[0].private_ip_address"}]`.
+    pub(crate) fn resolve_targets(&self, targets: &Value) -> Result<Vec<Resolved>, String> {
+        let list = targets.as_array().map(Vec::as_slice).unwrap_or_default();
+        if list.is_empty() {
+            return Err("the value does not come from a resource".into());
+        }
+        let mut out = Vec::new();
+        for t in list {
+            let addr = t.get("address").and_then(Value::as_str).unwrap_or_default();
+            let attr = match t.get("attr").and_then(Value::as_str) {
+                Some("") | None => Vec::new(),
+                Some(a) => parse_traversal(a).ok_or_else(|| format!("cannot read `{a}`"))?,
+            };
+            let inst = self
+                .by_address(addr)
+                .ok_or_else(|| format!("{addr} is not in this input"))?;
+            let r = Resolved::Inst { inst, attr };
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
     /// Resolve the references of one expression made in the module instance `module` by a
     /// resource with instance key `self_index`.
     pub(crate) fn resolve_refs(

@@ -2,25 +2,37 @@
 //! `after_sensitive` masks, so that every read knows whether the value is known, unknown until
 //! apply, sensitive, or absent, and where it sits in the original file (a JSON pointer).
 
+use super::hcl::SpanTable;
 use crate::model::Known;
 use crate::source::{FileId, Loc, Origin};
 use serde_json::Value;
 
 /// One of the mirror masks (`after_unknown`, `after_sensitive`, `sensitive_values`). Terraform
 /// collapses a mask to a boolean at any level.
+///
+/// Masks built by the HCL reader (`input/terraform/hcl`) add two things plans never contain: a
+/// string leaf is "unknown, for this reason" (a variable without value, an unsupported function),
+/// and an object key [`OTHER_KEYS`] gives the mask of every attribute the object does not list (a
+/// data source: what the configuration does not set is read from Azure).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Mask<'a> {
     All(bool),
+    Reason(&'a str),
     Node(&'a Value),
 }
+
+/// Mask object key standing for every attribute the object does not list.
+pub(crate) const OTHER_KEYS: &str = "*";
 
 impl<'a> Mask<'a> {
     pub(crate) fn from_opt(v: Option<&'a Value>) -> Mask<'a> {
         match v {
             None | Some(Value::Null) => Mask::All(false),
             Some(Value::Bool(b)) => Mask::All(*b),
+            // a reason: unknown for that reason (masks the HCL reader builds)
+            Some(Value::String(r)) => Mask::Reason(r),
             // a mask of the wrong type (damaged input) hides and withholds everything below it
-            Some(Value::String(_) | Value::Number(_)) => Mask::All(true),
+            Some(Value::Number(_)) => Mask::All(true),
             Some(v) => Mask::Node(v),
         }
     }
@@ -41,26 +53,32 @@ impl<'a> Mask<'a> {
     }
     fn get(self, key: &str) -> Mask<'a> {
         match self {
-            Mask::All(b) => Mask::All(b),
-            Mask::Node(Value::Object(m)) => Mask::from_opt(m.get(key)),
+            Mask::All(_) | Mask::Reason(_) => self,
+            Mask::Node(Value::Object(m)) => {
+                Mask::from_opt(m.get(key).or_else(|| m.get(OTHER_KEYS)))
+            }
             Mask::Node(_) => Mask::All(false),
         }
     }
     fn at(self, i: usize) -> Mask<'a> {
         match self {
-            Mask::All(b) => Mask::All(b),
+            Mask::All(_) | Mask::Reason(_) => self,
             Mask::Node(Value::Array(a)) => Mask::from_opt(a.get(i)),
             Mask::Node(_) => Mask::All(false),
         }
     }
     fn is_set(self) -> bool {
-        matches!(self, Mask::All(true))
+        matches!(self, Mask::All(true) | Mask::Reason(_))
     }
 }
 
 /// Escape one JSON pointer segment (RFC 6901).
-pub(crate) fn ptr_seg(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
+pub(crate) fn ptr_seg(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['~', '/']) {
+        s.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        s.into()
+    }
 }
 
 /// Cursor at one attribute path of a resource instance.
@@ -83,6 +101,8 @@ pub(crate) struct V<'a> {
     eptr: String,
     /// The resource's configuration was found (so a missing expression means "not configured").
     has_cfg: bool,
+    /// Byte spans of the source the values were evaluated from (HCL): origins become spans.
+    spans: Option<&'a SpanTable>,
 }
 
 /// A leaf expression has `references` or `constant_value`; block bodies hold attribute names.
@@ -110,6 +130,21 @@ impl<'a> V<'a> {
             e: None,
             eptr: String::new(),
             has_cfg: false,
+            spans: None,
+        }
+    }
+
+    /// Origins of this cursor are spans of the source the values were evaluated from.
+    pub(crate) fn with_spans(mut self, spans: Option<&'a SpanTable>) -> V<'a> {
+        self.spans = spans;
+        self
+    }
+
+    /// The origin of a node at pointer `ptr`.
+    fn origin_at(&self, ptr: &str) -> Origin {
+        match self.spans {
+            Some(t) => t.origin(self.file, self.addr, ptr),
+            None => Origin::new(self.file, self.addr, Loc::Pointer(ptr.to_string())),
         }
     }
 
@@ -196,11 +231,7 @@ impl<'a> V<'a> {
     /// Origin of the configuration expression (when there is one).
     pub(crate) fn expr_origin(&self) -> Option<Origin> {
         self.e?;
-        Some(Origin::new(
-            self.file,
-            self.addr,
-            Loc::Pointer(self.eptr.clone()),
-        ))
+        Some(self.origin_at(&self.eptr))
     }
 
     /// Attribute of an object.
@@ -225,6 +256,7 @@ impl<'a> V<'a> {
             },
             addr: self.addr,
             file: self.file,
+            spans: self.spans,
         }
     }
 
@@ -246,6 +278,7 @@ impl<'a> V<'a> {
             path: format!("{}[{}]", self.path, i),
             addr: self.addr,
             file: self.file,
+            spans: self.spans,
         }
     }
 
@@ -272,7 +305,16 @@ impl<'a> V<'a> {
         self.v.is_some()
     }
     pub(crate) fn unknown_reason(&self) -> String {
-        format!("{}.{} is known only after apply", self.addr, self.path)
+        match self.unk {
+            Mask::Reason(r) => format!("{}.{}: {r}", self.addr, self.path),
+            _ => format!("{}.{} is known only after apply", self.addr, self.path),
+        }
+    }
+
+    /// Unknown for a reason the input states (not a value computed at apply): there is no
+    /// reference to follow.
+    pub(crate) fn unknown_explained(&self) -> bool {
+        matches!(self.unk, Mask::Reason(_))
     }
 
     /// A string value. Empty strings count as absent (azurerm writes `""` for unset strings).
@@ -389,7 +431,7 @@ impl<'a> V<'a> {
     /// Origin of this node: its own pointer when present, else the nearest existing ancestor is
     /// not known here, so the caller's fallback is used.
     pub(crate) fn origin(&self) -> Origin {
-        Origin::new(self.file, self.addr, Loc::Pointer(self.ptr.clone()))
+        self.origin_at(&self.ptr)
     }
 
     /// Origin of this node if it exists in the values, else `fallback`.

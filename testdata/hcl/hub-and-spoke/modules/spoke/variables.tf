@@ -1,0 +1,9 @@
+variable "name" { type = string }
+variable "location" { type = string }
+variable "address_space" { type = string }
+variable "deny_internet_https" { type = bool }
+variable "firewall_private_ip" { type = string }
+variable "hub_vnet_id" { type = string }
+variable "hub_vnet_name" { type = string }
+variable "hub_resource_group" { type = string }
+variable "tags" { type = map(string) }
