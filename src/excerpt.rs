@@ -14,6 +14,7 @@
 //!   the file for every span (in characters, as the JSON report does), so the header of a
 //!   diagnostic reads `plan.json:1:24837` for a minified plan and an editor jumps to the place.
 
+use crate::source::SourceFile;
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use std::ops::Range;
 
@@ -113,6 +114,44 @@ impl Excerpt {
         redaction: Redaction<'_>,
         context: usize,
     ) -> Excerpt {
+        Self::build_in(name, text, None, focus, redaction, context)
+    }
+
+    /// [`Excerpt::build`] for a file of the source map: its line index and character table
+    /// find lines and columns without walking the text, so an excerpt of a plan written on one
+    /// line of tens of MB costs the window it shows, not the line.
+    pub fn build_for(
+        file: &SourceFile,
+        focus: &[Range<usize>],
+        redaction: Redaction<'_>,
+        context: usize,
+    ) -> Excerpt {
+        Self::build_in(
+            &file.name,
+            &file.text,
+            Some(file),
+            focus,
+            redaction,
+            context,
+        )
+    }
+
+    fn build_in(
+        name: &str,
+        text: &str,
+        index: Option<&SourceFile>,
+        focus: &[Range<usize>],
+        redaction: Redaction<'_>,
+        context: usize,
+    ) -> Excerpt {
+        let line_start = |at: usize| match index {
+            Some(f) => f.line_bounds(f.line_of(at)).start,
+            None => line_start(text, at),
+        };
+        let line_end = |at: usize| match index {
+            Some(f) => f.line_bounds(f.line_of(at)).end,
+            None => line_end(text, at),
+        };
         let mut ex = Excerpt {
             name: name.to_string(),
             text: String::new(),
@@ -131,18 +170,21 @@ impl Excerpt {
             .unwrap_or(lo)
             .clamp(lo, text.len());
         // 0-based number of the line holding `lo`
-        let first_focus_line = text.as_bytes()[..lo]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        let first_focus_line = match index {
+            Some(f) => f.line_of(lo),
+            None => text.as_bytes()[..lo]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count(),
+        };
         // walk back `context` lines
-        let mut start = line_start(text, lo);
+        let mut start = line_start(lo);
         let mut first_line = first_focus_line;
         for _ in 0..context {
             if start == 0 {
                 break;
             }
-            start = line_start(text, start - 1);
+            start = line_start(start - 1);
             first_line -= 1;
         }
         // the line ranges to show
@@ -150,7 +192,7 @@ impl Excerpt {
         let mut at = start;
         let mut past_focus = 0;
         loop {
-            let end = line_end(text, at);
+            let end = line_end(at);
             ranges.push(at..end);
             if end >= hi {
                 past_focus += 1;
@@ -168,7 +210,7 @@ impl Excerpt {
             Redaction::Spans(_) => vec![],
         };
         for (i, r) in ranges.into_iter().enumerate() {
-            ex.push_line(text, r, first_line + i, focus, redaction, &tokens);
+            ex.push_line(text, index, r, first_line + i, focus, redaction, &tokens);
         }
         // miette draws no label at the very end of a source: a label at the end of the last
         // shown line gets a newline after it
@@ -200,6 +242,7 @@ impl Excerpt {
     fn push_line(
         &mut self,
         text: &str,
+        index: Option<&SourceFile>,
         r: Range<usize>,
         line: usize,
         focus: &[Range<usize>],
@@ -228,7 +271,10 @@ impl Excerpt {
             self.text.push('\n');
         }
         let shown_start = self.text.len();
-        let col = text[r.start..ws].chars().count();
+        let col = match index {
+            Some(f) => f.char_count(r.start, ws),
+            None => text[r.start..ws].chars().count(),
+        };
         let mut pieces = vec![];
         if ws > r.start {
             self.marker(ws, &mut pieces);
@@ -691,5 +737,46 @@ mod tests {
         let span = ex.map(at..at + 3).unwrap();
         let c = ex.read_span(&(span.start, 3).into(), 0, 0).unwrap();
         assert_eq!((c.line(), c.column()), (0, at));
+    }
+
+    /// The indexed build (source map files) shows exactly what the walking build shows.
+    #[test]
+    fn indexed_build_equals_the_walking_build() {
+        let mut long = String::from("{\"a\": [");
+        for i in 0..20_000 {
+            long.push_str(if i % 5 == 0 { "\"é€x\"," } else { "1," });
+        }
+        long.push_str("2]}\n{\"b\": \"tail\"}\n");
+        let multi: String = (0..200).map(|i| format!("line {i} é\n")).collect();
+        for text in [
+            long,
+            multi,
+            "no newline at all".to_string(),
+            "\n\n\n".to_string(),
+        ] {
+            let file = SourceFile::new("f".into(), text.clone());
+            let n = text.len();
+            for focus in [0..1, n / 2..n / 2 + 1, n.saturating_sub(1)..n, n / 3..n / 2] {
+                let focus: Vec<Range<usize>> = [focus]
+                    .into_iter()
+                    .map(|r| {
+                        let f = |x: usize| {
+                            (0..=x)
+                                .rev()
+                                .find(|&i| text.is_char_boundary(i))
+                                .unwrap_or(0)
+                        };
+                        f(r.start)..f(r.end)
+                    })
+                    .collect();
+                for context in [0, 1, 3] {
+                    let spans = vec![];
+                    let a = Excerpt::build("f", &text, &focus, Redaction::Spans(&spans), context);
+                    let b = Excerpt::build_for(&file, &focus, Redaction::Spans(&spans), context);
+                    assert_eq!(a.text(), b.text(), "{focus:?} {context}");
+                    assert_eq!(format!("{:?}", a.lines), format!("{:?}", b.lines));
+                }
+            }
+        }
     }
 }

@@ -103,8 +103,25 @@ impl SourceFile {
             continuation: std::sync::OnceLock::new(),
         }
     }
+    /// 0-based number of the line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+    /// Byte range of 0-based line `line`, without its newline.
+    pub fn line_bounds(&self, line: usize) -> Range<usize> {
+        let start = self.line_starts[line.min(self.line_starts.len() - 1)];
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        start..end
+    }
     /// Number of characters in `text[start..end]` (both on character boundaries).
-    fn char_count(&self, start: usize, end: usize) -> usize {
+    pub(crate) fn char_count(&self, start: usize, end: usize) -> usize {
         let table = self.continuation.get_or_init(|| {
             if self.text.is_ascii() {
                 return None;
@@ -172,6 +189,9 @@ pub struct Located {
 pub struct SourceMap {
     files: Vec<SourceFile>,
     pointer_cache: HashMap<(FileId, String), Option<Range<usize>>>,
+    /// Per JSON file, what is known of its layout: each file is scanned about once, however many
+    /// times pointers into it are resolved (`explain` resolves some for every trace).
+    json_index: HashMap<FileId, crate::jsonspan::JsonIndex>,
     /// Locations of sensitive values per file (masked in excerpts).
     sensitive: HashMap<FileId, Vec<Loc>>,
     /// The same, resolved to byte ranges.
@@ -292,10 +312,11 @@ impl SourceMap {
             })
             .collect();
         if !pointers.is_empty() {
+            let index = self.json_index.entry(file).or_default();
             spans.extend(
-                crate::jsonspan::resolve_pointers(&text, &pointers)
-                    .into_iter()
-                    .flatten(),
+                pointers
+                    .iter()
+                    .filter_map(|p| index.resolve(&text, p, false)),
             );
         }
         spans.sort_by_key(|r| r.start);
@@ -314,9 +335,8 @@ impl SourceMap {
     ) -> crate::excerpt::Excerpt {
         let spans = self.sensitive_spans(file);
         let f = self.get(file);
-        crate::excerpt::Excerpt::build(
-            &f.name,
-            &f.text,
+        crate::excerpt::Excerpt::build_for(
+            f,
             focus,
             crate::excerpt::Redaction::Spans(&spans),
             context,
@@ -333,7 +353,8 @@ impl SourceMap {
             .map(|(i, f)| (FileId(i as u32), f))
     }
 
-    /// Resolve the JSON pointers of many origins at once: each JSON file is parsed at most once.
+    /// Resolve the JSON pointers of many origins at once. Each JSON file is scanned about once
+    /// over every call (its [`crate::jsonspan::JsonIndex`] is kept).
     /// Spans are whole values (see [`SourceMap::locate`]).
     pub fn prepare<'a>(&mut self, origins: impl IntoIterator<Item = &'a Origin>) {
         self.prepare_as(origins, false)
@@ -355,19 +376,16 @@ impl SourceMap {
         }
         for (file, pointers) in wanted {
             let text = self.get(file).text.clone();
-            let resolved = if label {
-                crate::jsonspan::resolve_label_pointers(&text, &pointers)
-            } else {
-                crate::jsonspan::resolve_pointers(&text, &pointers)
-            };
-            for (p, r) in pointers.into_iter().zip(resolved) {
+            let index = self.json_index.entry(file).or_default();
+            for p in pointers {
+                let r = index.resolve(&text, &p, label);
                 self.pointer_cache.insert((file, cache_key(&p, label)), r);
             }
         }
     }
 
-    /// Resolve an origin to a file position: the whole value it designates. Pointers should
-    /// have been `prepare`d (otherwise they are resolved one by one, parsing the file each time).
+    /// Resolve an origin to a file position: the whole value it designates (pointers resolved
+    /// from the file's kept index; `prepare` is not needed, only convenient).
     pub fn locate(&mut self, origin: &Origin) -> Option<Located> {
         self.locate_as(origin, false)
     }

@@ -66,16 +66,30 @@ pub fn check(
                 .help("pass the plan of the configuration that creates the cluster: terraform plan -out tfplan && terraform show -json tfplan > plan.json"),
         );
     }
-    for cluster in &model.clusters {
-        cloud::check(&ctx, cluster, &mut report.findings);
-        outbound::check(&ctx, cluster, &mut report.findings);
-        let cr = egress::check(&ctx, cluster, &mut report.findings);
+    // Clusters are independent: analysed in parallel (rayon), each into its own findings,
+    // then joined in the model's cluster order, so the report is the same on any number of
+    // threads. Derived data the evaluators share (a firewall's prepared rule set) is built
+    // once behind the model's lock (`Model::derived`).
+    use rayon::prelude::*;
+    let per_cluster: Vec<_> = model
+        .clusters
+        .par_iter()
+        .map(|cluster| {
+            let mut findings = vec![];
+            cloud::check(&ctx, cluster, &mut findings);
+            outbound::check(&ctx, cluster, &mut findings);
+            let cr = egress::check(&ctx, cluster, &mut findings);
+            dns::check(&ctx, cluster, &mut findings);
+            private::check(&ctx, cluster, &mut findings);
+            aks_managed::check(&ctx, cluster, &mut findings);
+            authorized::check(&ctx, cluster, &mut findings);
+            pools::check(&ctx, cluster, &mut findings);
+            (findings, cr)
+        })
+        .collect();
+    for (findings, cr) in per_cluster {
+        report.findings.extend(findings);
         report.clusters.push(cr);
-        dns::check(&ctx, cluster, &mut report.findings);
-        private::check(&ctx, cluster, &mut report.findings);
-        aks_managed::check(&ctx, cluster, &mut report.findings);
-        authorized::check(&ctx, cluster, &mut report.findings);
-        pools::check(&ctx, cluster, &mut report.findings);
     }
     hygiene::check(&ctx, &mut report.findings);
     firewall::check(&ctx, &firewalls_in_use(model), &mut report.findings);

@@ -136,6 +136,10 @@ pub struct InputArgs {
     /// (inputs, config, baseline) and how long each stage took.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Refuse inputs larger than SIZE (bytes, or `500M`, `2G`; default 1G, or the
+    /// AKS_PREFLIGHT_MAX_INPUT_SIZE variable): reading takes about four times the input in memory.
+    #[arg(long, value_name = "SIZE", value_parser = crate::input::limit::parse_size)]
+    pub max_input_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

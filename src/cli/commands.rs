@@ -144,6 +144,10 @@ pub fn load_more(
         );
         return Err(2);
     }
+    if let Err(e) = crate::input::limit::configure(args.max_input_size) {
+        on_error(None, &e);
+        return Err(2);
+    }
     let cloud = args.cloud.map(|c| match c {
         CloudArg::Public => Cloud::Public,
         CloudArg::China => Cloud::China,

@@ -195,6 +195,15 @@ fn first_statement(text: &str) -> &str {
     ""
 }
 
+/// The largest character boundary of `s` at or before `i`.
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// The kind of a text that is not strict JSON, and what it looks like, when we recognise it.
 pub fn kind_of_text(text: &str) -> Option<(InputKind, &'static str)> {
     let t = text.trim_start_matches('\u{feff}');
@@ -204,9 +213,11 @@ pub fn kind_of_text(text: &str) -> Option<(InputKind, &'static str)> {
             return kind_of_json(&v).map(|k| (k, "JSON with comments or trailing commas"));
         }
         // not even tolerant JSON: an ARM template still names its schema near the top
-        let top = &t[..t.len().min(4096)];
+        // windows cut at character boundaries (a cut inside a character panicked: found by
+        // the `load` fuzz target)
+        let top = &t[..floor_boundary(t, 4096)];
         if let Some(at) = top.find("\"$schema\"") {
-            let rest = &top[at..top.len().min(at + 200)];
+            let rest = &top[at..floor_boundary(top, at + 200)];
             if rest.contains("eploymentTemplate.json") {
                 return Some((InputKind::ArmTemplate, "an ARM template (by its `$schema`)"));
             }
@@ -393,5 +404,21 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         let r = directory(Path::new("/nonexistent-dir-for-a-test")).unwrap_err();
         assert!(r.message.contains("cannot be read"), "{r:?}");
+    }
+
+    /// Regression (fuzzing, `load` target): a `$schema` window that ends inside a multi-byte
+    /// character is cut at a boundary instead of panicking.
+    #[test]
+    fn schema_window_inside_a_character_does_not_panic() {
+        // the window `$schema` + 200 bytes ends inside a `Λ` for some of these lengths
+        for n in 170..200 {
+            let text = format!(
+                "{{\n  \"$schema\": \"{}\u{39b}\u{39b}eploymentParameters.json#\",\n  \"broken\": ",
+                "x".repeat(n)
+            );
+            let _ = kind_of_text(&text);
+        }
+        let long = format!("{{{}\u{39b}", " ".repeat(4095));
+        let _ = kind_of_text(&long);
     }
 }

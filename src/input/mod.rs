@@ -6,6 +6,8 @@ pub mod arm;
 pub mod azcli;
 pub mod azure;
 pub mod detect;
+pub mod document;
+pub mod limit;
 pub mod sensitive;
 pub mod terraform;
 pub mod wrapper;
@@ -212,22 +214,18 @@ fn not_read_yet(path: &str, kind: InputKind, seen: Option<&str>) -> Error {
 
 /// The text of a file (or of stdin for `-`), with the name to show for it.
 pub fn read_text(path: &str) -> Result<(String, String), Error> {
-    use std::io::Read;
+    // bounded by the input size limit (`limit.rs`): a huge file or endless stdin is refused
     let (name, bytes) = if path == "-" {
-        let mut b = vec![];
-        std::io::stdin()
-            .read_to_end(&mut b)
-            .map_err(|e| Error::Io {
-                path: "<stdin>".into(),
-                message: e.to_string(),
-            })?;
+        let b = limit::read_bounded("<stdin>", std::io::stdin().lock(), None)?;
         ("<stdin>".to_string(), b)
     } else {
-        let b = std::fs::read(path).map_err(|e| Error::Io {
+        let io = |e: std::io::Error| Error::Io {
             path: path.into(),
             message: e.to_string(),
-        })?;
-        (path.to_string(), b)
+        };
+        let f = std::fs::File::open(path).map_err(io)?;
+        let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        (path.to_string(), limit::read_bounded(path, f, size)?)
     };
     // empty, UTF-16, a binary plan file: said as such
     let text = detect::text_of(&name, bytes).map_err(refused)?;
@@ -262,22 +260,23 @@ pub fn load_with(
     let command = wrapper::blank_command_line(&mut text);
     // a UTF-8 byte order mark (editors on Windows add one) is not JSON
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut parsed = serde_json::from_str::<Value>(&text[bom..]);
+    // a plan's `planned_values` is not kept in the tree (document.rs)
+    let mut parsed = document::parse(&text[bom..]);
     let mut trailing = None;
     if let Err(e) = &parsed {
         if e.classify() == Category::Syntax && e.to_string().starts_with("trailing characters") {
             let at = offset_of(&text[bom..], e.line(), e.column()) + bom;
             trailing = wrapper::blank_trailing_lines(&mut text, at);
             if trailing.is_some() {
-                parsed = serde_json::from_str::<Value>(&text[bom..]);
+                parsed = document::parse(&text[bom..]);
             }
         }
     }
     let wrapped = wrapper::WrapperLines { command, trailing };
     let file = sources.add(name, text);
     let text = sources.get(file).text.clone();
-    let root = match parsed {
-        Ok(v) => v,
+    let (root, planned_sensitive) = match parsed {
+        Ok(d) => (d.root, d.planned_sensitive),
         Err(e) => {
             // not JSON, but a kind we know: HCL, Bicep, an ARM template with comments
             if let Some((kind, seen)) = detect::kind_of_text(&text) {
@@ -322,7 +321,8 @@ pub fn load_with(
     }
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts
-    let secrets = sensitive::terraform_sensitive_pointers(&root);
+    let mut secrets = sensitive::terraform_sensitive_pointers(&root);
+    secrets.extend(planned_sensitive);
     if !secrets.is_empty() {
         sources.mark_sensitive(
             file,

@@ -67,6 +67,23 @@ fn module_values(module: &Value, ptr: &str, out: &mut Vec<String>, depth: usize)
     }
 }
 
+/// Pointers of the sensitive values of a values representation (a plan's `planned_values`, a
+/// state's `values`: resources of the root and child modules, and outputs) found at `ptr`.
+pub fn values_pointers(values: &Value, ptr: &str) -> Vec<String> {
+    let mut out = vec![];
+    if let Some(rm) = values.get("root_module") {
+        module_values(rm, &format!("{ptr}/root_module"), &mut out, 0);
+    }
+    if let Some(Value::Object(outs)) = values.get("outputs") {
+        for (k, o) in outs {
+            if o.get("sensitive") == Some(&Value::Bool(true)) {
+                out.push(format!("{ptr}/outputs/{}/value", esc(k)));
+            }
+        }
+    }
+    out
+}
+
 /// Pointers of every sensitive value in a `terraform show -json` document (plan or state) or a
 /// raw state file.
 pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
@@ -103,15 +120,8 @@ pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
         }
     }
     for (key, ptr) in [("planned_values", "/planned_values"), ("values", "/values")] {
-        if let Some(rm) = doc.get(key).and_then(|v| v.get("root_module")) {
-            module_values(rm, &format!("{ptr}/root_module"), &mut out, 0);
-        }
-        if let Some(Value::Object(outs)) = doc.get(key).and_then(|v| v.get("outputs")) {
-            for (k, o) in outs {
-                if o.get("sensitive") == Some(&Value::Bool(true)) {
-                    out.push(format!("{ptr}/outputs/{}/value", esc(k)));
-                }
-            }
+        if let Some(v) = doc.get(key) {
+            out.extend(values_pointers(v, ptr));
         }
     }
     if let Some(rm) = doc
