@@ -914,7 +914,8 @@ fn empty_state_and_old_formats_load() {
 }
 
 #[test]
-fn large_plans_load_quickly() {
+fn large_one_line_plans_load_with_separate_rules_attached() {
+    // speed is measured by the benchmarks (tests/bench/check.rs), never here
     // 20 000 NSGs with one rule each, one line, as `terraform show -json` writes it
     let mut rcs = Vec::new();
     for i in 0..20_000 {
@@ -932,7 +933,6 @@ fn large_plans_load_quickly() {
         r#"{{"format_version":"1.2","terraform_version":"1.9.5","resource_changes":[{}]}}"#,
         rcs.join(",")
     );
-    let t = std::time::Instant::now();
     let mut sm = SourceMap::new();
     let (_, m) = load(&mut sm, "big.json", text).expect("big plan");
     assert_eq!(m.nsgs.len(), 20_000);
@@ -945,7 +945,6 @@ fn large_plans_load_quickly() {
         m.nsgs[19_999].meta.key,
         "azurerm_network_security_group.n[19999]"
     );
-    assert!(t.elapsed().as_secs() < 30, "took {:?}", t.elapsed());
 }
 
 // ------------------------------------------------------------------ the real corpus
