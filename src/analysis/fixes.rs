@@ -312,7 +312,10 @@ fn nsg_allow(
     }
     let mut snippet = String::new();
     match lang {
-        FixLanguage::Terraform => nsg_rules_hcl(&mut snippet, nsg_address, inline, &specs),
+        FixLanguage::Terraform => {
+            let named = nsg.map_or(nsg_address.to_string(), |n| tf_address(&n.meta));
+            nsg_rules_hcl(&mut snippet, &named, inline, &specs)
+        }
         FixLanguage::Bicep => bicep::nsg_rules(&mut snippet, &parent, inline, &specs),
     }
     Rendered {
@@ -435,6 +438,22 @@ pub fn cluster_firewall_target(
         _ => FirewallTarget::PolicyVariable {
             priority: fallback_priority,
         },
+    }
+}
+
+/// How a Terraform snippet names a resource: its Terraform address when it has one, else its
+/// Azure resource id when that is literal (a resource read from Azure or from files), so the
+/// snippet holds the real id, name and resource group instead of a placeholder.
+fn tf_address(meta: &crate::model::Meta) -> String {
+    let address = meta.address();
+    if !super::tf_ref(address, "id").starts_with('<') {
+        return address.to_string();
+    }
+    match &meta.id {
+        Some(id) if id.as_str().starts_with("/subscriptions/") && !id.as_str().contains('{') => {
+            id.as_str().to_string()
+        }
+        _ => address.to_string(),
     }
 }
 
@@ -575,7 +594,35 @@ fn firewall_allow(
                 ),
                 None => "[\"<node subnet prefixes>\"]".to_string(),
             };
-            firewall_hcl::resources(&mut snippet, &target, &placed, slug, &list)
+            // a resource read from Azure or files is named by its id, not a placeholder
+            let named = match &target {
+                FirewallTarget::Policy {
+                    policy,
+                    priority,
+                    groups_known,
+                } => FirewallTarget::Policy {
+                    policy: model
+                        .firewall_policies
+                        .iter()
+                        .find(|p| p.meta.address() == policy)
+                        .map_or(policy.clone(), |p| tf_address(&p.meta)),
+                    priority: *priority,
+                    groups_known: *groups_known,
+                },
+                FirewallTarget::Classic {
+                    firewall,
+                    app_priority,
+                    net_priority,
+                    extend,
+                } => FirewallTarget::Classic {
+                    firewall: fw.map_or(firewall.clone(), |f| tf_address(&f.meta)),
+                    app_priority: *app_priority,
+                    net_priority: *net_priority,
+                    extend: extend.clone(),
+                },
+                t => t.clone(),
+            };
+            firewall_hcl::resources(&mut snippet, &named, &placed, slug, &list)
         }
         FixLanguage::Bicep => {
             let list = match sources {
