@@ -14,6 +14,7 @@ use crate::model::{Model, Nsg};
 use crate::policy::Requirement;
 use crate::report::bicep::{self, Parent};
 use crate::report::firewall_hcl::{self, FirewallTarget, Placed};
+use crate::report::requirements::{hcl_list, hcl_str};
 use std::fmt::Write as _;
 
 /// A fix computed from the group of requirements a finding covers.
@@ -334,32 +335,13 @@ fn nsg_rules_hcl(out: &mut String, nsg_address: &str, inline: bool, specs: &[bic
         };
         let source = match &a.sources {
             None => ("source_address_prefix", "\"VirtualNetwork\"".to_string()),
-            Some(s) => (
-                "source_address_prefixes",
-                format!(
-                    "[{}]",
-                    s.iter()
-                        .map(|n| format!("\"{n}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
+            Some(s) => ("source_address_prefixes", hcl_list(s.iter().cloned())),
         };
         let ports: Vec<String> = a.ports.iter().map(|p| p.to_string()).collect();
         let port_attr = if ports.len() == 1 {
-            ("destination_port_range", format!("\"{}\"", ports[0]))
+            ("destination_port_range", hcl_str(&ports[0]))
         } else {
-            (
-                "destination_port_ranges",
-                format!(
-                    "[{}]",
-                    ports
-                        .iter()
-                        .map(|p| format!("\"{p}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
+            ("destination_port_ranges", hcl_list(ports.into_iter()))
         };
         let mut kv: Vec<(&str, String)> = vec![
             ("name", format!("\"{}\"", a.name)),
@@ -460,38 +442,36 @@ fn tf_address(meta: &crate::model::Meta) -> String {
 /// The resource a [`FirewallTarget`]'s Bicep rules belong to: the policy (a new rule collection
 /// group is its child) or the classic firewall (its collections are entries of its arrays).
 pub fn bicep_parent(model: &Model, target: &FirewallTarget) -> Parent {
+    let arm_type = match target {
+        FirewallTarget::PolicyVariable { .. } => return bicep::policy_variable(),
+        FirewallTarget::Policy { .. } => "Microsoft.Network/firewallPolicies",
+        FirewallTarget::Classic { .. } => "Microsoft.Network/azureFirewalls",
+    };
+    match target_meta(model, target) {
+        Some(m) => Parent::of(m, arm_type),
+        None => Parent::from_parts(
+            target.resource().unwrap_or_default(),
+            None,
+            arm_type,
+            Some(None),
+        ),
+    }
+}
+
+/// The model element a [`FirewallTarget`] names: its policy, or its classic firewall.
+fn target_meta<'m>(model: &'m Model, target: &FirewallTarget) -> Option<&'m crate::model::Meta> {
     match target {
-        FirewallTarget::PolicyVariable { .. } => bicep::policy_variable(),
-        FirewallTarget::Policy { policy, .. } => {
-            match model
-                .firewall_policies
-                .iter()
-                .find(|p| p.meta.address() == policy)
-            {
-                Some(p) => Parent::of(&p.meta, "Microsoft.Network/firewallPolicies"),
-                None => Parent::from_parts(
-                    policy,
-                    None,
-                    "Microsoft.Network/firewallPolicies",
-                    Some(None),
-                ),
-            }
-        }
-        FirewallTarget::Classic { firewall, .. } => {
-            match model
-                .firewalls
-                .iter()
-                .find(|f| f.meta.address() == firewall)
-            {
-                Some(f) => Parent::of(&f.meta, "Microsoft.Network/azureFirewalls"),
-                None => Parent::from_parts(
-                    firewall,
-                    None,
-                    "Microsoft.Network/azureFirewalls",
-                    Some(None),
-                ),
-            }
-        }
+        FirewallTarget::PolicyVariable { .. } => None,
+        FirewallTarget::Policy { policy, .. } => model
+            .firewall_policies
+            .iter()
+            .find(|p| p.meta.address() == policy)
+            .map(|p| &p.meta),
+        FirewallTarget::Classic { firewall, .. } => model
+            .firewalls
+            .iter()
+            .find(|f| f.meta.address() == firewall)
+            .map(|f| &f.meta),
     }
 }
 
@@ -585,42 +565,13 @@ fn firewall_allow(
     match lang {
         FixLanguage::Terraform => {
             let list = match sources {
-                Some(s) => format!(
-                    "[{}]",
-                    s.iter()
-                        .map(|n| format!("\"{n}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                None => "[\"<node subnet prefixes>\"]".to_string(),
+                Some(s) => hcl_list(s.iter().cloned()),
+                None => hcl_list(std::iter::once("<node subnet prefixes>".to_string())),
             };
             // a resource read from Azure or files is named by its id, not a placeholder
-            let named = match &target {
-                FirewallTarget::Policy {
-                    policy,
-                    priority,
-                    groups_known,
-                } => FirewallTarget::Policy {
-                    policy: model
-                        .firewall_policies
-                        .iter()
-                        .find(|p| p.meta.address() == policy)
-                        .map_or(policy.clone(), |p| tf_address(&p.meta)),
-                    priority: *priority,
-                    groups_known: *groups_known,
-                },
-                FirewallTarget::Classic {
-                    firewall,
-                    app_priority,
-                    net_priority,
-                    extend,
-                } => FirewallTarget::Classic {
-                    firewall: fw.map_or(firewall.clone(), |f| tf_address(&f.meta)),
-                    app_priority: *app_priority,
-                    net_priority: *net_priority,
-                    extend: extend.clone(),
-                },
-                t => t.clone(),
+            let named = match target_meta(model, &target) {
+                Some(m) => target.clone().naming(tf_address(m)),
+                None => target.clone(),
             };
             firewall_hcl::resources(&mut snippet, &named, &placed, slug, &list)
         }

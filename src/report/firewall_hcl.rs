@@ -37,6 +37,27 @@ pub enum FirewallTarget {
     },
 }
 
+impl FirewallTarget {
+    /// The address of the resource the rules go to (the policy, or the classic firewall).
+    pub fn resource(&self) -> Option<&str> {
+        match self {
+            FirewallTarget::PolicyVariable { .. } => None,
+            FirewallTarget::Policy { policy, .. } => Some(policy),
+            FirewallTarget::Classic { firewall, .. } => Some(firewall),
+        }
+    }
+
+    /// The same target with its resource named `name` (an address or an Azure resource id).
+    pub fn naming(mut self, name: String) -> FirewallTarget {
+        match &mut self {
+            FirewallTarget::PolicyVariable { .. } => {}
+            FirewallTarget::Policy { policy, .. } => *policy = name,
+            FirewallTarget::Classic { firewall, .. } => *firewall = name,
+        }
+        self
+    }
+}
+
 /// How one requirement is rendered.
 enum Placement<'a> {
     App,

@@ -703,7 +703,7 @@ fn slug(address: &str) -> String {
 }
 
 /// A quoted HCL string (template sequences escaped).
-pub(super) fn hcl_str(s: &str) -> String {
+pub(crate) fn hcl_str(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 2);
     o.push('"');
     let mut chars = s.chars().peekable();
@@ -725,7 +725,7 @@ pub(super) fn hcl_str(s: &str) -> String {
     o
 }
 
-pub(super) fn hcl_list(items: impl Iterator<Item = String>) -> String {
+pub(crate) fn hcl_list(items: impl Iterator<Item = String>) -> String {
     let v: Vec<String> = items.map(|s| hcl_str(&s)).collect();
     format!("[{}]", v.join(", "))
 }
