@@ -5,13 +5,15 @@
 //! output of the hub-and-spoke twin must agree too, and the twin's findings must point into
 //! the template and name the Bicep symbols.
 
+#[path = "common/check_args.rs"]
+mod check_args;
+
 use aks_preflight::analysis;
-use aks_preflight::cli::args::{Cli, Command, InputArgs};
+use aks_preflight::cli::args::InputArgs;
 use aks_preflight::cli::commands::load;
 use aks_preflight::report::{self, Report};
 use aks_preflight::source::SourceMap;
 use assert_cmd::Command as Bin;
-use clap::Parser;
 use predicates::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -34,23 +36,7 @@ fn root() -> PathBuf {
 /// The check's input arguments of a twin (`check.args`), with its files named from the
 /// repository root.
 fn twin_args(name: &str) -> InputArgs {
-    let dir = Path::new("testdata/arm-twins").join(name);
-    let text = std::fs::read_to_string(root().join(&dir).join("check.args")).unwrap();
-    let mut argv = vec!["aks-preflight".to_string(), "check".to_string()];
-    for a in text.lines().filter(|l| !l.is_empty()) {
-        if root().join(&dir).join(a).is_file() {
-            argv.push(dir.join(a).display().to_string());
-        } else {
-            argv.push(a.to_string());
-        }
-    }
-    match Cli::try_parse_from(&argv)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-        .command
-    {
-        Command::Check(c) => c.input,
-        _ => unreachable!("check arguments"),
-    }
+    check_args::check_args_in(&root(), &Path::new("testdata/arm-twins").join(name))
 }
 
 fn check(args: &InputArgs) -> (Report, SourceMap) {

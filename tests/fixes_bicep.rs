@@ -7,15 +7,17 @@
 //! reachable. A snippet that does not parse, names a parent that does not exist, or does not
 //! open the path fails the test.
 
+#[path = "common/check_args.rs"]
+mod check_args;
+
 use aks_preflight::analysis::{self, fixes::FixLanguage};
-use aks_preflight::cli::args::{Cli, Command, InputArgs};
+use aks_preflight::cli::args::InputArgs;
 use aks_preflight::cli::commands::{Loaded, load};
 use aks_preflight::input::arm::{ArmResource, map_resources};
 use aks_preflight::model::{Known, Lifecycle, Model};
 use aks_preflight::report::Finding;
 use aks_preflight::report::bicep::Parent;
 use aks_preflight::source::Origin;
-use clap::Parser;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 
@@ -453,19 +455,7 @@ fn apply_text(model: &mut Model, snippet: &str, help: &str) {
 
 /// The check's input arguments of a twin directory (`check.args`).
 fn args_in(dir: &Path) -> InputArgs {
-    let text = std::fs::read_to_string(dir.join("check.args")).unwrap();
-    let mut argv = vec!["aks-preflight".to_string(), "check".to_string()];
-    for a in text.lines().filter(|l| !l.is_empty()) {
-        if dir.join(a).is_file() {
-            argv.push(dir.join(a).display().to_string());
-        } else {
-            argv.push(a.to_string());
-        }
-    }
-    match Cli::try_parse_from(&argv).unwrap().command {
-        Command::Check(c) => c.input,
-        _ => unreachable!("check arguments"),
-    }
+    check_args::check_args_in(Path::new(""), dir)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
