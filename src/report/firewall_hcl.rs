@@ -47,6 +47,23 @@ impl FirewallTarget {
         }
     }
 
+    /// The same place one priority later: rules processed right after the target's own.
+    pub fn then_next(mut self) -> FirewallTarget {
+        match &mut self {
+            FirewallTarget::PolicyVariable { priority }
+            | FirewallTarget::Policy { priority, .. } => *priority += 1,
+            FirewallTarget::Classic {
+                app_priority,
+                net_priority,
+                ..
+            } => {
+                *app_priority += 1;
+                *net_priority += 1;
+            }
+        }
+        self
+    }
+
     /// The same target with its resource named `name` (an address or an Azure resource id).
     pub fn naming(mut self, name: String) -> FirewallTarget {
         match &mut self {

@@ -449,31 +449,7 @@ fn render_with_proxy(
         return;
     }
     // the proxy's rules come right after the nodes' ones
-    let next = match target.clone() {
-        FirewallTarget::PolicyVariable { priority } => FirewallTarget::PolicyVariable {
-            priority: priority + 1,
-        },
-        FirewallTarget::Policy {
-            policy,
-            priority,
-            groups_known,
-        } => FirewallTarget::Policy {
-            policy,
-            priority: priority + 1,
-            groups_known,
-        },
-        FirewallTarget::Classic {
-            firewall,
-            app_priority,
-            net_priority,
-            extend,
-        } => FirewallTarget::Classic {
-            firewall,
-            app_priority: app_priority + 1,
-            net_priority: net_priority + 1,
-            extend,
-        },
-    };
+    let next = target.clone().then_next();
     let ips: Vec<String> = c
         .requirements
         .iter()
