@@ -43,7 +43,7 @@ const EAGER_DEPTH: usize = 2;
 const MAX_DEPTH: usize = 512;
 
 /// The members of one scanned container.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Members {
     /// Key (the string's content, without quotes, possibly escaped) and value, in text order.
     Object(Vec<(Range<usize>, Range<usize>)>),
@@ -52,7 +52,7 @@ enum Members {
 
 /// What is known of one JSON text's layout; see the module documentation. The index is only
 /// valid for the text it was built from.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct JsonIndex {
     /// Scanned containers by the offset of their opening bracket.
     containers: HashMap<usize, Members>,

@@ -70,7 +70,7 @@ impl Origin {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceFile {
     /// Display name (the path as the user gave it, or `<stdin>`).
     pub name: String,
@@ -185,7 +185,10 @@ pub struct Located {
     pub column: usize,
 }
 
-#[derive(Debug, Default)]
+/// `Clone` copies the texts (shared, `Arc`) and whatever locations were already resolved: the
+/// benchmarks of `tests/bench/check.rs` render each report from a copy taken before any
+/// resolution, so that resolving locations is measured every time.
+#[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
     pointer_cache: HashMap<(FileId, String), Option<Range<usize>>>,
