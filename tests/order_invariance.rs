@@ -8,6 +8,9 @@
 //!
 //! Lists whose order means something are left alone: `dns_servers` (nodes ask the first server
 //! first), `ip_configuration` (the first one holds the firewall's subnet), single blocks.
+//!
+//! [`property`] says the same of `resource_changes` as a proptest: random scenarios, random
+//! permutations (shrunk towards the written order when one fails), the JSON report compared.
 
 use aks_preflight::analysis;
 use aks_preflight::analysis::CheckOptions;
@@ -338,5 +341,142 @@ fn the_shuffle_changes_the_document() {
             .unwrap();
         let pos = rules.iter().position(|v| v == 2).unwrap();
         assert_eq!(unk[pos], true, "the mask follows its element");
+    }
+}
+
+// ---------------------------------------------------------------- the same, as a property
+
+mod property {
+    //! A proptest form of the test above: proptest picks a scenario and a permutation of its
+    //! `resource_changes` (shrinking towards the written order), and the JSON report's findings,
+    //! run verdict and summary must be those of the plan as written. Findings are compared
+    //! without their line and column (the resources moved) and as a sorted list.
+
+    use super::{Catalogue, CheckOptions, Config, Path, SourceMap, Value, analysis};
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    struct Scenario {
+        name: String,
+        doc: Value,
+        config: Config,
+    }
+
+    fn scenarios() -> &'static [Scenario] {
+        static ALL: OnceLock<Vec<Scenario>> = OnceLock::new();
+        ALL.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
+            let mut plans: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.path().join("plan.json"))
+                .filter(|p| p.exists())
+                .collect();
+            plans.sort();
+            plans
+                .iter()
+                .map(|plan| {
+                    let cfg = plan.with_file_name("aks-preflight.toml");
+                    Scenario {
+                        name: plan
+                            .parent()
+                            .and_then(|d| d.file_name())
+                            .unwrap()
+                            .to_string_lossy()
+                            .to_string(),
+                        doc: serde_json::from_str(&std::fs::read_to_string(plan).unwrap()).unwrap(),
+                        config: if cfg.exists() {
+                            Config::load(&cfg).unwrap()
+                        } else {
+                            Config::default()
+                        },
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// Remove `line` and `column` from every location (an object with a `file`).
+    fn strip_positions(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                if map.contains_key("file") {
+                    map.remove("line");
+                    map.remove("column");
+                }
+                map.values_mut().for_each(strip_positions);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip_positions),
+            _ => {}
+        }
+    }
+
+    /// The JSON report's verdict, summary and findings (sorted, without positions).
+    fn findings(s: &Scenario, doc: &Value) -> Value {
+        let mut sources = SourceMap::new();
+        let text = serde_json::to_string(doc).unwrap();
+        let (_, mut model) = aks_preflight::input::load(&mut sources, &s.name, text)
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        model.finish();
+        let catalogue = Catalogue::builtin().unwrap();
+        let report = analysis::check(&model, catalogue, &s.config, &CheckOptions::default());
+        let mut json: Value =
+            serde_json::from_str(&aks_preflight::report::json::render(&report, &mut sources))
+                .unwrap();
+        strip_positions(&mut json);
+        let mut list: Vec<String> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| serde_json::to_string_pretty(f).unwrap())
+            .collect();
+        list.sort();
+        serde_json::json!({
+            "verdict": json["verdict"],
+            "summary": json["summary"],
+            "findings": list,
+        })
+    }
+
+    /// The findings of each scenario as written, computed once.
+    fn written(i: usize) -> Value {
+        static CACHE: OnceLock<Mutex<HashMap<usize, Value>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(v) = cache.lock().unwrap().get(&i) {
+            return v.clone();
+        }
+        let s = &scenarios()[i];
+        let v = findings(s, &s.doc);
+        cache.lock().unwrap().insert(i, v.clone());
+        v
+    }
+
+    /// A scenario and a permutation of its `resource_changes`.
+    fn case() -> impl Strategy<Value = (usize, Vec<usize>)> {
+        let n = scenarios().len();
+        assert!(n >= 35, "expected the scenarios, found {n}");
+        (0..n).prop_flat_map(|i| {
+            let len = scenarios()[i].doc["resource_changes"]
+                .as_array()
+                .map_or(0, Vec::len);
+            (Just(i), Just((0..len).collect::<Vec<_>>()).prop_shuffle())
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn findings_do_not_depend_on_the_order_of_resource_changes((i, order) in case()) {
+            let s = &scenarios()[i];
+            let mut doc = s.doc.clone();
+            if let Some(Value::Array(rcs)) = doc.get_mut("resource_changes") {
+                let old = std::mem::take(rcs);
+                *rcs = order.iter().map(|&k| old[k].clone()).collect();
+            }
+            let got = findings(s, &doc);
+            prop_assert_eq!(got, written(i), "{} in the order {:?}", s.name, order);
+        }
     }
 }
