@@ -231,7 +231,7 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
     let mut p = i + 1;
     loop {
         // most strings hold no escape: find the next quote or backslash
-        let off = b.get(p..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
+        let off = memchr::memchr2(b'"', b'\\', b.get(p..)?)?;
         p += off;
         if b[p] == b'"' {
             return Some(p + 1);

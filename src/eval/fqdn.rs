@@ -88,7 +88,30 @@ fn suffix_labels_match(pat: &str, host: &str) -> bool {
 pub fn pattern_matches(pattern: &str, host: &str) -> bool {
     let p = norm(pattern);
     let h = norm(host);
-    if p.is_empty() || h.is_empty() || !is_valid_pattern(&p) {
+    // the common cases first, without counting labels: no placeholder anywhere, a host without
+    // wildcard, and a pattern that is a name or `*.` a name (the same answers as below)
+    if !h.is_empty() && !h.contains(['*', '<']) && !p.contains('<') {
+        let (exact, rest) = match p.strip_prefix("*.") {
+            Some(rest) => (false, rest),
+            None => (true, &*p),
+        };
+        if !rest.is_empty() && !rest.contains('*') && !rest.contains(char::is_whitespace) {
+            return if exact {
+                h == p
+            } else {
+                // strictly below `rest`: `x.rest`
+                h.len() > rest.len()
+                    && h.ends_with(rest)
+                    && h.as_bytes()[h.len() - rest.len() - 1] == b'.'
+            };
+        }
+    }
+    general_match(&p, &h)
+}
+
+/// [`pattern_matches`] for every case, on normalized names.
+fn general_match(p: &str, h: &str) -> bool {
+    if p.is_empty() || h.is_empty() || !is_valid_pattern(p) {
         return false;
     }
     if p == "*" {
@@ -105,7 +128,7 @@ pub fn pattern_matches(pattern: &str, host: &str) -> bool {
                 .strip_prefix('*')
                 .is_some_and(|ps| !ps.starts_with('.') && h[1..].ends_with(ps));
         }
-        None => (false, &*h),
+        None => (false, h),
     };
 
     if let Some(p_rest) = p.strip_prefix("*.") {
@@ -128,7 +151,7 @@ pub fn pattern_matches(pattern: &str, host: &str) -> bool {
         if host_wild {
             return false;
         }
-        label_count(&p) == label_count(host_rest) && suffix_labels_match(&p, host_rest)
+        label_count(p) == label_count(host_rest) && suffix_labels_match(p, host_rest)
     }
 }
 
@@ -159,6 +182,45 @@ pub fn url_host(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_quick_cases_answer_as_the_general_rule() {
+        let names = [
+            "",
+            "*",
+            "*.",
+            ".",
+            "a",
+            "A.B",
+            "b.c",
+            "a.b.c",
+            "x.a.b.c",
+            "xb.c",
+            ".b.c",
+            "a..b.c",
+            "*.b.c",
+            "*.a.b.c",
+            "*b.c",
+            "**.b.c",
+            "*.b*.c",
+            "a b.c",
+            "*.<region>.c",
+            "<x>.b.c",
+            "b.c.",
+            " a.b.c ",
+            "*.B.C",
+            "*.*",
+        ];
+        for p in names {
+            for h in names {
+                assert_eq!(
+                    pattern_matches(p, h),
+                    general_match(&norm(p), &norm(h)),
+                    "pattern {p:?}, host {h:?}"
+                );
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -260,7 +260,7 @@ pub fn load_with(
     let command = wrapper::blank_command_line(&mut text);
     // a UTF-8 byte order mark (editors on Windows add one) is not JSON
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    // a plan's `planned_values` is not kept in the tree (document.rs)
+    // a plan's `planned_values` and most of its `before` values are not kept (document.rs)
     let mut parsed = document::parse(&text[bom..]);
     let mut trailing = None;
     if let Err(e) = &parsed {
@@ -275,8 +275,8 @@ pub fn load_with(
     let wrapped = wrapper::WrapperLines { command, trailing };
     let file = sources.add(name, text);
     let text = sources.get(file).text.clone();
-    let (root, planned_sensitive) = match parsed {
-        Ok(d) => (d.root, d.planned_sensitive),
+    let (root, dropped_sensitive) = match parsed {
+        Ok(d) => (d.root, d.dropped_sensitive),
         Err(e) => {
             // not JSON, but a kind we know: HCL, Bicep, an ARM template with comments
             if let Some((kind, seen)) = detect::kind_of_text(&text) {
@@ -322,7 +322,7 @@ pub fn load_with(
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts
     let mut secrets = sensitive::terraform_sensitive_pointers(&root);
-    secrets.extend(planned_sensitive);
+    secrets.extend(dropped_sensitive);
     if !secrets.is_empty() {
         sources.mark_sensitive(
             file,

@@ -42,6 +42,14 @@ fn walk(mask: &Value, value: &Value, ptr: &str, out: &mut Vec<String>, depth: us
     }
 }
 
+/// Pointers of the sensitive values of one value (`before` or `after` of a change) under `ptr`,
+/// given its mask (`before_sensitive` / `after_sensitive`).
+pub fn masked_pointers(mask: &Value, value: &Value, ptr: &str) -> Vec<String> {
+    let mut out = vec![];
+    walk(mask, value, ptr, &mut out, 0);
+    out
+}
+
 fn module_values(module: &Value, ptr: &str, out: &mut Vec<String>, depth: usize) {
     if depth > 100 {
         return;
