@@ -1,5 +1,6 @@
 //! Writes a synthetic hub-and-spoke estate as Terraform plan JSON (or the same estate as ARM
-//! resources), for benchmarks and for comparing tools side by side (`bench/compare.sh`):
+//! resources or as a Terraform configuration), for benchmarks and for comparing tools side by
+//! side (`bench/compare.sh`):
 //!
 //! ```sh
 //! cargo run --release --example gen_estate -- 1.0 estate-1.0.json            # ≈55 MB
