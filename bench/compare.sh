@@ -5,10 +5,14 @@
 #   bench/compare.sh                  # small plan, 0.1 and 1.0 estates (Checkov: ~4 min at 1.0)
 #   SCALES="0.1" bench/compare.sh     # a quicker run
 #   CHECKOV=0 bench/compare.sh        # aks-preflight only
+#   FORMATS="plan arm hcl" bench/compare.sh   # check each estate in each of its forms too
 #
 # Inputs: the bundled scenario plan `testdata/scenarios/hub-fw-deny-before-allow/plan.json`
 # (the small plan) and estates written by `cargo run --release --example gen_estate -- SCALE
-# OUT` (kept in $WORK, regenerated when missing). Checkov is installed from PyPI into a virtual
+# OUT [--format plan|arm|hcl]` (kept in $WORK, regenerated when missing). FORMATS (default
+# `plan`) lists the forms of each estate to measure: `plan` (plan JSON: check, explain and
+# Checkov), `arm` (one ARM REST list page) and `hcl` (a directory with one flattened `main.tf`),
+# each of the latter two timed with `check` on one core only (Checkov reads the plan only). Checkov is installed from PyPI into a virtual
 # environment under $WORK (pinned: $CHECKOV_VERSION) and run on the plan JSON
 # (`--framework terraform_plan`). aks-preflight runs pinned to one core (`taskset -c 0`: the
 # issue's target is one core) and, for `check`, unpinned too (rayon uses every core).
@@ -19,6 +23,7 @@ cd "$(dirname "$0")/.."
 
 WORK="${WORK:-target/bench}"
 SCALES="${SCALES:-0.1 1.0}"
+FORMATS="${FORMATS:-plan}"
 CHECKOV="${CHECKOV:-1}"
 CHECKOV_VERSION="${CHECKOV_VERSION:-3.3.30}"
 SMALL="testdata/scenarios/hub-fw-deny-before-allow/plan.json"
@@ -41,11 +46,19 @@ fi
 BIN="${AKS_PREFLIGHT_BIN:-target/release/aks-preflight}"
 GEN=target/release/examples/gen_estate
 
+for fmt in $FORMATS; do
+  case "$fmt" in plan|arm|hcl) ;; *) echo "FORMATS: plan, arm or hcl, not $fmt" >&2; exit 1 ;; esac
+done
 inputs=("$SMALL")
 for s in $SCALES; do
-  f="$WORK/estate-$s.json"
-  [ -s "$f" ] || "$GEN" "$s" "$f"
-  inputs+=("$f")
+  for fmt in $FORMATS; do
+    case "$fmt" in
+      plan) f="$WORK/estate-$s.json"; [ -s "$f" ] || "$GEN" "$s" "$f" ;;
+      arm) f="$WORK/estate-$s.arm.json"; [ -s "$f" ] || "$GEN" "$s" "$f" --format arm ;;
+      hcl) f="$WORK/estate-$s-hcl"; [ -s "$f/main.tf" ] || "$GEN" "$s" "$f" --format hcl ;;
+    esac
+    inputs+=("$f")
+  done
 done
 
 if [ "$CHECKOV" = 1 ]; then
@@ -82,11 +95,19 @@ run() {
 
 printf '\n%-40s %7s  %-20s %8s %8s %9s %10s\n' input "MB" command "wall s" "cpu s" "peak MiB" "peak/input"
 for f in "${inputs[@]}"; do
-  bytes=$(stat -c %s "$f")
+  if [ -d "$f" ]; then bytes=$(stat -c %s "$f/main.tf"); else bytes=$(stat -c %s "$f"); fi
   mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
   declare -A wall=() cpu=() peak=()
-  cmds=(check-1core check explain-1core explain-json-1core)
   read -r wall[check-1core] cpu[check-1core] peak[check-1core] < <(run check-1core taskset -c 0 "$BIN" check "$f")
+  case "$f" in
+    *.arm.json|*-hcl)
+      # another form of an estate: check on one core only
+      ratio=$(awk -v p="${peak[check-1core]}" -v b="$bytes" 'BEGIN { printf "%.1f×", p * 1048576 / b }')
+      printf '%-40s %7s  %-20s %8s %8s %9s %10s\n' "$f" "$mb" check-1core "${wall[check-1core]}" "${cpu[check-1core]}" "${peak[check-1core]}" "$ratio"
+      unset wall cpu peak
+      continue ;;
+  esac
+  cmds=(check-1core check explain-1core explain-json-1core)
   read -r wall[check] cpu[check] peak[check] < <(run check "$BIN" check "$f")
   read -r wall[explain-1core] cpu[explain-1core] peak[explain-1core] < <(run explain-1core taskset -c 0 "$BIN" explain "$f" --to "$TO")
   read -r wall[explain-json-1core] cpu[explain-json-1core] peak[explain-json-1core] < <(run explain-json-1core taskset -c 0 "$BIN" explain "$f" --to "$TO" --format json)

@@ -1,7 +1,10 @@
 //! A synthetic hub-and-spoke estate as `terraform show -json` plan JSON, written by the
 //! generator example (`examples/gen_estate.rs`, `cargo run --release --example gen_estate --
 //! SCALE OUT`) for `bench/compare.sh`, and generated in memory by the criterion benchmarks of
-//! `tests/bench/check.rs` (scale 0.1 unless `AKS_PREFLIGHT_BENCH_SCALE` says otherwise).
+//! `tests/bench/check.rs` (scale 0.1 unless `AKS_PREFLIGHT_BENCH_SCALE` says otherwise). The
+//! same resources are written as ARM resources by `estate_arm.rs` (`--format arm`) and as a
+//! Terraform configuration by `estate_hcl.rs` (`--format hcl`); `tests/estate_forms.rs` checks
+//! that every form gives the plan's verdicts.
 //!
 //! At scale 1.0: one hub with an Azure Firewall whose policy (and its parent policy) hold 20,000
 //! rules in 20 rule collection groups, 200 IP groups; 50 spokes, each a VNet with two AKS
