@@ -249,8 +249,8 @@ fn outcome(name: &str, text: String, config: &Config) -> Vec<String> {
     out
 }
 
-#[test]
-fn every_scenario_gives_the_same_verdicts_and_findings_in_any_order() {
+/// The plan of every scenario of `testdata/scenarios`, sorted.
+fn scenario_plans() -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
     let mut plans: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -259,6 +259,12 @@ fn every_scenario_gives_the_same_verdicts_and_findings_in_any_order() {
         .filter(|p| p.exists())
         .collect();
     plans.sort();
+    plans
+}
+
+#[test]
+fn every_scenario_gives_the_same_verdicts_and_findings_in_any_order() {
+    let plans = scenario_plans();
     assert!(
         plans.len() >= 35,
         "expected the scenarios, found {}",
@@ -352,7 +358,7 @@ mod property {
     //! run verdict and summary must be those of the plan as written. Findings are compared
     //! without their line and column (the resources moved) and as a sorted list.
 
-    use super::{Catalogue, CheckOptions, Config, Path, SourceMap, Value, analysis};
+    use super::{Catalogue, CheckOptions, Config, SourceMap, Value, analysis};
     use proptest::prelude::*;
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
@@ -366,15 +372,7 @@ mod property {
     fn scenarios() -> &'static [Scenario] {
         static ALL: OnceLock<Vec<Scenario>> = OnceLock::new();
         ALL.get_or_init(|| {
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scenarios");
-            let mut plans: Vec<_> = std::fs::read_dir(&dir)
-                .unwrap()
-                .filter_map(|e| e.ok())
-                .map(|e| e.path().join("plan.json"))
-                .filter(|p| p.exists())
-                .collect();
-            plans.sort();
-            plans
+            super::scenario_plans()
                 .iter()
                 .map(|plan| {
                     let cfg = plan.with_file_name("aks-preflight.toml");

@@ -191,20 +191,16 @@ fn cut_before(
             a.iter()
                 .any(|x| matches!(x.as_str(), Some("delete" | "forget")))
         });
-    let Value::Object(members) = before else {
+    if whole || !before.is_object() {
         return before;
-    };
-    if whole {
-        return Value::Object(members);
     }
-    let before = Value::Object(members);
     // the pointers into the whole value: its excerpts stay masked whatever is cut
     if let Some(mask) = change.get("before_sensitive") {
         let ptr = format!("/resource_changes/{i}/change/before");
         sensitive.extend(super::sensitive::masked_pointers(mask, &before, &ptr));
     }
     let Value::Object(mut members) = before else {
-        unreachable!("an object above")
+        unreachable!("an object: tested above")
     };
     let mut kept = Map::new();
     for key in ["name", "id"] {
