@@ -8,8 +8,8 @@
 //! (its `sensitive_values` masks), so that excerpts mask them. [`parse`] reads the document in
 //! one pass and leaves out of the tree, as it goes:
 //!
-//! * a top-level `planned_values`: parsed alone, the pointers of its sensitive values taken,
-//!   then dropped (`null` in its place);
+//! * a top-level `planned_values`: read one resource at a time for the pointers of its
+//!   sensitive values, then dropped (`null` in its place);
 //! * the `before` of each `resource_changes[i].change` whose `actions` neither delete nor
 //!   forget: parsed, the pointers of its sensitive values taken (by `before_sensitive`), then
 //!   cut down to its `name` and `id` members. Only one such value is whole at a time.
@@ -211,15 +211,157 @@ fn cut_before(
     Value::Object(kept)
 }
 
-/// A `planned_values` member: parsed, its sensitive pointers taken, then dropped.
+/// A `planned_values` member, read for the pointers of its sensitive values and dropped: one
+/// resource's value at a time is whole (parsing the member into one tree took as much memory as
+/// all the `after` values of the plan, for a moment, and left the allocator's pages fragmented).
+/// The pointers are those [`super::sensitive::values_pointers`] finds in the whole value: a
+/// repeated key counts once, the last time, as in a full parse.
 struct PlannedValues;
 
 impl<'de> DeserializeSeed<'de> for PlannedValues {
     type Value = Vec<String>;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
-        let v = <Value as serde::Deserialize>::deserialize(d)?;
-        Ok(super::sensitive::values_pointers(&v, "/planned_values"))
+        d.deserialize_any(PvPointers {
+            at: PvAt::Values,
+            ptr: "/planned_values",
+        })
+    }
+}
+
+/// Where in a `planned_values` value the value being read sits.
+#[derive(Clone, Copy)]
+enum PvAt {
+    /// The `planned_values` object: `root_module`, `outputs`.
+    Values,
+    /// A module: `resources`, `child_modules`, `outputs`; `depth` 0 for the root module.
+    Module { depth: usize },
+    /// A module's `resources`.
+    Resources,
+    /// A module's `child_modules`, the module at `depth`'s.
+    Children { depth: usize },
+}
+
+/// The sensitive pointers of the value at `at`, whose JSON pointer is `ptr`.
+struct PvPointers<'p> {
+    at: PvAt,
+    ptr: &'p str,
+}
+
+impl<'de> DeserializeSeed<'de> for PvPointers<'_> {
+    type Value = Vec<String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// `outputs` of a module or of `planned_values`: pointers of the values of sensitive outputs
+/// (`with_value`: only of outputs that have a `value`, as a module's are read).
+fn output_pointers(outputs: &Value, ptr: &str, with_value: bool) -> Vec<String> {
+    let Value::Object(outs) = outputs else {
+        return vec![];
+    };
+    outs.iter()
+        .filter(|(_, o)| {
+            o.get("sensitive") == Some(&Value::Bool(true))
+                && (!with_value || o.get("value").is_some())
+        })
+        .map(|(k, _)| format!("{ptr}/{}/value", super::sensitive::esc(k)))
+        .collect()
+}
+
+impl<'de> Visitor<'de> for PvPointers<'_> {
+    type Value = Vec<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    // scalars hold no sensitive value where they can be
+    fn visit_bool<E>(self, _: bool) -> Result<Vec<String>, E> {
+        Ok(vec![])
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Vec<String>, E> {
+        Ok(vec![])
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Vec<String>, E> {
+        Ok(vec![])
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Vec<String>, E> {
+        Ok(vec![])
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Vec<String>, E> {
+        Ok(vec![])
+    }
+    fn visit_none<E>(self) -> Result<Vec<String>, E> {
+        Ok(vec![])
+    }
+    fn visit_unit<E>(self) -> Result<Vec<String>, E> {
+        Ok(vec![])
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+        let mut out = vec![];
+        let mut i = 0;
+        match self.at {
+            PvAt::Resources => {
+                while let Some(r) = seq.next_element::<Value>()? {
+                    if let (Some(mask), Some(vals)) = (r.get("sensitive_values"), r.get("values")) {
+                        let ptr = format!("{}/{i}/values", self.ptr);
+                        out.extend(super::sensitive::masked_pointers(mask, vals, &ptr));
+                    }
+                    i += 1;
+                }
+            }
+            // deeper modules than `values_pointers` reads are read as values and dropped
+            PvAt::Children { depth } if depth < 100 => loop {
+                let ptr = format!("{}/{i}", self.ptr);
+                let seed = PvPointers {
+                    at: PvAt::Module { depth: depth + 1 },
+                    ptr: &ptr,
+                };
+                match seq.next_element_seed(seed)? {
+                    Some(p) => out.extend(p),
+                    None => break,
+                }
+                i += 1;
+            },
+            _ => while seq.next_element::<Value>()?.is_some() {},
+        }
+        Ok(out)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+        // pointers by key: a repeated key replaces what the earlier one gave
+        let mut by_key: Vec<(String, Vec<String>)> = vec![];
+        while let Some(key) = map.next_key::<String>()? {
+            let ptr = format!("{}/{}", self.ptr, super::sensitive::esc(&key));
+            let at = match (self.at, key.as_str()) {
+                (PvAt::Values, "root_module") => Some(PvAt::Module { depth: 0 }),
+                (PvAt::Module { .. }, "resources") => Some(PvAt::Resources),
+                (PvAt::Module { depth }, "child_modules") => Some(PvAt::Children { depth }),
+                _ => None,
+            };
+            let got = match (at, self.at, key.as_str()) {
+                (Some(at), ..) => map.next_value_seed(PvPointers { at, ptr: &ptr })?,
+                (None, PvAt::Values, "outputs") => {
+                    output_pointers(&map.next_value::<Value>()?, &ptr, false)
+                }
+                (None, PvAt::Module { .. }, "outputs") => {
+                    output_pointers(&map.next_value::<Value>()?, &ptr, true)
+                }
+                _ => {
+                    map.next_value::<Value>()?;
+                    vec![]
+                }
+            };
+            match by_key.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, p)) => *p = got,
+                None => by_key.push((key, got)),
+            }
+        }
+        Ok(by_key.into_iter().flat_map(|(_, p)| p).collect())
     }
 }
 
@@ -244,6 +386,104 @@ mod tests {
         let mut without = full.clone();
         without["planned_values"] = Value::Null;
         assert_eq!(d.root, without);
+    }
+
+    /// The `planned_values` pointers [`parse`] gives are those of the whole value, parsed.
+    fn pv_pointers_as_a_full_parse(text: &str) {
+        let full: Value = serde_json::from_str(text).unwrap();
+        let mut want = full
+            .get("planned_values")
+            .map(|pv| super::super::sensitive::values_pointers(pv, "/planned_values"))
+            .unwrap_or_default();
+        let mut got: Vec<String> = parse(text)
+            .unwrap()
+            .dropped_sensitive
+            .into_iter()
+            .filter(|p| p.starts_with("/planned_values/"))
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{text}");
+    }
+
+    #[test]
+    fn planned_values_pointers_are_those_of_the_whole_value() {
+        let res = |name: &str, secret: &str| {
+            format!(
+                r#"{{"address": "{name}", "values": {{"k": "{secret}", "l": [{{"p": "x"}}, {{"p": "y"}}], "n": 1}},
+                    "sensitive_values": {{"k": true, "l": [{{}}, {{"p": true}}]}}}}"#
+            )
+        };
+        let module = |inner: &str| {
+            format!(
+                r#"{{"resources": [{}, {{"address": "plain", "values": {{"a": 1}}}}], "child_modules": [{inner}],
+                    "outputs": {{"pw": {{"sensitive": true, "value": "v"}}, "no/value~": {{"sensitive": true}},
+                                 "open": {{"sensitive": false, "value": 1}}}}}}"#,
+                res("a.b", "s3cret")
+            )
+        };
+        let nested = module(&module(&module("")));
+        for text in [
+            format!(r#"{{"planned_values": {{"root_module": {nested}}}}}"#),
+            // outputs of `planned_values` itself count with or without a value
+            format!(
+                r#"{{"planned_values": {{"outputs": {{"a/b": {{"sensitive": true}}, "c": {{"sensitive": false}}}},
+                    "root_module": {nested}}}}}"#
+            ),
+            // repeated keys: the last counts, at every level
+            format!(
+                r#"{{"planned_values": {{"root_module": {nested}, "root_module": {{"resources": [{}]}}}}}}"#,
+                res("z.z", "pw")
+            ),
+            format!(
+                r#"{{"planned_values": {{"root_module": {{"resources": [{}], "resources": [], "child_modules": [{nested}]}}}}}}"#,
+                res("y.y", "pw")
+            ),
+            format!(r#"{{"planned_values": {{"root_module": {nested}}}, "planned_values": {{}}}}"#),
+            format!(r#"{{"planned_values": {{}}, "planned_values": {{"root_module": {nested}}}}}"#),
+            // other shapes hold no pointers
+            r#"{"planned_values": {"root_module": [1, {"resources": []}]}}"#.to_string(),
+            r#"{"planned_values": {"root_module": {"resources": {"0": {}}, "child_modules": 3}}}"#
+                .to_string(),
+            r#"{"planned_values": [{"root_module": {}}], "x": 1}"#.to_string(),
+            r#"{"planned_values": "s", "resource_changes": []}"#.to_string(),
+        ] {
+            pv_pointers_as_a_full_parse(&text);
+            same_as_a_full_parse(&text);
+        }
+    }
+
+    #[test]
+    fn planned_values_pointers_of_every_plan_in_testdata_and_the_corpus() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![
+            root.join("testdata"),
+            root.join("../shared/corpus/terraform-plan"),
+        ];
+        let mut seen = 0;
+        while let Some(d) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&p) else {
+                    continue;
+                };
+                if p.extension().is_some_and(|x| x == "json")
+                    && text.contains("\"planned_values\"")
+                    && serde_json::from_str::<Value>(&text).is_ok()
+                {
+                    pv_pointers_as_a_full_parse(&text);
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen >= 20, "only {seen} plans found");
     }
 
     /// What the module documentation says [`parse`] leaves out, done on a full parse's tree.

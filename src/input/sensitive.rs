@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-fn esc(seg: &str) -> String {
+pub(crate) fn esc(seg: &str) -> String {
     seg.replace('~', "~0").replace('/', "~1")
 }
 
