@@ -372,6 +372,41 @@ fn one_run_writes_every_format() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The JSON report is written as it is serialized, to stdout and to files: both are the same
+/// document, one line-ended JSON value, and the same as the library's rendering of it.
+#[test]
+fn the_json_report_streamed_to_stdout_and_to_a_file_is_one_document() {
+    let dir = scratch("json-stream");
+    let file = dir.join("r.json");
+    let out = bin()
+        .args(["check", FW_MISSING, "--format", "json"])
+        .arg("--output")
+        .arg(format!("json={}", file.display()))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(out).unwrap();
+    assert_eq!(stdout, read(&file));
+    assert!(
+        stdout.ends_with("}\n") && !stdout.ends_with("\n\n"),
+        "{stdout}"
+    );
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["schema"], "aks-preflight/report/v1");
+    assert!(v["findings"].as_array().is_some_and(|f| !f.is_empty()));
+    let args = aks_preflight::cli::args::InputArgs {
+        inputs: vec![FW_MISSING.to_string()],
+        ..Default::default()
+    };
+    let mut l = aks_preflight::cli::commands::load(&args).unwrap_or_else(|c| panic!("exit {c}"));
+    let report = aks_preflight::analysis::check(&l.model, &l.catalogue, &l.config, &l.options);
+    let rendered = aks_preflight::report::json::render(&report, &mut l.sources) + "\n";
+    assert_eq!(rendered, stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn explain_draws_one_path_as_mermaid() {
     let out = bin()

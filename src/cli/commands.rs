@@ -413,7 +413,9 @@ pub(crate) fn report_loaded(
     let color = use_color(a.color) && !a.no_color;
     let github = report::github::in_github_actions();
     let mut text = String::new();
-    if !a.quiet {
+    // the JSON report goes to stdout as it is serialized (tens of megabytes for an estate)
+    let stream_json = json && !a.quiet;
+    if !a.quiet && !stream_json {
         let style = human::Style {
             color,
             width: terminal_width(),
@@ -444,6 +446,13 @@ pub(crate) fn report_loaded(
     }
     if !text.is_empty() && write_stdout(&text) != 0 {
         return 2;
+    }
+    if stream_json {
+        let started = std::time::Instant::now();
+        if super::outputs::write_json_stdout(&report, &mut l.sources) != 0 {
+            return 2;
+        }
+        verbose.done("report", started);
     }
     let started = std::time::Instant::now();
     if let Err(code) = super::outputs::write_files(a, &report, &mut l.sources, &verbose) {

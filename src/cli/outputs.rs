@@ -100,6 +100,36 @@ fn write_file(path: &Path, text: &str) -> Result<(), i32> {
     })
 }
 
+fn write_json_file(path: &Path, report: &Report, sources: &mut SourceMap) -> Result<(), i32> {
+    use std::io::Write as _;
+    let res = std::fs::File::create(path).and_then(|f| {
+        let mut w = std::io::BufWriter::new(f);
+        report::json::write(report, sources, &mut w)?;
+        w.write_all(b"\n")?;
+        w.flush()
+    });
+    res.map_err(|e| {
+        print_error(&io_error(path, e));
+        2
+    })
+}
+
+/// Write the JSON report to standard output as it is serialized; 2 when stdout fails.
+pub fn write_json_stdout(report: &Report, sources: &mut SourceMap) -> i32 {
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let res = report::json::write(report, sources, &mut w)
+        .and_then(|()| w.write_all(b"\n"))
+        .and_then(|()| w.flush());
+    match res {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("aks-preflight: cannot write to standard output: {e}");
+            2
+        }
+    }
+}
+
 /// Render one format. SARIF limit warnings go to stderr.
 pub fn render(
     format: OutputFormat,
@@ -145,8 +175,13 @@ pub fn write_files(
             all_endpoints: a.all && !a.problems_only,
             verbose: a.input.verbose,
         };
-        let text = render(o.format, report, sources, a.fail_on, &style)?;
-        write_file(&o.path, &text)?;
+        if o.format == OutputFormat::Json {
+            // written as serialized (a large estate's report is tens of megabytes)
+            write_json_file(&o.path, report, sources)?;
+        } else {
+            let text = render(o.format, report, sources, a.fail_on, &style)?;
+            write_file(&o.path, &text)?;
+        }
         verbose.say(&format!(
             "wrote {} to {}",
             o.format.name(),

@@ -155,6 +155,21 @@ fn hops<'a>(sources: &mut SourceMap, hops: &'a [crate::eval::Hop]) -> Vec<JsonHo
 
 /// Render the report as pretty JSON.
 pub fn render(report: &Report, sources: &mut SourceMap) -> String {
+    let mut out = Vec::new();
+    match write(report, sources, &mut out) {
+        // serde_json writes UTF-8 only
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(e) => format!("{{\"error\": \"{e}\"}}"),
+    }
+}
+
+/// Write the report as pretty JSON to `w`, as it is serialized: a large estate's report is tens
+/// of megabytes, and building it as one string first would hold it (and its growth) in memory.
+pub fn write(
+    report: &Report,
+    sources: &mut SourceMap,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     // resolve every JSON pointer with one parse per file
     let mut origins = vec![];
     for f in report
@@ -259,7 +274,8 @@ pub fn render(report: &Report, sources: &mut SourceMap) -> String {
         findings,
         suppressed,
     };
-    serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    serde_json::to_writer_pretty(&mut *w, &out)?;
+    Ok(())
 }
 
 fn json_finding<'a>(f: &'a super::Finding, sources: &mut SourceMap) -> JsonFinding<'a> {
