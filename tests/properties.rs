@@ -15,6 +15,9 @@
 //!   collections in the order Microsoft documents (see the section below for the semantics and
 //!   the pages). The evaluator's verdict must be the reference's; `unknown` is never right here,
 //!   since the generated rules and flows hold nothing the evaluator cannot decide statically.
+//!   Firewalls with classic rules (the firewall's own rule collections) have their own test,
+//!   `firewall_classic_properties.rs`, which shares the reference's address and FQDN helpers
+//!   (`common/fw_reference.rs`).
 //!
 //! A failing case is printed by proptest with its seed; add it as a unit test beside the
 //! evaluator when it is a bug.
@@ -421,6 +424,9 @@ proptest! {
 // FQDNs; a flow to an address meets no network-rule FQDN (their resolution is not known) and
 // carries no application protocol; no service tags, FQDN tags or web categories.
 
+#[path = "common/fw_reference.rs"]
+mod fw_reference;
+
 use aks_preflight::eval::firewall;
 use aks_preflight::eval::flow::AppProto;
 use aks_preflight::model::{
@@ -428,6 +434,7 @@ use aks_preflight::model::{
     FwAction, IpGroup, NatRule, NetProtocol, NetworkRule, RuleCollection, RuleCollectionGroup,
     RuleCollectionKind,
 };
+use fw_reference::{fw_item_contains, reference_fqdn_match, weighted};
 
 /// Source items of rules (node subnet: [`NODES`]), with weights: rules that cover the whole
 /// subnet are common, so that several collections match a flow and their order matters.
@@ -511,18 +518,6 @@ const FW_PORTS: &[(usize, (u16, u16))] = &[
     (1, (123, 123)),
     (1, (53, 53)),
 ];
-
-/// Draw from `items` in proportion to their weights.
-fn weighted<T: Clone + std::fmt::Debug + 'static>(
-    items: &[(usize, T)],
-) -> impl Strategy<Value = T> {
-    prop::sample::select(
-        items
-            .iter()
-            .flat_map(|(w, t)| std::iter::repeat_n(t.clone(), *w))
-            .collect::<Vec<_>>(),
-    )
-}
 
 #[derive(Debug, Clone, Copy)]
 enum Src {
@@ -958,36 +953,8 @@ fn fw_model(p: &PolicySpec) -> Model {
     m
 }
 
-/// Is `ip` in an address item as written in a firewall rule (`*`, an address, a CIDR, or a
-/// range `a-b`)?
-fn fw_item_contains(item: &str, ip: Ipv4Addr) -> bool {
-    if item == "*" {
-        return true;
-    }
-    if let Some((a, b)) = item.split_once('-') {
-        let (a, b): (Ipv4Addr, Ipv4Addr) = (a.parse().unwrap(), b.parse().unwrap());
-        return a <= ip && ip <= b;
-    }
-    match item.parse::<Ipv4Net>() {
-        Ok(n) => n.contains(&ip),
-        Err(_) => item.parse::<Ipv4Addr>().unwrap() == ip,
-    }
-}
-
 fn fw_group_contains(i: usize, ip: Ipv4Addr) -> bool {
     IP_GROUPS[i].iter().any(|c| fw_item_contains(c, ip))
-}
-
-/// An application rule's target FQDN against a host name (see the FAQ cited above).
-fn reference_fqdn_match(pattern: &str, host: &str) -> bool {
-    let (p, h) = (pattern.to_ascii_lowercase(), host.to_ascii_lowercase());
-    if p == "*" {
-        return true;
-    }
-    match p.strip_prefix("*.") {
-        Some(domain) => h.ends_with(&format!(".{domain}")),
-        None => p == h,
-    }
 }
 
 /// The action the first matching rule collection applies to a flow from `src`, in the documented
