@@ -32,36 +32,52 @@ fn url_with_credentials(s: &str) -> bool {
 }
 
 fn is_secret(name: &str, v: &Value) -> bool {
-    let lower = name.to_ascii_lowercase();
     if matches!(v, Value::Null | Value::Bool(_)) {
         return false;
     }
-    SECRET_MEMBERS.contains(&lower.as_str())
-        || (lower.ends_with("proxy") && v.as_str().is_some_and(url_with_credentials))
+    let b = name.as_bytes();
+    SECRET_MEMBERS.iter().any(|m| m.eq_ignore_ascii_case(name))
+        || (b.len() >= 5
+            && b[b.len() - 5..].eq_ignore_ascii_case(b"proxy")
+            && v.as_str().is_some_and(url_with_credentials))
 }
 
-fn seg(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
+/// Values nested deeper than this are masked whole rather than read (parsed JSON is nested at
+/// most 128 deep; evaluated templates could be deeper).
+const MAX_DEPTH: usize = 256;
 
-fn walk(v: &Value, ptr: &str, out: &mut Vec<String>, depth: usize) {
-    if depth > 64 {
-        return;
-    }
+/// Pointers of the secrets in `v`, whose pointer is `ptr` (restored on return); one pointer
+/// string is extended and cut back as the walk goes, a new one made only for a secret.
+fn walk(v: &Value, ptr: &mut String, out: &mut Vec<String>, depth: usize) {
+    let deep = depth > MAX_DEPTH;
     match v {
+        Value::Object(_) | Value::Array(_) if deep => out.push(ptr.clone()),
         Value::Object(o) => {
             for (k, x) in o {
-                let p = format!("{ptr}/{}", seg(k));
-                if is_secret(k, x) {
-                    out.push(p);
-                } else {
-                    walk(x, &p, out, depth + 1);
+                let len = ptr.len();
+                ptr.push('/');
+                for c in k.chars() {
+                    match c {
+                        '~' => ptr.push_str("~0"),
+                        '/' => ptr.push_str("~1"),
+                        c => ptr.push(c),
+                    }
                 }
+                if is_secret(k, x) {
+                    out.push(ptr.clone());
+                } else {
+                    walk(x, ptr, out, depth + 1);
+                }
+                ptr.truncate(len);
             }
         }
         Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
-                walk(x, &format!("{ptr}/{i}"), out, depth + 1);
+                let len = ptr.len();
+                ptr.push('/');
+                ptr.push_str(itoa::Buffer::new().format(i));
+                walk(x, ptr, out, depth + 1);
+                ptr.truncate(len);
             }
         }
         _ => {}
@@ -71,7 +87,7 @@ fn walk(v: &Value, ptr: &str, out: &mut Vec<String>, depth: usize) {
 /// JSON pointers of the secret values in a document.
 pub fn sensitive_pointers(root: &Value) -> Vec<String> {
     let mut out = vec![];
-    walk(root, "", &mut out, 0);
+    walk(root, &mut String::new(), &mut out, 0);
     out
 }
 
@@ -93,6 +109,25 @@ pub fn strip_sensitive(v: &mut Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn escaped_names_non_ascii_names_and_deep_values() {
+        let v = json!({"a/b": [{"c~d": {"Password": "p"}}], "ñproxy": "http://u:p@h/", "é": "x"});
+        let mut found = sensitive_pointers(&v);
+        found.sort();
+        assert_eq!(found, vec!["/a~1b/0/c~0d/Password", "/ñproxy"]);
+        // a secret deeper than the walk reads is masked with what holds it
+        let mut deep = json!({"secret": "s"});
+        for _ in 0..300 {
+            deep = json!([deep]);
+        }
+        let found = sensitive_pointers(&json!({"x": deep}));
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].starts_with("/x/0/0/") && found[0].len() < 2 + 2 * 300,
+            "{found:?}"
+        );
+    }
 
     #[test]
     fn secrets_are_found_and_stripped() {
