@@ -301,7 +301,7 @@ pub fn load_with(
     };
     // one dispatch by kind: each reader plugs in here
     match detect::kind_of_json(&root) {
-        Some(InputKind::ArmResources) => return Ok(load_arm(sources, file, name, &root)),
+        Some(InputKind::ArmResources) => return Ok(load_arm(sources, file, name, root)),
         Some(kind @ (InputKind::ArmTemplate | InputKind::ArmParameters | InputKind::WhatIf)) => {
             return arm::deployment::load_document(sources, file, name, &root, &opts.template)
                 .unwrap_or_else(|| Err(not_read_yet(name, kind, None)));
@@ -362,8 +362,8 @@ fn wrapper_lines_text(w: &wrapper::WrapperLines) -> &'static str {
 }
 
 /// ARM resources (REST, `az`, snapshots): never shows their secrets in excerpts.
-fn load_arm(sources: &mut SourceMap, file: FileId, name: &str, root: &Value) -> (InputKind, Model) {
-    let secrets = arm::sensitive_pointers(root);
+fn load_arm(sources: &mut SourceMap, file: FileId, name: &str, root: Value) -> (InputKind, Model) {
+    let secrets = arm::sensitive_pointers(&root);
     if !secrets.is_empty() {
         sources.mark_sensitive(
             file,

@@ -10,7 +10,7 @@
 //!   produced it; see [`super::reads`]).
 
 use super::reads::{self, ReadRecord, SNAPSHOT_FORMAT};
-use super::{ArmResource, is_mapped_type, map_resources, resource_type};
+use super::{ArmResource, is_mapped_type, map_resources_owned, resource_type};
 use crate::model::{InputNote, Lifecycle, Model, ResourceId};
 use crate::source::{FileId, Loc, Origin};
 use serde_json::{Map, Value};
@@ -84,10 +84,10 @@ pub struct Contents {
     pub snapshot: Option<Value>,
 }
 
-fn push_item(out: &mut Contents, v: &Value, ptr: String, file: FileId) {
-    if is_resource(v) {
+fn push_item(out: &mut Contents, v: Value, ptr: String, file: FileId) {
+    if is_resource(&v) {
         out.resources.push(ArmResource {
-            value: v.clone(),
+            value: v,
             origin: Origin {
                 file: Some(file),
                 address: None,
@@ -101,36 +101,43 @@ fn push_item(out: &mut Contents, v: &Value, ptr: String, file: FileId) {
     }
 }
 
-fn collect(v: &Value, ptr: &str, file: FileId, out: &mut Contents) {
+/// The resources of `v` moved into `out` (a copy of each would double the memory a large
+/// file takes).
+fn collect(v: Value, ptr: &str, file: FileId, out: &mut Contents) {
+    let resource = is_resource(&v);
     match v {
         Value::Array(items) => {
-            for (i, it) in items.iter().enumerate() {
+            for (i, it) in items.into_iter().enumerate() {
                 push_item(out, it, format!("{ptr}/{i}"), file);
             }
         }
-        Value::Object(o) if spec_example(o) => {
+        Value::Object(mut o) if spec_example(&o) => {
             let responses = o.get("responses").and_then(Value::as_object);
             let mut codes: Vec<&String> = responses
                 .map(|r| r.keys().filter(|k| k.starts_with('2')).collect())
                 .unwrap_or_default();
             codes.sort();
-            if let Some(code) = codes.into_iter().find(|c| {
-                responses
-                    .and_then(|r| r.get(*c))
-                    .and_then(|r| r.get("body"))
-                    .is_some()
-            }) {
-                let body = &o["responses"][code.as_str()]["body"];
+            let code = codes
+                .into_iter()
+                .find(|c| {
+                    responses
+                        .and_then(|r| r.get(*c))
+                        .and_then(|r| r.get("body"))
+                        .is_some()
+                })
+                .cloned();
+            if let Some(code) = code {
+                let body = o["responses"][code.as_str()]["body"].take();
                 collect(body, &format!("{ptr}/responses/{code}/body"), file, out);
             }
         }
-        Value::Object(o) if is_resource(v) && !o.contains_key("value") => {
-            push_item(out, v, ptr.to_string(), file);
+        Value::Object(o) if resource && !o.contains_key("value") => {
+            push_item(out, Value::Object(o), ptr.to_string(), file);
         }
-        Value::Object(o) => {
+        Value::Object(mut o) => {
             for list in ["value", "data"] {
-                if let Some(Value::Array(items)) = o.get(list) {
-                    for (i, it) in items.iter().enumerate() {
+                if let Some(Value::Array(items)) = o.get_mut(list).map(Value::take) {
+                    for (i, it) in items.into_iter().enumerate() {
                         push_item(out, it, format!("{ptr}/{list}/{i}"), file);
                     }
                 }
@@ -140,8 +147,8 @@ fn collect(v: &Value, ptr: &str, file: FileId, out: &mut Contents) {
             {
                 out.next_link = Some(format!("{ptr}/nextLink"));
             }
-            if let Some(h) = o.get("snapshot") {
-                out.snapshot = Some(h.clone());
+            if let Some(h) = o.remove("snapshot") {
+                out.snapshot = Some(h);
                 out.reads = reads::from_json(o.get("reads"));
             }
         }
@@ -150,7 +157,7 @@ fn collect(v: &Value, ptr: &str, file: FileId, out: &mut Contents) {
 }
 
 /// The resources of a document (see the module documentation), with what else it holds.
-pub fn resources_from_json(root: &Value, file: FileId) -> Contents {
+pub fn resources_from_json(root: Value, file: FileId) -> Contents {
     let mut out = Contents::default();
     collect(root, "", file, &mut out);
     out
@@ -158,9 +165,16 @@ pub fn resources_from_json(root: &Value, file: FileId) -> Contents {
 
 /// Load an ARM resources document into a model: the resources mapped, plus notes for what it
 /// holds that the model does not (no resource read, further pages, failed reads of a snapshot).
-pub fn load_value(root: &Value, file: FileId, name: &str) -> Model {
-    let c = resources_from_json(root, file);
-    let mut model = map_resources(&c.resources);
+pub fn load_value(root: Value, file: FileId, name: &str) -> Model {
+    let mut c = resources_from_json(root, file);
+    // the types, for the note on a file that holds nothing modelled; then each resource is
+    // mapped and dropped, so that the model grows as the document shrinks
+    let mut types: Vec<String> = c
+        .resources
+        .iter()
+        .filter_map(|r| resource_type(&r.value))
+        .collect();
+    let mut model = map_resources_owned(std::mem::take(&mut c.resources));
     let whole = Origin::new(file, name, Loc::Pointer(String::new()));
     if let Some(p) = &c.next_link {
         model.input_notes.push(InputNote {
@@ -191,17 +205,8 @@ pub fn load_value(root: &Value, file: FileId, name: &str) -> Model {
             }
         }
     }
-    let mapped = c
-        .resources
-        .iter()
-        .filter(|r| resource_type(&r.value).is_some_and(|t| is_mapped_type(&t)))
-        .count();
+    let mapped = types.iter().filter(|t| is_mapped_type(t)).count();
     if mapped == 0 && c.reads.is_empty() {
-        let mut types: Vec<String> = c
-            .resources
-            .iter()
-            .filter_map(|r| resource_type(&r.value))
-            .collect();
         types.sort();
         types.dedup();
         let what = match (types.is_empty(), c.other_items) {

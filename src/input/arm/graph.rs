@@ -315,7 +315,7 @@ mod tests {
                 "agentPoolProfiles": [{"name": "system", "mode": "System",
                     "vnetSubnetID": format!("{sub}/Microsoft.Network/virtualNetworks/v/subnets/n")}]}}
         ], "totalRecords": 2});
-        let m = super::super::load_value(&rows, crate::source::FileId(0), "graph");
+        let m = super::super::load_value(rows, crate::source::FileId(0), "graph");
         assert_eq!(m.vnets.len(), 1);
         assert_eq!(m.subnets.len(), 1);
         assert_eq!(m.clusters.len(), 1);

@@ -84,6 +84,20 @@ pub fn map_resources(resources: &[ArmResource]) -> Model {
     for r in resources {
         map::map_one(&mut m, r);
     }
+    finished(m)
+}
+
+/// [`map_resources`], dropping each resource's JSON once it is mapped (the model grows as the
+/// document shrinks).
+pub fn map_resources_owned(resources: Vec<ArmResource>) -> Model {
+    let mut m = map::Mapper::default();
+    for r in resources {
+        map::map_one(&mut m, &r);
+    }
+    finished(m)
+}
+
+fn finished(m: map::Mapper) -> Model {
     let mut model = map::finish(m);
     model.finish();
     model
