@@ -32,7 +32,7 @@ pub(crate) struct Emitter {
     pub spans: SpanTable,
     /// (where a value is used, where it is written), for values written elsewhere.
     pub related: Vec<(Src, Src, &'static str)>,
-    seen: HashSet<(Src, Src)>,
+    seen: HashSet<(Src, Src), super::FxBuild>,
 }
 
 pub(crate) fn after_ptr(i: usize) -> String {
@@ -47,7 +47,7 @@ impl Emitter {
         Emitter {
             spans: SpanTable::default(),
             related: Vec::new(),
-            seen: HashSet::new(),
+            seen: HashSet::default(),
         }
     }
 
