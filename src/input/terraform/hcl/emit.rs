@@ -4,7 +4,7 @@
 //! azurerm mappers build the model unchanged and every origin is a span of a `.tf` file.
 
 use super::super::addr::{IndexKey, steps_to_string};
-use super::super::value::OTHER_KEYS;
+use super::super::value::{CONSTANT_HERE, OTHER_KEYS};
 use super::SpanTable;
 use super::scope::{EAttr, EBlock, EBlocks, Inst};
 use super::value::{Kind, Src, Target, Val};
@@ -299,7 +299,8 @@ fn leaf_of(written: &[String], v: &Val) -> Json {
         }
         m
     } else {
-        json!({"constant_value": v.to_json()})
+        // `{"constant_value": …}`, without copying the value: it is the `after` value here
+        CONSTANT_HERE
     }
 }
 
