@@ -43,9 +43,11 @@ pub(crate) fn expr_ptr(i: usize) -> String {
 }
 
 impl Emitter {
-    pub(crate) fn new() -> Emitter {
+    /// An emitter for `insts` (its span table sized once for all of them).
+    pub(crate) fn new(insts: &[Inst]) -> Emitter {
+        let n = insts.iter().map(|i| span_count(&i.body)).sum();
         Emitter {
-            spans: SpanTable::default(),
+            spans: SpanTable::with_capacity(n),
             related: Vec::new(),
             seen: HashSet::default(),
         }
@@ -183,6 +185,27 @@ impl Emitter {
             self.related.push((used, from, text));
         }
     }
+}
+
+/// How many spans [`Emitter::block`] records for a block.
+fn span_count(b: &EBlock) -> usize {
+    fn nodes(v: &Val) -> usize {
+        1 + match &v.kind {
+            Kind::List(l) => l.iter().map(nodes).sum(),
+            Kind::Map(m) => m.values().map(nodes).sum(),
+            _ => 0,
+        }
+    }
+    let attrs: usize = b.attrs.iter().map(|a| nodes(&a.val)).sum();
+    let blocks: usize = b
+        .blocks
+        .iter()
+        .map(|(_, bs)| match bs {
+            EBlocks::Known(l) => 1 + l.iter().map(span_count).sum::<usize>(),
+            EBlocks::Unknown { .. } => 1,
+        })
+        .sum();
+    1 + attrs + blocks
 }
 
 fn child(ptr: &str, seg: &str) -> String {

@@ -104,6 +104,12 @@ impl std::hash::Hasher for FxHasher {
 }
 
 impl SpanTable {
+    fn with_capacity(n: usize) -> SpanTable {
+        SpanTable {
+            map: HashMap::with_capacity_and_hasher(n, FxBuild::default()),
+        }
+    }
+
     fn insert(&mut self, ptr: String, src: Src) {
         self.map.insert(ptr, src);
     }
@@ -263,7 +269,7 @@ fn evaluate_here(
         .flat_map(|(_, x)| std::rc::Rc::unwrap_or_clone(x).insts)
         .collect();
     flat.sort_by_cached_key(emit::sort_key);
-    let mut em = emit::Emitter::new();
+    let mut em = emit::Emitter::new(&flat);
     let instances: Vec<Evaluated> = flat
         .into_iter()
         .enumerate()
