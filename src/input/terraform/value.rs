@@ -547,4 +547,39 @@ mod tests {
         assert_eq!(c.get("a/b").get("~c").ptr, "/r/0/change/after/a~1b/~0c");
         assert_eq!(c.get("a/b").get("~c").u64(), Known::Known(1));
     }
+
+    #[test]
+    fn constant_markers_read_like_constant_values() {
+        // the HCL reader's `CONSTANT_HERE` and a plan's `constant_value` give the same reads
+        let v = json!({"tags": {"a": "1"}, "rule": [{"name": "b", "port": 443}, {"name": "a"}]});
+        let none = json!({});
+        let plan = json!({
+            "tags": {"constant_value": {"a": "1"}},
+            "rule": [
+                {"name": {"constant_value": "b"}, "port": {"constant_value": 443}},
+                {"name": {"constant_value": "a"}}
+            ]
+        });
+        let hcl = json!({
+            "tags": CONSTANT_HERE,
+            "rule": [{"name": CONSTANT_HERE, "port": CONSTANT_HERE}, {"name": CONSTANT_HERE}]
+        });
+        for e in [&plan, &hcl] {
+            let c = cur(&v, &none, &none).with_expr(Some(e), "/e".into(), true);
+            // a part of a constant reads the whole attribute's constant, at the attribute
+            let part = c.get("tags").get("a");
+            assert_eq!(part.constant(), Some(&json!({"a": "1"})));
+            assert_eq!(part.expr_refs(), None);
+            assert!(!part.not_configured());
+            assert_eq!(
+                c.get("rule").at(0).get("port").constant(),
+                Some(&json!(443))
+            );
+            assert_eq!(
+                c.get("rule").at(1).get("name").constant(),
+                Some(&json!("a"))
+            );
+            assert!(c.get("rule").at(0).get("other").not_configured());
+        }
+    }
 }
