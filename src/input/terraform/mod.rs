@@ -257,7 +257,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 "the input has no configuration to follow the reference".into()
             });
         };
-        if let Some(c) = e.get("constant_value") {
+        if let Some(c) = v.constant() {
             return Ok(vec![Resolved::Const(c.clone())]);
         }
         if let Some(t) = e.get("targets") {

@@ -111,14 +111,27 @@ pub(crate) struct V<'a> {
     eptr: String,
     /// The resource's configuration was found (so a missing expression means "not configured").
     has_cfg: bool,
+    /// For an expression [`CONSTANT_HERE`]: the value of the node it was written for.
+    cval: Option<&'a Value>,
     /// Byte spans of the source the values were evaluated from (HCL): origins become spans.
     spans: Option<&'a SpanTable>,
 }
 
+/// The leaf expression the HCL reader writes for a constant: "the value here is the constant"
+/// (a `{"constant_value": …}` object per attribute would copy every value and take a B-tree node
+/// each; plans never hold a boolean where an expression is).
+pub(crate) const CONSTANT_HERE: Value = Value::Bool(true);
+
+fn is_constant_here(e: &Value) -> bool {
+    matches!(e, Value::Bool(true))
+}
+
 /// A leaf expression has `references` or `constant_value`; block bodies hold attribute names.
 fn is_leaf(e: &Value) -> bool {
-    e.get("references").is_some() || e.get("constant_value").is_some()
+    is_constant_here(e) || e.get("references").is_some() || e.get("constant_value").is_some()
 }
+
+static NULL: Value = Value::Null;
 
 impl<'a> V<'a> {
     pub(crate) fn root(
@@ -140,6 +153,7 @@ impl<'a> V<'a> {
             e: None,
             eptr: String::new(),
             has_cfg: false,
+            cval: None,
             spans: None,
         }
     }
@@ -168,6 +182,7 @@ impl<'a> V<'a> {
         authoritative: bool,
     ) -> V<'a> {
         self.has_cfg = e.is_some() && authoritative;
+        self.cval = e.filter(|x| is_constant_here(x)).and(self.v);
         self.e = e;
         self.eptr = eptr;
         self
@@ -192,11 +207,17 @@ impl<'a> V<'a> {
                 // blocks in sets are matched by their name; lists by position
                 let name = item.and_then(|x| x.get("name")).and_then(Value::as_str);
                 let by_name = name.and_then(|n| {
-                    a.iter().position(|b| {
-                        b.get("name")
-                            .and_then(|x| x.get("constant_value"))
-                            .and_then(Value::as_str)
-                            == Some(n)
+                    a.iter().enumerate().position(|(j, b)| {
+                        let c = match b.get("name") {
+                            // the HCL reader's blocks: the values are in the same order
+                            Some(x) if is_constant_here(x) => match self.v {
+                                Some(Value::Array(v)) => v.get(j).and_then(|x| x.get("name")),
+                                _ => None,
+                            },
+                            Some(x) => x.get("constant_value"),
+                            None => None,
+                        };
+                        c.and_then(Value::as_str) == Some(n)
                     })
                 });
                 let j = by_name.or(if a.len() == vlen { Some(i) } else { None });
@@ -226,6 +247,25 @@ impl<'a> V<'a> {
         self.e
     }
 
+    /// The constant of the configuration expression here, when it is one (the whole constant
+    /// of the attribute for a part of it, as in plans).
+    pub(crate) fn constant(&self) -> Option<&'a Value> {
+        let e = self.e?;
+        if is_constant_here(e) {
+            return Some(self.cval.unwrap_or(&NULL));
+        }
+        e.get("constant_value")
+    }
+
+    /// The value a [`CONSTANT_HERE`] expression of a child stands for: the parent's, when the
+    /// child inherits the parent's leaf; the child's own value `v`, when it is the child's.
+    fn child_cval(&self, e: Option<&'a Value>, v: Option<&'a Value>) -> Option<&'a Value> {
+        match self.e {
+            Some(pe) if is_leaf(pe) => self.cval,
+            _ => e.filter(|x| is_constant_here(x)).and(v),
+        }
+    }
+
     /// Whether the configuration was available for this resource at all.
     pub(crate) fn has_config(&self) -> bool {
         self.has_cfg
@@ -252,6 +292,7 @@ impl<'a> V<'a> {
         };
         let (e, eptr) = self.expr_get(key);
         V {
+            cval: self.child_cval(e, v),
             e,
             eptr,
             has_cfg: self.has_cfg,
@@ -278,6 +319,7 @@ impl<'a> V<'a> {
         };
         let (e, eptr) = self.expr_at(i, v);
         V {
+            cval: self.child_cval(e, v),
             e,
             eptr,
             has_cfg: self.has_cfg,
@@ -504,5 +546,40 @@ mod tests {
         let c = cur(&v, &u, &u);
         assert_eq!(c.get("a/b").get("~c").ptr, "/r/0/change/after/a~1b/~0c");
         assert_eq!(c.get("a/b").get("~c").u64(), Known::Known(1));
+    }
+
+    #[test]
+    fn constant_markers_read_like_constant_values() {
+        // the HCL reader's `CONSTANT_HERE` and a plan's `constant_value` give the same reads
+        let v = json!({"tags": {"a": "1"}, "rule": [{"name": "b", "port": 443}, {"name": "a"}]});
+        let none = json!({});
+        let plan = json!({
+            "tags": {"constant_value": {"a": "1"}},
+            "rule": [
+                {"name": {"constant_value": "b"}, "port": {"constant_value": 443}},
+                {"name": {"constant_value": "a"}}
+            ]
+        });
+        let hcl = json!({
+            "tags": CONSTANT_HERE,
+            "rule": [{"name": CONSTANT_HERE, "port": CONSTANT_HERE}, {"name": CONSTANT_HERE}]
+        });
+        for e in [&plan, &hcl] {
+            let c = cur(&v, &none, &none).with_expr(Some(e), "/e".into(), true);
+            // a part of a constant reads the whole attribute's constant, at the attribute
+            let part = c.get("tags").get("a");
+            assert_eq!(part.constant(), Some(&json!({"a": "1"})));
+            assert_eq!(part.expr_refs(), None);
+            assert!(!part.not_configured());
+            assert_eq!(
+                c.get("rule").at(0).get("port").constant(),
+                Some(&json!(443))
+            );
+            assert_eq!(
+                c.get("rule").at(1).get("name").constant(),
+                Some(&json!("a"))
+            );
+            assert!(c.get("rule").at(0).get("other").not_configured());
+        }
     }
 }

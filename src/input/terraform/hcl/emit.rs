@@ -4,7 +4,7 @@
 //! azurerm mappers build the model unchanged and every origin is a span of a `.tf` file.
 
 use super::super::addr::{IndexKey, steps_to_string};
-use super::super::value::OTHER_KEYS;
+use super::super::value::{CONSTANT_HERE, OTHER_KEYS};
 use super::SpanTable;
 use super::scope::{EAttr, EBlock, EBlocks, Inst};
 use super::value::{Kind, Src, Target, Val};
@@ -32,7 +32,7 @@ pub(crate) struct Emitter {
     pub spans: SpanTable,
     /// (where a value is used, where it is written), for values written elsewhere.
     pub related: Vec<(Src, Src, &'static str)>,
-    seen: HashSet<(Src, Src)>,
+    seen: HashSet<(Src, Src), super::FxBuild>,
 }
 
 pub(crate) fn after_ptr(i: usize) -> String {
@@ -43,11 +43,13 @@ pub(crate) fn expr_ptr(i: usize) -> String {
 }
 
 impl Emitter {
-    pub(crate) fn new() -> Emitter {
+    /// An emitter for `insts` (its span table sized once for all of them).
+    pub(crate) fn new(insts: &[Inst]) -> Emitter {
+        let n = insts.iter().map(|i| span_count(&i.body)).sum();
         Emitter {
-            spans: SpanTable::default(),
+            spans: SpanTable::with_capacity(n),
             related: Vec::new(),
-            seen: HashSet::new(),
+            seen: HashSet::default(),
         }
     }
 
@@ -185,6 +187,27 @@ impl Emitter {
     }
 }
 
+/// How many spans [`Emitter::block`] records for a block.
+fn span_count(b: &EBlock) -> usize {
+    fn nodes(v: &Val) -> usize {
+        1 + match &v.kind {
+            Kind::List(l) => l.iter().map(nodes).sum(),
+            Kind::Map(m) => m.values().map(nodes).sum(),
+            _ => 0,
+        }
+    }
+    let attrs: usize = b.attrs.iter().map(|a| nodes(&a.val)).sum();
+    let blocks: usize = b
+        .blocks
+        .iter()
+        .map(|(_, bs)| match bs {
+            EBlocks::Known(l) => 1 + l.iter().map(span_count).sum::<usize>(),
+            EBlocks::Unknown { .. } => 1,
+        })
+        .sum();
+    1 + attrs + blocks
+}
+
 fn child(ptr: &str, seg: &str) -> String {
     if seg.contains(['~', '/']) {
         format!("{ptr}/{}", seg.replace('~', "~0").replace('/', "~1"))
@@ -299,7 +322,8 @@ fn leaf_of(written: &[String], v: &Val) -> Json {
         }
         m
     } else {
-        json!({"constant_value": v.to_json()})
+        // `{"constant_value": …}`, without copying the value: it is the `after` value here
+        CONSTANT_HERE
     }
 }
 

@@ -358,18 +358,21 @@ impl Evaluator<'_> {
                 let (Some(t), Some(n)) = (attr(0), attr(1)) else {
                     return Err(fail("`data` needs a type and a name", at));
                 };
-                Ok((self.resource(env.scope, true, t, n, at)?, 2))
+                let (v, read) = self.resource_ref(env.scope, true, t, n, attr(2), at)?;
+                Ok((v, 2 + usize::from(read)))
             }
             // `resource.TYPE.NAME`: the explicit form of a managed resource reference
             "resource" => {
                 let (Some(t), Some(n)) = (attr(0), attr(1)) else {
                     return Err(fail("`resource` needs a type and a name", at));
                 };
-                Ok((self.resource(env.scope, false, t, n, at)?, 2))
+                let (v, read) = self.resource_ref(env.scope, false, t, n, attr(2), at)?;
+                Ok((v, 2 + usize::from(read)))
             }
             rtype => {
                 let n = attr(0).ok_or_else(|| fail(format!("`{rtype}` is not a value"), at))?;
-                Ok((self.resource(env.scope, false, rtype, n, at)?, 1))
+                let (v, read) = self.resource_ref(env.scope, false, rtype, n, attr(1), at)?;
+                Ok((v, 1 + usize::from(read)))
             }
         }
     }
@@ -685,14 +688,9 @@ fn get_attr(v: Val, name: &str) -> Result<Val, String> {
         Kind::Map(m) => match m.get(name) {
             Some(x) => Ok(x.clone()),
             None => match &v.at {
-                Some(t) => {
-                    let t = t.child(Step::Name(name.to_string()));
-                    let mut u = Val::unknown(format!("{} is known only after apply", t.render()));
-                    let rc = Rc::new(t);
-                    u.refs = vec![rc.clone()];
-                    u.at = Some(rc);
-                    Ok(u)
-                }
+                Some(t) => Ok(super::scope::after_apply(
+                    t.child(Step::Name(name.to_string())),
+                )),
                 None => Err(format!("the object has no attribute `{name}`")),
             },
         },

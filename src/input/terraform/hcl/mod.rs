@@ -53,10 +53,63 @@ use value::Src;
 /// configuration expression (`/hcl/3/expr/...`) has the span of its value.
 #[derive(Debug, Default)]
 pub(crate) struct SpanTable {
-    map: HashMap<String, Src>,
+    map: HashMap<String, Src, FxBuild>,
+}
+
+/// rustc's FxHash: several times faster than the standard SipHash on the short keys of the
+/// emitter's tables (one entry per node of every instance). The keys come from the
+/// configuration being checked, so hash flooding is no concern.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        // the multiply mixes into the high bits; the table indexes with the low ones
+        self.0.rotate_left(26)
+    }
 }
 
 impl SpanTable {
+    fn with_capacity(n: usize) -> SpanTable {
+        SpanTable {
+            map: HashMap::with_capacity_and_hasher(n, FxBuild::default()),
+        }
+    }
+
     fn insert(&mut self, ptr: String, src: Src) {
         self.map.insert(ptr, src);
     }
@@ -188,37 +241,50 @@ fn evaluate_here(
     }
     let first_file = all_files.first().map(|p| p.file).unwrap_or(FileId(0));
     let ev = scope::Evaluator::new(defs, &inputs);
-    let insts: Vec<(usize, std::rc::Rc<scope::Expansion>)> = ev.all_instances();
-    let mut flat: Vec<&scope::Inst> = insts.iter().flat_map(|(_, x)| x.insts.iter()).collect();
-    flat.sort_by_key(|i| emit::sort_key(i));
-    for i in &flat {
-        if i.addr.data && is_network_data(&i.addr.rtype) {
-            ev.note(
-                "INP034",
-                format!(
-                    "{} is read from Azure when Terraform plans: its attributes are unknown to \
-                     a configuration-only check (check the plan, or add a snapshot of the \
-                     resource)",
-                    i.address()
-                ),
-                Some(i.body.header),
-            );
-        }
-    }
-    let mut em = emit::Emitter::new();
-    let instances: Vec<Evaluated> = flat
+    let expansions: Vec<(usize, std::rc::Rc<scope::Expansion>)> = ev.all_instances();
+    let mut data: Vec<&scope::Inst> = expansions
         .iter()
+        .flat_map(|(_, x)| x.insts.iter())
+        .filter(|i| i.addr.data && is_network_data(&i.addr.rtype))
+        .collect();
+    data.sort_by_cached_key(|i| emit::sort_key(i));
+    for i in data {
+        ev.note(
+            "INP034",
+            format!(
+                "{} is read from Azure when Terraform plans: its attributes are unknown to a \
+                 configuration-only check (check the plan, or add a snapshot of the resource)",
+                i.address()
+            ),
+            Some(i.body.header),
+        );
+    }
+    // the syntax tree and the evaluator's memos are no longer needed: free them before the
+    // instances are emitted (the instances are owned by nothing else once the evaluator is gone)
+    let notes = ev.take_notes();
+    drop(ev);
+    drop(tree);
+    let mut flat: Vec<scope::Inst> = expansions
+        .into_iter()
+        .flat_map(|(_, x)| std::rc::Rc::unwrap_or_clone(x).insts)
+        .collect();
+    flat.sort_by_cached_key(emit::sort_key);
+    let mut em = emit::Emitter::new(&flat);
+    let instances: Vec<Evaluated> = flat
+        .into_iter()
         .enumerate()
-        .map(|(n, i)| Evaluated {
-            addr: i.addr.clone(),
-            emitted: em.instance(n, i),
+        .map(|(n, i)| {
+            let emitted = em.instance(n, &i);
+            Evaluated {
+                addr: i.addr,
+                emitted,
+            }
         })
         .collect();
     for (used, from, text) in std::mem::take(&mut em.related) {
         sources.relate(origin_of(used), origin_of(from), text);
     }
-    let notes: Vec<InputNote> = ev
-        .take_notes()
+    let notes: Vec<InputNote> = notes
         .into_iter()
         .map(|n| InputNote {
             code: n.code,

@@ -3,7 +3,7 @@
 //! evaluated on first use and memoised, so the order of declarations does not matter and a
 //! reference cycle gives an unknown value instead of a loop.
 
-use super::super::addr::{IndexKey, ModStep, ResourceAddr};
+use super::super::addr::{IndexKey, ModStep, ResourceAddr, Step};
 use super::files::{CallTarget, Tree};
 use super::types::convert;
 use super::value::{Kind, Src, Target, Val, fmt_num};
@@ -11,7 +11,7 @@ use crate::source::FileId;
 use hcl::edit::Span;
 use hcl::edit::expr::Expression;
 use hcl::edit::structure::{Attribute, Block, Body};
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
@@ -153,14 +153,81 @@ pub(crate) struct Scope {
 }
 
 /// The instances of one resource block.
+#[derive(Clone)]
 pub(crate) struct Expansion {
     pub insts: Vec<Inst>,
+    repeat: Repeat,
     /// The resource as a reference sees it (an object; a list for `count`; a map for
-    /// `for_each`).
-    pub value: Val,
+    /// `for_each`): built on first use, since most references read one attribute of a single
+    /// instance ([`Evaluator::resource_ref`]) and most resources are not referenced at all.
+    value: OnceCell<Val>,
+}
+
+impl Expansion {
+    /// The resource as a reference sees it, every part stamped with its resource attribute.
+    pub(crate) fn value(&self) -> &Val {
+        self.value.get_or_init(|| {
+            let stamped = |i: &Inst| {
+                let mut v = i.body.value();
+                v.stamp(&Target {
+                    addr: i.address().into(),
+                    attr: Vec::new(),
+                });
+                v
+            };
+            match self.repeat {
+                Repeat::Single => self.insts.first().map(stamped).unwrap_or_else(Val::null),
+                Repeat::Count => Val::list(self.insts.iter().map(stamped).collect()),
+                Repeat::ForEach => {
+                    let mut m = BTreeMap::new();
+                    for i in &self.insts {
+                        if let Some(IndexKey::Str(k)) = &i.addr.index {
+                            m.insert(k.clone(), stamped(i));
+                        }
+                    }
+                    Val::map(m)
+                }
+            }
+        })
+    }
+
+    /// `resource.attr` of a single instance, as [`Expansion::value`] would give it, without
+    /// building the whole value (`None`: not a single known instance).
+    fn single_attr(&self, name: &str) -> Option<Val> {
+        if self.repeat != Repeat::Single {
+            return None;
+        }
+        let [inst] = self.insts.as_slice() else {
+            return None;
+        };
+        if inst.unknown_key {
+            return None;
+        }
+        let t = Target {
+            addr: inst.address().into(),
+            attr: vec![Step::Name(name.to_string())],
+        };
+        Some(match inst.body.member(name) {
+            Some(mut v) => {
+                v.stamp(&t);
+                v
+            }
+            None => after_apply(t),
+        })
+    }
+}
+
+/// The value of a resource attribute the configuration does not set: known only after apply.
+pub(crate) fn after_apply(t: Target) -> Val {
+    let mut u = Val::unknown(format!("{} is known only after apply", t.render()));
+    let rc = Rc::new(t);
+    u.refs = vec![rc.clone()];
+    u.at = Some(rc);
+    u
 }
 
 /// One evaluated resource instance.
+#[derive(Clone)]
 pub(crate) struct Inst {
     pub addr: ResourceAddr,
     /// The instance key is unknown (`count` / `for_each` could not be evaluated).
@@ -200,7 +267,7 @@ pub(crate) enum Repeat {
 }
 
 /// An evaluated block body.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct EBlock {
     /// The block header (`resource "azurerm_route" "x"`, `security_rule`); for a block made by a
     /// `dynamic` block, the collection element it was made from, when that is written literally.
@@ -211,7 +278,7 @@ pub(crate) struct EBlock {
     pub blocks: Vec<(String, EBlocks)>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct EAttr {
     pub name: String,
     pub val: Val,
@@ -221,7 +288,7 @@ pub(crate) struct EAttr {
     pub refs: Rc<[String]>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum EBlocks {
     Known(Vec<EBlock>),
     /// A `dynamic` block whose `for_each` is unknown: the whole list of these blocks is.
@@ -232,6 +299,21 @@ pub(crate) enum EBlocks {
 }
 
 impl EBlock {
+    /// Member `name` of [`EBlock::value`], without building the rest.
+    fn member(&self, name: &str) -> Option<Val> {
+        if let Some((_, bs)) = self.blocks.iter().find(|(n, _)| n == name) {
+            return Some(match bs {
+                EBlocks::Known(l) => Val::list(l.iter().map(EBlock::value).collect()),
+                EBlocks::Unknown { why, .. } => why.clone(),
+            });
+        }
+        self.attrs
+            .iter()
+            .rev()
+            .find(|a| a.name == name)
+            .map(|a| a.val.clone())
+    }
+
     /// The body as a value (attributes and nested block lists).
     pub(crate) fn value(&self) -> Val {
         let mut m = BTreeMap::new();
@@ -350,6 +432,7 @@ pub(crate) struct Evaluator<'a> {
     /// The references written in each expression (by its address: the syntax tree outlives the
     /// evaluator), computed once for all the instances of a block.
     references: RefCell<HashMap<*const Expression, Rc<[String]>>>,
+    no_references: Rc<[String]>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -362,6 +445,7 @@ impl<'a> Evaluator<'a> {
             noted: RefCell::new(HashSet::new()),
             depth: Cell::new(0),
             references: RefCell::new(HashMap::new()),
+            no_references: Rc::new([]),
         };
         let mut vars = HashMap::new();
         for v in &ev.defs[0].vars {
@@ -433,7 +517,12 @@ impl<'a> Evaluator<'a> {
         if let Some(r) = self.references.borrow().get(&key) {
             return r.clone();
         }
-        let r: Rc<[String]> = super::eval::references(e).into();
+        let r = super::eval::references(e);
+        if r.is_empty() {
+            // most expressions are constants: not worth an entry (nor an allocation) each
+            return self.no_references.clone();
+        }
+        let r: Rc<[String]> = r.into();
         self.references.borrow_mut().insert(key, r.clone());
         r
     }
@@ -558,7 +647,38 @@ impl<'a> Evaluator<'a> {
                 at,
             ));
         };
-        Ok(self.expansion(scope, idx).value.clone())
+        Ok(self.expansion(scope, idx).value().clone())
+    }
+
+    /// A reference to a resource or data source followed by `next` (`azurerm_subnet.x.id`):
+    /// the value and whether `next` was read (only the attribute is built when the resource has
+    /// one instance).
+    pub(crate) fn resource_ref(
+        &self,
+        scope: usize,
+        data: bool,
+        rtype: &str,
+        name: &str,
+        next: Option<&str>,
+        at: Option<Src>,
+    ) -> Result<(Val, bool), Fail> {
+        if let (Some(a), Some(idx)) = (next, self.resource_index(scope, data, rtype, name)) {
+            if let Some(v) = self.expansion(scope, idx).single_attr(a) {
+                return Ok((v, true));
+            }
+        }
+        Ok((self.resource(scope, data, rtype, name, at)?, false))
+    }
+
+    fn resource_index(&self, scope: usize, data: bool, rtype: &str, name: &str) -> Option<usize> {
+        if scope == usize::MAX {
+            return None;
+        }
+        let sc = self.scope(scope);
+        self.def(&sc)
+            .resources
+            .iter()
+            .position(|r| r.data == data && r.rtype == rtype && r.name == name)
     }
 
     /// The instances of resource block `idx` of `scope`.
@@ -571,10 +691,11 @@ impl<'a> Evaluator<'a> {
                     let d = &self.def(&sc).resources[idx];
                     Rc::new(Expansion {
                         insts: Vec::new(),
-                        value: Val::unknown(format!(
+                        repeat: Repeat::Single,
+                        value: OnceCell::from(Val::unknown(format!(
                             "{}.{} refers to itself (a reference cycle)",
                             d.rtype, d.name
-                        )),
+                        ))),
                     })
                 }
             };
@@ -613,33 +734,15 @@ impl<'a> Evaluator<'a> {
                 body,
             });
         }
-        let stamped = |i: &Inst| {
-            let mut v = i.body.value();
-            v.stamp(&Target {
-                addr: i.address().into(),
-                attr: Vec::new(),
-            });
-            v
-        };
-        let value = match repeat {
-            _ if insts.first().is_some_and(|i| i.unknown_key) => {
-                let mut v = Val::unknown(unknown_instances);
-                v.refs = Vec::new();
-                v
-            }
-            Repeat::Single => insts.first().map(stamped).unwrap_or_else(Val::null),
-            Repeat::Count => Val::list(insts.iter().map(stamped).collect()),
-            Repeat::ForEach => {
-                let mut m = BTreeMap::new();
-                for i in &insts {
-                    if let Some(IndexKey::Str(k)) = &i.addr.index {
-                        m.insert(k.clone(), stamped(i));
-                    }
-                }
-                Val::map(m)
-            }
-        };
-        Expansion { insts, value }
+        let value = OnceCell::new();
+        if insts.first().is_some_and(|i| i.unknown_key) {
+            let _ = value.set(Val::unknown(unknown_instances));
+        }
+        Expansion {
+            insts,
+            repeat,
+            value,
+        }
     }
 
     /// The instance keys of a block with `count` or `for_each` (or one instance), each with its
