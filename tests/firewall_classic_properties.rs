@@ -30,7 +30,7 @@ use aks_preflight::eval::{Destination, Protocol, Verdict};
 use aks_preflight::input::terraform::hcl::{self, VarArgs};
 use aks_preflight::input::{self, InputKind};
 use aks_preflight::source::SourceMap;
-use fw_reference::{fw_item_contains, reference_fqdn_match, weighted};
+use fw_reference::{IP_GROUPS, fw_item_contains, reference_fqdn_match, weighted};
 use ipnet::{IpNet, Ipv4Net};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -54,13 +54,6 @@ const SOURCES: &[(usize, &str)] = &[
     (1, "10.0.0.3"),
     (1, "10.0.0.2-10.0.0.6"),
     (1, "192.168.0.0/24"),
-];
-/// IP groups (`ipGroups/g{i}`): their addresses.
-const IP_GROUPS: &[&[&str]] = &[
-    &["10.0.0.0/29"],
-    &["10.0.0.8/30", "192.168.0.0/24"],
-    &["20.0.0.0/24", "10.1.2.0/24"],
-    &["10.1.0.0/16", "172.16.0.0/12"],
 ];
 /// Network-rule destination addresses: everything, public and private ranges.
 const NET_DESTINATIONS: &[(usize, &str)] = &[
@@ -360,7 +353,8 @@ fn group_id(i: usize) -> String {
     format!("{RG}/providers/Microsoft.Network/ipGroups/g{i}")
 }
 
-fn split(sources: &[Src]) -> (Vec<&'static str>, Vec<String>) {
+/// A rule's sources: its addresses and the indices of its IP groups.
+fn split(sources: &[Src]) -> (Vec<&'static str>, Vec<usize>) {
     let addrs = sources
         .iter()
         .filter_map(|s| match s {
@@ -371,11 +365,17 @@ fn split(sources: &[Src]) -> (Vec<&'static str>, Vec<String>) {
     let groups = sources
         .iter()
         .filter_map(|s| match s {
-            Src::Group(i) => Some(group_id(*i)),
+            Src::Group(i) => Some(*i),
             Src::Addr(_) => None,
         })
         .collect();
     (addrs, groups)
+}
+
+/// [`split`], the IP groups by their ARM ids.
+fn split_ids(sources: &[Src]) -> (Vec<&'static str>, Vec<String>) {
+    let (addrs, groups) = split(sources);
+    (addrs, groups.into_iter().map(group_id).collect())
 }
 
 fn arm_rule(name: String, r: &RuleSpec) -> Value {
@@ -386,7 +386,7 @@ fn arm_rule(name: String, r: &RuleSpec) -> Value {
             destinations,
             ports,
         } => {
-            let (source_addresses, source_groups) = split(sources);
+            let (source_addresses, source_groups) = split_ids(sources);
             let (mut addrs, mut groups, mut fqdns) = (vec![], vec![], vec![]);
             for d in destinations {
                 match d {
@@ -413,7 +413,7 @@ fn arm_rule(name: String, r: &RuleSpec) -> Value {
             fqdns,
             tags,
         } => {
-            let (source_addresses, source_groups) = split(sources);
+            let (source_addresses, source_groups) = split_ids(sources);
             json!({
                 "name": name,
                 "protocols": protocols
@@ -524,23 +524,6 @@ fn hcl_group_refs(groups: impl Iterator<Item = usize>) -> String {
 fn hcl_rule(name: String, r: &RuleSpec) -> String {
     let mut out = format!("  rule {{\n    name = {name:?}\n");
     let mut attr = |k: &str, v: String| out.push_str(&format!("    {k} = {v}\n"));
-    let sources_of = |sources: &[Src]| {
-        let addrs: Vec<&str> = sources
-            .iter()
-            .filter_map(|s| match s {
-                Src::Addr(a) => Some(*a),
-                Src::Group(_) => None,
-            })
-            .collect();
-        let groups: Vec<usize> = sources
-            .iter()
-            .filter_map(|s| match s {
-                Src::Group(i) => Some(*i),
-                Src::Addr(_) => None,
-            })
-            .collect();
-        (addrs, groups)
-    };
     match r {
         RuleSpec::Net {
             protocols,
@@ -548,7 +531,7 @@ fn hcl_rule(name: String, r: &RuleSpec) -> String {
             destinations,
             ports,
         } => {
-            let (addrs, groups) = sources_of(sources);
+            let (addrs, groups) = split(sources);
             let (mut dst, mut dst_groups, mut fqdns) = (vec![], vec![], vec![]);
             for d in destinations {
                 match d {
@@ -584,7 +567,7 @@ fn hcl_rule(name: String, r: &RuleSpec) -> String {
             fqdns,
             tags,
         } => {
-            let (addrs, groups) = sources_of(sources);
+            let (addrs, groups) = split(sources);
             if !addrs.is_empty() {
                 attr("source_addresses", hcl_list(&addrs));
             }

@@ -434,7 +434,7 @@ use aks_preflight::model::{
     FwAction, IpGroup, NatRule, NetProtocol, NetworkRule, RuleCollection, RuleCollectionGroup,
     RuleCollectionKind,
 };
-use fw_reference::{fw_item_contains, reference_fqdn_match, weighted};
+use fw_reference::{IP_GROUPS, fw_item_contains, reference_fqdn_match, weighted};
 
 /// Source items of rules (node subnet: [`NODES`]), with weights: rules that cover the whole
 /// subnet are common, so that several collections match a flow and their order matters.
@@ -447,13 +447,6 @@ const FW_SOURCES: &[(usize, &str)] = &[
     (1, "10.0.0.3"),
     (1, "10.0.0.2-10.0.0.6"),
     (1, "192.168.0.0/24"),
-];
-/// IP groups of the model (`azurerm_ip_group.g{i}`): their CIDRs.
-const IP_GROUPS: &[&[&str]] = &[
-    &["10.0.0.0/29"],
-    &["10.0.0.8/30", "192.168.0.0/24"],
-    &["20.0.0.0/24", "10.1.2.0/24"],
-    &["10.1.0.0/16", "172.16.0.0/12"],
 ];
 /// Network-rule destinations for flows to host names: `*` and private ranges only.
 const HOST_NET_DESTINATIONS: &[(usize, &str)] = &[

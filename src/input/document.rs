@@ -256,21 +256,6 @@ impl<'de> DeserializeSeed<'de> for PvPointers<'_> {
     }
 }
 
-/// `outputs` of a module or of `planned_values`: pointers of the values of sensitive outputs
-/// (`with_value`: only of outputs that have a `value`, as a module's are read).
-fn output_pointers(outputs: &Value, ptr: &str, with_value: bool) -> Vec<String> {
-    let Value::Object(outs) = outputs else {
-        return vec![];
-    };
-    outs.iter()
-        .filter(|(_, o)| {
-            o.get("sensitive") == Some(&Value::Bool(true))
-                && (!with_value || o.get("value").is_some())
-        })
-        .map(|(k, _)| format!("{ptr}/{}/value", super::sensitive::esc(k)))
-        .collect()
-}
-
 impl<'de> Visitor<'de> for PvPointers<'_> {
     type Value = Vec<String>;
 
@@ -346,10 +331,10 @@ impl<'de> Visitor<'de> for PvPointers<'_> {
             let got = match (at, self.at, key.as_str()) {
                 (Some(at), ..) => map.next_value_seed(PvPointers { at, ptr: &ptr })?,
                 (None, PvAt::Values, "outputs") => {
-                    output_pointers(&map.next_value::<Value>()?, &ptr, false)
+                    super::sensitive::output_pointers(&map.next_value::<Value>()?, &ptr, false)
                 }
                 (None, PvAt::Module { .. }, "outputs") => {
-                    output_pointers(&map.next_value::<Value>()?, &ptr, true)
+                    super::sensitive::output_pointers(&map.next_value::<Value>()?, &ptr, true)
                 }
                 _ => {
                     map.next_value::<Value>()?;

@@ -66,13 +66,24 @@ fn module_values(module: &Value, ptr: &str, out: &mut Vec<String>, depth: usize)
             module_values(c, &format!("{ptr}/child_modules/{i}"), out, depth + 1);
         }
     }
-    if let Some(Value::Object(outs)) = module.get("outputs") {
-        for (k, o) in outs {
-            if o.get("sensitive") == Some(&Value::Bool(true)) && o.get("value").is_some() {
-                out.push(format!("{ptr}/outputs/{}/value", esc(k)));
-            }
-        }
+    if let Some(outs) = module.get("outputs") {
+        out.extend(output_pointers(outs, &format!("{ptr}/outputs"), true));
     }
+}
+
+/// `outputs` of a module or of `planned_values`: pointers of the values of sensitive outputs
+/// (`with_value`: only of outputs that have a `value`, as a module's are read).
+pub(crate) fn output_pointers(outputs: &Value, ptr: &str, with_value: bool) -> Vec<String> {
+    let Value::Object(outs) = outputs else {
+        return vec![];
+    };
+    outs.iter()
+        .filter(|(_, o)| {
+            o.get("sensitive") == Some(&Value::Bool(true))
+                && (!with_value || o.get("value").is_some())
+        })
+        .map(|(k, _)| format!("{ptr}/{}/value", esc(k)))
+        .collect()
 }
 
 /// Pointers of the sensitive values of a values representation (a plan's `planned_values`, a
@@ -82,12 +93,8 @@ pub fn values_pointers(values: &Value, ptr: &str) -> Vec<String> {
     if let Some(rm) = values.get("root_module") {
         module_values(rm, &format!("{ptr}/root_module"), &mut out, 0);
     }
-    if let Some(Value::Object(outs)) = values.get("outputs") {
-        for (k, o) in outs {
-            if o.get("sensitive") == Some(&Value::Bool(true)) {
-                out.push(format!("{ptr}/outputs/{}/value", esc(k)));
-            }
-        }
+    if let Some(outs) = values.get("outputs") {
+        out.extend(output_pointers(outs, &format!("{ptr}/outputs"), false));
     }
     out
 }

@@ -8,6 +8,15 @@
 use proptest::prelude::*;
 use std::net::Ipv4Addr;
 
+/// The IP groups both tests' firewalls hold (`g{i}`: `azurerm_ip_group.g{i}`, ARM
+/// `ipGroups/g{i}`): their address items. Group 3 holds private ranges only.
+pub const IP_GROUPS: &[&[&str]] = &[
+    &["10.0.0.0/29"],
+    &["10.0.0.8/30", "192.168.0.0/24"],
+    &["20.0.0.0/24", "10.1.2.0/24"],
+    &["10.1.0.0/16", "172.16.0.0/12"],
+];
+
 /// Draw from `items` in proportion to their weights.
 pub fn weighted<T: Clone + std::fmt::Debug + 'static>(
     items: &[(usize, T)],
