@@ -10,6 +10,7 @@ pub mod document;
 pub mod limit;
 pub mod sensitive;
 pub mod terraform;
+pub mod tree;
 pub mod wrapper;
 
 use crate::error::Error;
