@@ -93,12 +93,16 @@ fn is_continuation(b: u8) -> bool {
 
 impl SourceFile {
     pub fn new(name: String, text: String) -> Self {
+        Self::shared(name, Arc::new(text))
+    }
+    /// [`SourceFile::new`] of a text the caller keeps a handle to.
+    pub fn shared(name: String, text: Arc<String>) -> Self {
         let mut line_starts = vec![0];
         // match_indices searches with memchr: fast on 100 MB single-line plans
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
             name,
-            text: Arc::new(text),
+            text,
             line_starts,
             continuation: std::sync::OnceLock::new(),
         }
@@ -216,8 +220,12 @@ impl SourceMap {
         Self::default()
     }
     pub fn add(&mut self, name: impl Into<String>, text: String) -> FileId {
+        self.add_shared(name, Arc::new(text))
+    }
+    /// [`SourceMap::add`] of a text the caller keeps a handle to (readers whose values borrow it).
+    pub fn add_shared(&mut self, name: impl Into<String>, text: Arc<String>) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile::new(name.into(), text));
+        self.files.push(SourceFile::shared(name.into(), text));
         id
     }
     /// Record that what is shown at `used` (a span) comes from `from`, as `text` says ("the

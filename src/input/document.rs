@@ -6,55 +6,100 @@
 //! (an update or replacement renames, a replacement's old id is gone after apply) and the whole
 //! of a resource it deletes or forgets; `planned_values` only tells which values are sensitive
 //! (its `sensitive_values` masks), so that excerpts mask them. [`parse`] reads the document in
-//! one pass and leaves out of the tree, as it goes:
+//! one pass and, as it goes:
 //!
-//! * a top-level `planned_values`: read one resource at a time for the pointers of its
-//!   sensitive values, then dropped (`null` in its place);
-//! * the `before` of each `resource_changes[i].change` whose `actions` neither delete nor
-//!   forget: parsed, the pointers of its sensitive values taken (by `before_sensitive`), then
-//!   cut down to its `name` and `id` members. Only one such value is whole at a time.
-//!
-//! On the 1.0 estate of the benchmarks (every change a no-op, `before` equal to `after`) the
-//! tree is half the size it was.
+//! * reads a top-level `planned_values` one resource at a time for the pointers of its
+//!   sensitive values, then drops it (`null` in its place);
+//! * moves the values of each `resource_changes[i].change` (`before`, `after`, `after_unknown`,
+//!   `after_sensitive`, `before_sensitive`) out of the tree into [`Document::changes`], as
+//!   borrowed trees ([`super::tree`]: strings are slices of the text, arrays and objects sit in
+//!   one arena, about a third of the memory of a `serde_json::Value` tree); the pointers of
+//!   their sensitive values go to [`Document::sensitive`];
+//! * cuts the `before` of a change whose `actions` neither delete nor forget down to its `name`
+//!   and `id` members, once its sensitive pointers are taken (only one such value is whole at a
+//!   time, in a scratch arena).
 //!
 //! *Invariant:* for any text, [`parse`] fails exactly when `serde_json::from_str::<Value>`
 //! fails, with the same error (the same deserializer reads every byte, so nesting limits and
-//! positions are the same), and gives the same tree but for the parts above; the pointers of the
-//! sensitive values of what was left out are in [`Document::dropped_sensitive`].
+//! positions are the same), and gives the same tree but for the parts above; the moved values,
+//! turned back into `Value`s, equal those of a full parse (the `before` cut as said), and the
+//! pointers of the sensitive values of what is not in the tree are in [`Document::sensitive`].
 
+use super::tree::{self, Builder, Node};
+use bumpalo::Bump;
 use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
 /// A parsed input.
 #[derive(Debug)]
-pub struct Document {
+pub struct Document<'t> {
     pub root: Value,
-    /// Pointers of the sensitive values of what was left out of `root`: a top-level
-    /// `planned_values`, and the members of a `before` that were cut (empty when nothing was).
-    pub dropped_sensitive: Vec<String>,
+    /// The values of each `resource_changes[i].change` (by `i`), moved out of `root`.
+    pub changes: Vec<ChangeValues<'t>>,
+    /// Pointers of the sensitive values of what is not in `root`: a top-level `planned_values`
+    /// and the values of `changes` (all of a `before`, whatever was cut of it).
+    pub sensitive: Vec<String>,
 }
 
-/// Parse `text` (no byte order mark); see the module documentation.
-pub fn parse(text: &str) -> serde_json::Result<Document> {
+/// The values of one change, as borrowed trees ([`tree`]): its `before` cut down as the module
+/// documentation says.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ChangeValues<'t> {
+    pub before: Option<Node<'t>>,
+    pub after: Option<Node<'t>>,
+    pub after_unknown: Option<Node<'t>>,
+    pub after_sensitive: Option<Node<'t>>,
+    pub before_sensitive: Option<Node<'t>>,
+}
+
+/// The members of a change that [`ChangeValues`] holds.
+const CHANGE_VALUES: [&str; 5] = [
+    "before",
+    "after",
+    "after_unknown",
+    "after_sensitive",
+    "before_sensitive",
+];
+
+/// Parse `text` (no byte order mark), the change values in `bump`; see the module documentation.
+pub fn parse<'t>(text: &'t str, bump: &'t Bump) -> serde_json::Result<Document<'t>> {
     let starts_object = text.trim_start().starts_with('{');
     if !starts_object {
         return serde_json::from_str(text).map(|root| Document {
             root,
-            dropped_sensitive: vec![],
+            changes: vec![],
+            sensitive: vec![],
         });
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut dropped_sensitive = vec![];
+    let mut st = State {
+        text,
+        bump,
+        builder: Builder::new(bump),
+        changes: vec![],
+        sensitive: vec![],
+    };
     let root = de.deserialize_map(Shaped {
         at: At::Root,
-        sensitive: &mut dropped_sensitive,
+        st: &mut st,
     })?;
     de.end()?;
     Ok(Document {
         root,
-        dropped_sensitive,
+        changes: st.changes,
+        sensitive: st.sensitive,
     })
+}
+
+/// What parsing a document gathers besides its tree.
+struct State<'t> {
+    text: &'t str,
+    bump: &'t Bump,
+    /// Reads the change values into `bump`.
+    builder: Builder<'t>,
+    changes: Vec<ChangeValues<'t>>,
+    sensitive: Vec<String>,
 }
 
 /// Where in a plan a value being parsed sits: the places where something is left out.
@@ -70,12 +115,12 @@ enum At {
 }
 
 /// A value at `at`, parsed as `Value` would be, but for what is left out there.
-struct Shaped<'s> {
+struct Shaped<'s, 't> {
     at: At,
-    sensitive: &'s mut Vec<String>,
+    st: &'s mut State<'t>,
 }
 
-impl<'de> DeserializeSeed<'de> for Shaped<'_> {
+impl<'de: 't, 't> DeserializeSeed<'de> for Shaped<'_, 't> {
     type Value = Value;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
@@ -83,7 +128,7 @@ impl<'de> DeserializeSeed<'de> for Shaped<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Shaped<'_> {
+impl<'de: 't, 't> Visitor<'de> for Shaped<'_, 't> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -122,7 +167,7 @@ impl<'de> Visitor<'de> for Shaped<'_> {
             At::Changes => {
                 while let Some(v) = seq.next_element_seed(Shaped {
                     at: At::Change(out.len()),
-                    sensitive: &mut *self.sensitive,
+                    st: &mut *self.st,
                 })? {
                     out.push(v);
                 }
@@ -137,53 +182,113 @@ impl<'de> Visitor<'de> for Shaped<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let st = self.st;
         let mut out = Map::new();
-        // a change's `before`, whole until the change's other members are known
+        // a change's `before`, whole (in a scratch arena) until the change's other members are
+        // known
+        let scratch = Bump::new();
         let mut before = None;
+        let mut values = ChangeValues::default();
         while let Some(key) = map.next_key::<String>()? {
             let inner = match (self.at, key.as_str()) {
                 (At::Root, "planned_values") => {
                     let pv = map.next_value_seed(PlannedValues)?;
                     // a repeated key: the last one counts, as in a full parse
-                    self.sensitive
-                        .retain(|p| !p.starts_with("/planned_values/"));
-                    self.sensitive.extend(pv);
+                    st.sensitive.retain(|p| !p.starts_with("/planned_values/"));
+                    st.sensitive.extend(pv);
                     out.insert(key, Value::Null);
                     continue;
                 }
-                (At::Root, "resource_changes") => Some(At::Changes),
+                (At::Root, "resource_changes") => {
+                    // a repeated key: the last one counts
+                    st.changes.clear();
+                    st.sensitive
+                        .retain(|p| !p.starts_with("/resource_changes/"));
+                    Some(At::Changes)
+                }
                 (At::Change(i), "change") => Some(At::ChangeBody(i)),
                 (At::ChangeBody(_), "before") => {
-                    before = Some(map.next_value::<Value>()?);
+                    before = Some(map.next_value_seed(Builder::new(&scratch).seed())?);
+                    continue;
+                }
+                (At::ChangeBody(_), k) if CHANGE_VALUES.contains(&k) => {
+                    let v = Some(map.next_value_seed(st.builder.seed())?);
+                    match k {
+                        "after" => values.after = v,
+                        "after_unknown" => values.after_unknown = v,
+                        "after_sensitive" => values.after_sensitive = v,
+                        _ => values.before_sensitive = v,
+                    }
                     continue;
                 }
                 _ => None,
             };
             let v = match inner {
-                Some(at) => map.next_value_seed(Shaped {
-                    at,
-                    sensitive: &mut *self.sensitive,
-                })?,
+                Some(at) => map.next_value_seed(Shaped { at, st: &mut *st })?,
                 None => map.next_value::<Value>()?,
             };
             out.insert(key, v);
         }
-        if let (At::ChangeBody(i), Some(before)) = (self.at, before) {
-            let before = cut_before(i, before, &out, self.sensitive);
-            out.insert("before".to_string(), before);
+        if let At::ChangeBody(i) = self.at {
+            st.change_done(i, values, before, &out);
         }
         Ok(Value::Object(out))
     }
 }
 
-/// What of change `i`'s `before` the tree keeps, given the change's other members `change`; the
-/// pointers of the sensitive values of a cut `before` go to `sensitive`.
-fn cut_before(
-    i: usize,
-    before: Value,
+impl<'t> State<'t> {
+    /// Change `i` is read: its values `values` and `before` (whole, in a scratch arena), its
+    /// other members `change`. Keeps its values and the pointers of their sensitive parts.
+    fn change_done(
+        &mut self,
+        i: usize,
+        mut values: ChangeValues<'t>,
+        before: Option<Node<'_>>,
+        change: &Map<String, Value>,
+    ) {
+        if self.changes.len() <= i {
+            self.changes.resize(i + 1, ChangeValues::default());
+        }
+        let ptr = format!("/resource_changes/{i}/change");
+        if self.changes[i].is_read() {
+            // a repeated `change`: the last one counts
+            let prefix = format!("{ptr}/");
+            self.sensitive.retain(|p| !p.starts_with(&prefix));
+        }
+        if let (Some(m), Some(v)) = (&values.after_sensitive, &values.after) {
+            let at = format!("{ptr}/after");
+            self.sensitive
+                .extend(super::sensitive::masked_pointers(m, v, &at));
+        }
+        if let (Some(m), Some(v)) = (&values.before_sensitive, &before) {
+            // the pointers into the whole value: its excerpts stay masked whatever is cut
+            let at = format!("{ptr}/before");
+            self.sensitive
+                .extend(super::sensitive::masked_pointers(m, v, &at));
+        }
+        values.before = before.map(|b| cut_before(&b, change, self.text, self.bump));
+        self.changes[i] = values;
+    }
+}
+
+impl ChangeValues<'_> {
+    fn is_read(&self) -> bool {
+        self.before.is_some()
+            || self.after.is_some()
+            || self.after_unknown.is_some()
+            || self.after_sensitive.is_some()
+            || self.before_sensitive.is_some()
+    }
+}
+
+/// What of a change's `before` is kept, given the change's other members `change`: the whole
+/// value of a change that deletes or forgets, else its `name` and `id`.
+fn cut_before<'t>(
+    before: &Node<'_>,
     change: &Map<String, Value>,
-    sensitive: &mut Vec<String>,
-) -> Value {
+    text: &'t str,
+    bump: &'t Bump,
+) -> Node<'t> {
     let whole = change
         .get("actions")
         .and_then(Value::as_array)
@@ -191,24 +296,16 @@ fn cut_before(
             a.iter()
                 .any(|x| matches!(x.as_str(), Some("delete" | "forget")))
         });
-    if whole || !before.is_object() {
-        return before;
-    }
-    // the pointers into the whole value: its excerpts stay masked whatever is cut
-    if let Some(mask) = change.get("before_sensitive") {
-        let ptr = format!("/resource_changes/{i}/change/before");
-        sensitive.extend(super::sensitive::masked_pointers(mask, &before, &ptr));
-    }
-    let Value::Object(mut members) = before else {
-        unreachable!("an object: tested above")
-    };
-    let mut kept = Map::new();
-    for key in ["name", "id"] {
-        if let Some((k, v)) = members.remove_entry(key) {
-            kept.insert(k, v);
+    match before.as_object() {
+        Some(members) if !whole => {
+            let mut kept: Vec<(&str, Node<'t>)> = ["id", "name"]
+                .into_iter()
+                .filter_map(|k| Some((k, tree::rehome(members.get(k)?, text, bump))))
+                .collect();
+            Node::Object(tree::object(bump, &mut kept))
         }
+        _ => tree::rehome(before, text, bump),
     }
-    Value::Object(kept)
 }
 
 /// A `planned_values` member, read for the pointers of its sensitive values and dropped: one
@@ -291,7 +388,12 @@ impl<'de> Visitor<'de> for PvPointers<'_> {
         let mut i = 0;
         match self.at {
             PvAt::Resources => {
-                while let Some(r) = seq.next_element::<Value>()? {
+                // one resource at a time, in an arena of its own
+                loop {
+                    let scratch = Bump::new();
+                    let Some(r) = seq.next_element_seed(Builder::new(&scratch).seed())? else {
+                        break;
+                    };
                     if let (Some(mask), Some(vals)) = (r.get("sensitive_values"), r.get("values")) {
                         let ptr = format!("{}/{i}/values", self.ptr);
                         out.extend(super::sensitive::masked_pointers(mask, vals, &ptr));
@@ -354,23 +456,26 @@ impl<'de> Visitor<'de> for PvPointers<'_> {
 mod tests {
     use super::*;
 
+    /// [`parse`] with an arena of its own (the values of changes are dropped).
+    fn parsed(text: &str) -> serde_json::Result<(Value, Vec<String>)> {
+        let bump = Bump::new();
+        parse(text, &bump).map(|d| (d.root, d.sensitive))
+    }
+
     #[test]
     fn planned_values_leave_only_their_sensitive_pointers() {
         let text = r#"{"format_version": "1.2",
             "planned_values": {"root_module": {"resources": [
                 {"address": "a.b", "values": {"k": "s3cret", "n": 1}, "sensitive_values": {"k": true}}]}},
             "resource_changes": [{"address": "a.b", "change": {"after": {"k": "s3cret"}}}]}"#;
-        let d = parse(text).unwrap();
-        assert_eq!(d.root["planned_values"], Value::Null);
-        assert_eq!(d.root["resource_changes"][0]["address"], "a.b");
+        let (root, sensitive) = parsed(text).unwrap();
+        assert_eq!(root["planned_values"], Value::Null);
+        assert_eq!(root["resource_changes"][0]["address"], "a.b");
         assert_eq!(
-            d.dropped_sensitive,
+            sensitive,
             vec!["/planned_values/root_module/resources/0/values/k".to_string()]
         );
-        let full: Value = serde_json::from_str(text).unwrap();
-        let mut without = full.clone();
-        without["planned_values"] = Value::Null;
-        assert_eq!(d.root, without);
+        same_as_a_full_parse(text);
     }
 
     /// The `planned_values` pointers [`parse`] gives are those of the whole value, parsed.
@@ -380,9 +485,9 @@ mod tests {
             .get("planned_values")
             .map(|pv| super::super::sensitive::values_pointers(pv, "/planned_values"))
             .unwrap_or_default();
-        let mut got: Vec<String> = parse(text)
+        let mut got: Vec<String> = parsed(text)
             .unwrap()
-            .dropped_sensitive
+            .1
             .into_iter()
             .filter(|p| p.starts_with("/planned_values/"))
             .collect();
@@ -471,37 +576,68 @@ mod tests {
         assert!(seen >= 20, "only {seen} plans found");
     }
 
-    /// What the module documentation says [`parse`] leaves out, done on a full parse's tree.
-    fn reference_cut(full: &mut Value) {
+    /// What the module documentation says [`parse`] leaves out or moves, done on a full
+    /// parse's tree: the change values it moves, by change.
+    fn reference_cut(full: &mut Value) -> Vec<Vec<(&'static str, Value)>> {
         if let Some(pv) = full.get_mut("planned_values") {
             *pv = Value::Null;
         }
         let Some(Value::Array(changes)) = full.get_mut("resource_changes") else {
-            return;
+            return vec![];
         };
+        let mut moved = vec![];
         for rc in changes {
-            let Some(Value::Object(change)) = rc.get_mut("change") else {
-                continue;
-            };
-            let whole = change
-                .get("actions")
-                .and_then(Value::as_array)
-                .is_some_and(|a| a.iter().any(|x| x == "delete" || x == "forget"));
-            if let Some(Value::Object(before)) = change.get_mut("before") {
-                if !whole {
-                    before.retain(|k, _| k == "name" || k == "id");
+            let mut values = vec![];
+            if let Some(Value::Object(change)) = rc.get_mut("change") {
+                let whole = change
+                    .get("actions")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.iter().any(|x| x == "delete" || x == "forget"));
+                if let Some(Value::Object(before)) = change.get_mut("before") {
+                    if !whole {
+                        before.retain(|k, _| k == "name" || k == "id");
+                    }
+                }
+                for k in CHANGE_VALUES {
+                    if let Some(v) = change.remove(k) {
+                        values.push((k, v));
+                    }
                 }
             }
+            moved.push(values);
         }
+        moved
+    }
+
+    /// The values of `c` as [`reference_cut`] lists them.
+    fn listed(c: &ChangeValues<'_>) -> Vec<(&'static str, Value)> {
+        [
+            ("before", c.before),
+            ("after", c.after),
+            ("after_unknown", c.after_unknown),
+            ("after_sensitive", c.after_sensitive),
+            ("before_sensitive", c.before_sensitive),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?.to_value())))
+        .collect()
     }
 
     fn same_as_a_full_parse(text: &str) {
-        let ours = parse(text).map(|d| d.root).map_err(|e| e.to_string());
+        let bump = Bump::new();
+        let ours = parse(text, &bump).map_err(|e| e.to_string());
         let full = serde_json::from_str::<Value>(text).map_err(|e| e.to_string());
         match (ours, full) {
-            (Ok(a), Ok(mut b)) => {
-                reference_cut(&mut b);
-                assert_eq!(a, b, "{text}");
+            (Ok(d), Ok(mut b)) => {
+                let moved = reference_cut(&mut b);
+                assert_eq!(d.root, b, "{text}");
+                for (i, want) in moved.iter().enumerate() {
+                    let got = d.changes.get(i).map(listed).unwrap_or_default();
+                    let mut want = want.clone();
+                    want.sort_by_key(|(k, _)| CHANGE_VALUES.iter().position(|x| x == k));
+                    assert_eq!(got, want, "change {i} of {text}");
+                }
+                assert!(d.changes.len() <= moved.len(), "{text}");
             }
             (ours, full) => assert_eq!(ours.err(), full.err(), "{text}"),
         }
@@ -525,22 +661,29 @@ mod tests {
             {"address": "a.g", "change": {"actions": ["create"], "before": null, "after": {"name": "g"}}},
             {"address": "a.h", "change": {"before": "not an object", "actions": ["update"]}}
         ]}"#;
-        let d = parse(text).unwrap();
-        let before = |i: usize| d.root["resource_changes"][i]["change"]["before"].clone();
-        assert_eq!(before(0), serde_json::json!({"name": "n", "id": "/x"}));
-        assert_eq!(before(1), serde_json::json!({"name": "old"}));
+        let bump = Bump::new();
+        let d = parse(text, &bump).unwrap();
+        let before = |i: usize| d.changes[i].before.map(|b| b.to_value());
+        let json = |v| Some(serde_json::json!(v));
+        assert_eq!(
+            before(0),
+            json(serde_json::json!({"name": "n", "id": "/x"}))
+        );
+        assert_eq!(before(1), json(serde_json::json!({"name": "old"})));
         // deleted, replaced and forgotten resources keep the whole value (readers read it)
-        assert_eq!(before(2), serde_json::json!({"name": "d", "k": 2}));
-        assert_eq!(before(3), serde_json::json!({"name": "e", "k": 3}));
-        assert_eq!(before(4), serde_json::json!({"name": "f", "k": 4}));
-        assert_eq!(before(5), Value::Null);
-        assert_eq!(before(6), serde_json::json!("not an object"));
+        assert_eq!(before(2), json(serde_json::json!({"name": "d", "k": 2})));
+        assert_eq!(before(3), json(serde_json::json!({"name": "e", "k": 3})));
+        assert_eq!(before(4), json(serde_json::json!({"name": "f", "k": 4})));
+        assert_eq!(before(5), Some(Value::Null));
+        assert_eq!(before(6), json(serde_json::json!("not an object")));
         // the sensitive values of the cut value are still known, to mask them in excerpts
         assert_eq!(
-            d.dropped_sensitive,
+            d.sensitive,
             vec![
+                "/resource_changes/0/change/after/k".to_string(),
                 "/resource_changes/0/change/before/k".to_string(),
-                "/resource_changes/0/change/before/rules/0/p".to_string()
+                "/resource_changes/0/change/before/rules/0/p".to_string(),
+                "/resource_changes/2/change/before/k".to_string(),
             ]
         );
         same_as_a_full_parse(text);
@@ -555,7 +698,7 @@ mod tests {
                 r#"{{"resource_changes": [{{"change": {{"actions": ["no-op"], "before": {inner}, "after": {{}}}}}}]}}"#
             )
         };
-        let mut parsed = [false, false];
+        let mut read = [false, false];
         for depth in 118..=126 {
             let text = wrap(&format!(
                 "{{\"a\": {}1{}}}",
@@ -563,10 +706,10 @@ mod tests {
                 "]".repeat(depth)
             ));
             same_as_a_full_parse(&text);
-            parsed[usize::from(parse(&text).is_ok())] = true;
+            read[usize::from(parsed(&text).is_ok())] = true;
         }
         assert_eq!(
-            parsed,
+            read,
             [true, true],
             "the depths cross serde_json's nesting limit"
         );
@@ -608,7 +751,7 @@ mod tests {
             "[".repeat(200),
             "]".repeat(200)
         );
-        assert!(parse(&deep).is_err());
+        assert!(parsed(&deep).is_err());
         assert!(serde_json::from_str::<Value>(&deep).is_err());
     }
 }

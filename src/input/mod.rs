@@ -16,6 +16,7 @@ pub mod wrapper;
 use crate::error::Error;
 use crate::model::Model;
 use crate::source::{FileId, SourceMap};
+use bumpalo::Bump;
 use serde_json::Value;
 use std::ops::Range;
 use std::sync::Arc;
@@ -261,23 +262,31 @@ pub fn load_with(
     let command = wrapper::blank_command_line(&mut text);
     // a UTF-8 byte order mark (editors on Windows add one) is not JSON
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    // a plan's `planned_values` and most of its `before` values are not kept (document.rs)
-    let mut parsed = document::parse(&text[bom..]);
+    // a plan's `planned_values` and most of its `before` values are not kept, its change values
+    // are borrowed trees of the text in `bump` (document.rs); the source map shares the text
+    let mut text = Arc::new(text);
+    let bump = Bump::new();
     let mut trailing = None;
-    if let Err(e) = &parsed {
-        if e.classify() == Category::Syntax && e.to_string().starts_with("trailing characters") {
+    let parsed = match document::parse(&text[bom..], &bump) {
+        Err(e)
+            if e.classify() == Category::Syntax
+                && e.to_string().starts_with("trailing characters") =>
+        {
             let at = offset_of(&text[bom..], e.line(), e.column()) + bom;
-            trailing = wrapper::blank_trailing_lines(&mut text, at);
+            let owned = Arc::make_mut(&mut text);
+            trailing = wrapper::blank_trailing_lines(owned, at);
             if trailing.is_some() {
-                parsed = document::parse(&text[bom..]);
+                document::parse(&text[bom..], &bump)
+            } else {
+                Err(e)
             }
         }
-    }
+        r => r,
+    };
     let wrapped = wrapper::WrapperLines { command, trailing };
-    let file = sources.add(name, text);
-    let text = sources.get(file).text.clone();
-    let (root, dropped_sensitive) = match parsed {
-        Ok(d) => (d.root, d.dropped_sensitive),
+    let file = sources.add_shared(name, Arc::clone(&text));
+    let (root, changes, parse_sensitive) = match parsed {
+        Ok(d) => (d.root, d.changes, d.sensitive),
         Err(e) => {
             // not JSON, but a kind we know: HCL, Bicep, an ARM template with comments
             if let Some((kind, seen)) = detect::kind_of_text(&text) {
@@ -323,7 +332,7 @@ pub fn load_with(
     let kind = detect(name, &text, &root)?;
     // never show sensitive values in source excerpts
     let mut secrets = sensitive::terraform_sensitive_pointers(&root);
-    secrets.extend(dropped_sensitive);
+    secrets.extend(parse_sensitive);
     if !secrets.is_empty() {
         sources.mark_sensitive(
             file,
@@ -333,7 +342,7 @@ pub fn load_with(
                 .collect(),
         );
     }
-    let (kind, mut model) = load_kind(kind, &root, file);
+    let (kind, mut model) = load_kind(kind, &root, &changes, file);
     if !wrapped.is_empty() {
         let start = text.len() - text.trim_start().len();
         model.input_notes.push(crate::model::InputNote {
@@ -377,8 +386,13 @@ fn load_arm(sources: &mut SourceMap, file: FileId, name: &str, root: Value) -> (
     (InputKind::ArmResources, arm::load_value(root, file, name))
 }
 
-fn load_kind(kind: DocKind, root: &Value, file: FileId) -> (InputKind, Model) {
-    let model = terraform::load_value(kind, root, file);
+fn load_kind(
+    kind: DocKind,
+    root: &Value,
+    changes: &[document::ChangeValues<'_>],
+    file: FileId,
+) -> (InputKind, Model) {
+    let model = terraform::load_value(kind, root, changes, file);
     let ik = match kind {
         DocKind::Plan => InputKind::TerraformPlan,
         DocKind::ShowState | DocKind::TfState => InputKind::TerraformState,

@@ -6,6 +6,8 @@
 //! `after_sensitive` / `before_sensitive` in resource changes, `sensitive_values` in values
 //! representations, `sensitive` on variables and outputs.
 
+use super::tree::Node;
+use bumpalo::Bump;
 use serde_json::Value;
 
 pub(crate) fn esc(seg: &str) -> String {
@@ -15,7 +17,7 @@ pub(crate) fn esc(seg: &str) -> String {
 /// Walk `mask` alongside `value`; push the pointer of every leaf the mask marks `true`. A mask
 /// of the wrong type or shape (damaged input) marks the whole value: what cannot be told safe is
 /// sensitive.
-fn walk(mask: &Value, value: &Value, ptr: &str, out: &mut Vec<String>, depth: usize) {
+fn walk(mask: &Node<'_>, value: &Node<'_>, ptr: &str, out: &mut Vec<String>, depth: usize) {
     if value.is_null() {
         return;
     }
@@ -24,15 +26,15 @@ fn walk(mask: &Value, value: &Value, ptr: &str, out: &mut Vec<String>, depth: us
         return;
     }
     match (mask, value) {
-        (Value::Bool(false) | Value::Null, _) => {}
-        (Value::Object(m), Value::Object(v)) => {
-            for (k, sub) in m {
+        (Node::Bool(false) | Node::Null, _) => {}
+        (Node::Object(m), Node::Object(v)) => {
+            for (k, sub) in m.iter() {
                 if let Some(vv) = v.get(k) {
                     walk(sub, vv, &format!("{ptr}/{}", esc(k)), out, depth + 1);
                 }
             }
         }
-        (Value::Array(m), Value::Array(v)) => {
+        (Node::Array(m), Node::Array(v)) => {
             for (i, (sub, vv)) in m.iter().zip(v.iter()).enumerate() {
                 walk(sub, vv, &format!("{ptr}/{i}"), out, depth + 1);
             }
@@ -44,10 +46,20 @@ fn walk(mask: &Value, value: &Value, ptr: &str, out: &mut Vec<String>, depth: us
 
 /// Pointers of the sensitive values of one value (`before` or `after` of a change) under `ptr`,
 /// given its mask (`before_sensitive` / `after_sensitive`).
-pub fn masked_pointers(mask: &Value, value: &Value, ptr: &str) -> Vec<String> {
+pub fn masked_pointers(mask: &Node<'_>, value: &Node<'_>, ptr: &str) -> Vec<String> {
     let mut out = vec![];
     walk(mask, value, ptr, &mut out, 0);
     out
+}
+
+/// [`masked_pointers`] of values held as `serde_json::Value` (states, outputs).
+fn masked_value_pointers(mask: &Value, value: &Value, ptr: &str, out: &mut Vec<String>) {
+    let bump = Bump::new();
+    let (m, v) = (
+        Node::from_value(mask, &bump),
+        Node::from_value(value, &bump),
+    );
+    walk(&m, &v, ptr, out, 0);
 }
 
 fn module_values(module: &Value, ptr: &str, out: &mut Vec<String>, depth: usize) {
@@ -57,7 +69,7 @@ fn module_values(module: &Value, ptr: &str, out: &mut Vec<String>, depth: usize)
     if let Some(Value::Array(rs)) = module.get("resources") {
         for (i, r) in rs.iter().enumerate() {
             if let (Some(mask), Some(vals)) = (r.get("sensitive_values"), r.get("values")) {
-                walk(mask, vals, &format!("{ptr}/resources/{i}/values"), out, 0);
+                masked_value_pointers(mask, vals, &format!("{ptr}/resources/{i}/values"), out);
             }
         }
     }
@@ -99,37 +111,17 @@ pub fn values_pointers(values: &Value, ptr: &str) -> Vec<String> {
     out
 }
 
-/// Pointers of every sensitive value in a `terraform show -json` document (plan or state) or a
-/// raw state file.
+/// Pointers of every sensitive value in the tree of a `terraform show -json` document (plan or
+/// state) or a raw state file. The values of a plan's changes and its `planned_values` are not in
+/// that tree: their pointers are the parsed document's (`super::document::Document::sensitive`).
 pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
     let mut out = vec![];
-    if let Some(Value::Array(rcs)) = doc.get("resource_changes") {
-        for (i, rc) in rcs.iter().enumerate() {
-            let Some(ch) = rc.get("change") else { continue };
-            for (mask, val) in [("after_sensitive", "after"), ("before_sensitive", "before")] {
-                if let (Some(m), Some(v)) = (ch.get(mask), ch.get(val)) {
-                    walk(
-                        m,
-                        v,
-                        &format!("/resource_changes/{i}/change/{val}"),
-                        &mut out,
-                        0,
-                    );
-                }
-            }
-        }
-    }
     if let Some(Value::Object(ocs)) = doc.get("output_changes") {
         for (k, oc) in ocs {
             for (mask, val) in [("after_sensitive", "after"), ("before_sensitive", "before")] {
                 if let (Some(m), Some(v)) = (oc.get(mask), oc.get(val)) {
-                    walk(
-                        m,
-                        v,
-                        &format!("/output_changes/{}/{val}", esc(k)),
-                        &mut out,
-                        0,
-                    );
+                    let ptr = format!("/output_changes/{}/{val}", esc(k));
+                    masked_value_pointers(m, v, &ptr, &mut out);
                 }
             }
         }
@@ -193,9 +185,19 @@ pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// The pointers of a document's tree and of what parsing it set aside.
+    fn pointers(text: &str) -> Vec<String> {
+        let bump = Bump::new();
+        let d = super::super::document::parse(text, &bump).unwrap();
+        let mut p = terraform_sensitive_pointers(&d.root);
+        p.extend(d.sensitive);
+        p.sort();
+        p
+    }
+
     #[test]
     fn finds_change_values_and_variables() {
-        let doc: Value = serde_json::from_str(
+        let p = pointers(
             r#"{
               "variables": {"psk": {"value": "s3cret"}, "loc": {"value": "westeurope"}},
               "configuration": {"root_module": {"variables": {"psk": {"sensitive": true}, "loc": {}}}},
@@ -207,10 +209,7 @@ mod tests {
                  {"values": {"admin_password": "pw2"}, "sensitive_values": {"admin_password": true}}],
                  "child_modules": [{"resources": [{"values": {"k": "v"}, "sensitive_values": {"k": true}}]}]}}
             }"#,
-        )
-        .unwrap();
-        let mut p = terraform_sensitive_pointers(&doc);
-        p.sort();
+        );
         assert_eq!(
             p,
             vec![
@@ -224,15 +223,12 @@ mod tests {
 
     #[test]
     fn masks_of_the_wrong_type_or_shape_mark_the_whole_value() {
-        let doc: Value = serde_json::from_str(
+        let p = pointers(
             r#"{"resource_changes": [
                 {"change": {"after": {"a": "s1"}, "after_sensitive": "yes"}},
                 {"change": {"after": {"b": {"c": "s2"}}, "after_sensitive": {"b": [true]}}},
                 {"change": {"after": {"d": "ok"}, "after_sensitive": {"d": false}}}]}"#,
-        )
-        .unwrap();
-        let mut p = terraform_sensitive_pointers(&doc);
-        p.sort();
+        );
         assert_eq!(
             p,
             vec![

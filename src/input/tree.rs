@@ -141,6 +141,75 @@ impl<'t> Node<'t> {
     }
 }
 
+impl Num {
+    /// The same number as serde_json holds it.
+    pub fn to_number(self) -> Option<serde_json::Number> {
+        match self {
+            Num::U(u) => Some(u.into()),
+            Num::I(i) => Some(i.into()),
+            Num::F(f) => serde_json::Number::from_f64(f),
+        }
+    }
+}
+
+impl fmt::Display for Num {
+    /// As `serde_json::Number` displays it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_number() {
+            Some(n) => n.fmt(f),
+            None => f.write_str("null"),
+        }
+    }
+}
+
+/// A copy of `n` whose strings are slices of `text` where they were (parsed from it) and copies
+/// in `bump` otherwise, and whose arrays and objects are in `bump`: what a value parsed into a
+/// scratch arena keeps when the scratch goes.
+pub fn rehome<'t>(n: &Node<'_>, text: &'t str, bump: &'t Bump) -> Node<'t> {
+    match *n {
+        Node::Null => Node::Null,
+        Node::Bool(b) => Node::Bool(b),
+        Node::Number(x) => Node::Number(x),
+        Node::String(s) => Node::String(rehome_str(s, text, bump)),
+        Node::Array(a) => {
+            Node::Array(bump.alloc_slice_fill_iter(a.iter().map(|x| rehome(x, text, bump))))
+        }
+        Node::Object(o) => {
+            Node::Object(Obj(bump
+                .alloc_slice_fill_iter(o.0.iter().map(|(k, x)| {
+                    (rehome_str(k, text, bump), rehome(x, text, bump))
+                }))))
+        }
+    }
+}
+
+fn rehome_str<'t>(s: &str, text: &'t str, bump: &'t Bump) -> &'t str {
+    let base = text.as_ptr() as usize;
+    let at = (s.as_ptr() as usize).wrapping_sub(base);
+    // a slice of `text` lies inside it, so its ends are char boundaries there
+    match text.get(at..at.saturating_add(s.len())) {
+        Some(t) if t.as_ptr() == s.as_ptr() => t,
+        _ => bump.alloc_str(s),
+    }
+}
+
+/// An object of the given members, in `bump` (sorted by key, the last of repeated keys kept).
+pub fn object<'t>(bump: &'t Bump, members: &mut [(&'t str, Node<'t>)]) -> Obj<'t> {
+    if members.windows(2).all(|w| w[0].0 < w[1].0) {
+        return Obj(bump.alloc_slice_copy(members));
+    }
+    // stable: of repeated keys, the last one read is the last of its run
+    members.sort_by(|x, y| x.0.cmp(y.0));
+    let mut kept: Vec<(&'t str, Node<'t>)> = Vec::with_capacity(members.len());
+    for &(k, v) in members.iter() {
+        match kept.last_mut() {
+            Some(last) if last.0 == k => last.1 = v,
+            _ => kept.push((k, v)),
+        }
+    }
+    Obj(bump.alloc_slice_copy(&kept))
+}
+
 fn num_of(n: &serde_json::Number) -> Num {
     if let Some(u) = n.as_u64() {
         Num::U(u)
@@ -274,24 +343,9 @@ impl<'de: 't, 't> Visitor<'de> for Seed<'_, 't> {
             let v = map.next_value_seed(Seed(&mut *b))?;
             b.members.push((k, v));
         }
-        let m = &mut b.members[start..];
-        let sorted = m.windows(2).all(|w| w[0].0 < w[1].0);
-        let out = if sorted {
-            b.bump.alloc_slice_copy(m)
-        } else {
-            // stable: of repeated keys, the last one read is the last of its run
-            m.sort_by(|x, y| x.0.cmp(y.0));
-            let mut kept: Vec<(&'t str, Node<'t>)> = Vec::with_capacity(m.len());
-            for &(k, v) in m.iter() {
-                match kept.last_mut() {
-                    Some(last) if last.0 == k => last.1 = v,
-                    _ => kept.push((k, v)),
-                }
-            }
-            b.bump.alloc_slice_copy(&kept)
-        };
+        let out = object(b.bump, &mut b.members[start..]);
         b.members.truncate(start);
-        Ok(Node::Object(Obj(out)))
+        Ok(Node::Object(out))
     }
 }
 

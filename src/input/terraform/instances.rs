@@ -4,8 +4,11 @@
 use super::addr::{IndexKey, ModStep, ResourceAddr, parse_module_path, parse_resource_address};
 use super::hcl::SpanTable;
 use super::value::{Mask, V, ptr_seg};
+use crate::input::document::ChangeValues;
+use crate::input::tree::{self, Node};
 use crate::model::{InputNote, Lifecycle, ResourceId};
 use crate::source::{FileId, Loc, Origin};
+use bumpalo::Bump;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -18,11 +21,10 @@ pub(crate) struct Instance<'a> {
     pub rtype: String,
     pub name: String,
     pub index: Option<IndexKey>,
-    pub values: Option<&'a Value>,
-    pub unknown: Option<&'a Value>,
-    pub sensitive: Option<&'a Value>,
-    /// A sensitivity mask built by us (raw tfstate `sensitive_attributes`).
-    pub sensitive_owned: Option<Value>,
+    pub values: Option<&'a Node<'a>>,
+    pub unknown: Option<&'a Node<'a>>,
+    /// Its sensitivity mask (for a raw tfstate, built from `sensitive_attributes`).
+    pub sensitive: Option<&'a Node<'a>>,
     /// Pointer of `values` in the original text.
     pub ptr: String,
     pub lifecycle: Lifecycle,
@@ -37,7 +39,7 @@ pub(crate) struct Instance<'a> {
     pub deleted: bool,
     /// The before-state of a planned change (plans only): what an update or replacement
     /// changes, e.g. the old name of a replaced NSG rule.
-    pub before: Option<&'a Value>,
+    pub before: Option<&'a Node<'a>>,
 }
 
 impl<'a> Instance<'a> {
@@ -53,14 +55,10 @@ impl<'a> Instance<'a> {
 
     /// A cursor at the root of this instance's values (no configuration attached).
     pub(crate) fn cursor(&self, file: FileId) -> V<'_> {
-        let sens = match &self.sensitive_owned {
-            Some(v) => Mask::from_opt(Some(v)),
-            None => Mask::from_opt(self.sensitive),
-        };
         V::root(
             self.values,
             Mask::from_opt(self.unknown),
-            sens,
+            Mask::from_opt(self.sensitive),
             self.ptr.clone(),
             &self.address,
             file,
@@ -129,7 +127,6 @@ fn base_instance<'a>(entry: &'a Value, fallback_module: Option<&str>) -> Option<
         values: None,
         unknown: None,
         sensitive: None,
-        sensitive_owned: None,
         ptr: String::new(),
         lifecycle: Lifecycle::Existing,
         expressions: None,
@@ -139,9 +136,12 @@ fn base_instance<'a>(entry: &'a Value, fallback_module: Option<&str>) -> Option<
     })
 }
 
-/// Instances of a plan: `resource_changes` (after-state) and the data sources of `prior_state`.
+/// Instances of a plan: `resource_changes` (after-state, their values in `changes`) and the data
+/// sources of `prior_state` (their values copied into `bump`).
 pub(crate) fn from_plan<'a>(
     root: &'a Value,
+    change_values: &'a [ChangeValues<'a>],
+    bump: &'a Bump,
     file: FileId,
     notes: &mut Vec<InputNote>,
 ) -> Vec<Instance<'a>> {
@@ -156,6 +156,7 @@ pub(crate) fn from_plan<'a>(
                 continue;
             };
             let change = rc.get("change");
+            let ch = change_values.get(i);
             let actions: Vec<&str> = change
                 .and_then(|c| c.get("actions"))
                 .and_then(Value::as_array)
@@ -182,8 +183,8 @@ pub(crate) fn from_plan<'a>(
                 }
                 seen.insert(inst.address.clone());
                 inst.deleted = true;
-                inst.values = change.and_then(|c| c.get("before"));
-                inst.sensitive = change.and_then(|c| c.get("before_sensitive"));
+                inst.values = ch.and_then(|c| c.before.as_ref());
+                inst.sensitive = ch.and_then(|c| c.before_sensitive.as_ref());
                 inst.ptr = format!("{base}/before");
                 out.push(inst);
                 continue;
@@ -219,15 +220,14 @@ pub(crate) fn from_plan<'a>(
                 });
             }
             inst.lifecycle = lifecycle;
-            inst.before = change
-                .and_then(|c| c.get("before"))
-                .filter(|b| !b.is_null());
-            inst.values = change.and_then(|c| c.get(side));
+            inst.before = ch.and_then(|c| c.before.as_ref()).filter(|b| !b.is_null());
             if side == "after" {
-                inst.unknown = change.and_then(|c| c.get("after_unknown"));
-                inst.sensitive = change.and_then(|c| c.get("after_sensitive"));
+                inst.values = ch.and_then(|c| c.after.as_ref());
+                inst.unknown = ch.and_then(|c| c.after_unknown.as_ref());
+                inst.sensitive = ch.and_then(|c| c.after_sensitive.as_ref());
             } else {
-                inst.sensitive = change.and_then(|c| c.get("before_sensitive"));
+                inst.values = ch.and_then(|c| c.before.as_ref());
+                inst.sensitive = ch.and_then(|c| c.before_sensitive.as_ref());
             }
             inst.ptr = format!("{base}/{side}");
             seen.insert(inst.address.clone());
@@ -242,7 +242,12 @@ pub(crate) fn from_plan<'a>(
         .and_then(|v| v.get("root_module"))
     {
         let mut data = Vec::new();
-        walk_values_module(rm, "/prior_state/values/root_module".into(), &mut data);
+        walk_values_module(
+            rm,
+            "/prior_state/values/root_module".into(),
+            bump,
+            &mut data,
+        );
         for inst in data {
             if seen.insert(inst.address.clone()) {
                 out.push(inst);
@@ -254,35 +259,41 @@ pub(crate) fn from_plan<'a>(
 
 /// Ids (before the change) of the resources a plan deletes or replaces: existing resources with
 /// these ids are gone after apply (see `Model::layered`).
-pub(crate) fn deleted_ids(root: &Value) -> Vec<ResourceId> {
-    let Some(changes) = root.get("resource_changes").and_then(Value::as_array) else {
+pub(crate) fn deleted_ids(root: &Value, changes: &[ChangeValues<'_>]) -> Vec<ResourceId> {
+    let Some(rcs) = root.get("resource_changes").and_then(Value::as_array) else {
         return vec![];
     };
-    changes
-        .iter()
-        .filter(|rc| rc.get("mode").and_then(Value::as_str) != Some("data"))
-        .filter_map(|rc| rc.get("change"))
-        .filter(|c| {
-            c.get("actions")
+    rcs.iter()
+        .zip(changes)
+        .filter(|(rc, _)| rc.get("mode").and_then(Value::as_str) != Some("data"))
+        .filter(|(rc, _)| {
+            rc.get("change")
+                .and_then(|c| c.get("actions"))
                 .and_then(Value::as_array)
                 .is_some_and(|a| a.iter().any(|x| x.as_str() == Some("delete")))
         })
-        .filter_map(|c| c.get("before")?.get("id")?.as_str())
+        .filter_map(|(_, c)| c.before?.get("id")?.as_str())
         .filter(|id| ResourceId::looks_like_id(id))
         .map(ResourceId::new)
         .collect()
 }
 
-/// Instances of `terraform show -json` state output (`values.root_module`).
-pub(crate) fn from_state(root: &Value) -> Vec<Instance<'_>> {
+/// Instances of `terraform show -json` state output (`values.root_module`), their values copied
+/// into `bump`.
+pub(crate) fn from_state<'a>(root: &'a Value, bump: &'a Bump) -> Vec<Instance<'a>> {
     let mut out = Vec::new();
     if let Some(rm) = root.get("values").and_then(|v| v.get("root_module")) {
-        walk_values_module(rm, "/values/root_module".into(), &mut out);
+        walk_values_module(rm, "/values/root_module".into(), bump, &mut out);
     }
     out
 }
 
-fn walk_values_module<'a>(m: &'a Value, ptr: String, out: &mut Vec<Instance<'a>>) {
+/// `v` as a tree in `bump` (its strings borrowed from `v`).
+fn node_of<'a>(v: &'a Value, bump: &'a Bump) -> &'a Node<'a> {
+    bump.alloc(Node::from_value(v, bump))
+}
+
+fn walk_values_module<'a>(m: &'a Value, ptr: String, bump: &'a Bump, out: &mut Vec<Instance<'a>>) {
     if let Some(rs) = m.get("resources").and_then(Value::as_array) {
         for (j, r) in rs.iter().enumerate() {
             if r.get("deposed").is_some() {
@@ -291,8 +302,8 @@ fn walk_values_module<'a>(m: &'a Value, ptr: String, out: &mut Vec<Instance<'a>>
             let Some(mut inst) = base_instance(r, None) else {
                 continue;
             };
-            inst.values = r.get("values");
-            inst.sensitive = r.get("sensitive_values");
+            inst.values = r.get("values").map(|v| node_of(v, bump));
+            inst.sensitive = r.get("sensitive_values").map(|v| node_of(v, bump));
             inst.ptr = format!("{ptr}/resources/{j}/values");
             inst.lifecycle = if inst.data {
                 Lifecycle::Read
@@ -304,13 +315,14 @@ fn walk_values_module<'a>(m: &'a Value, ptr: String, out: &mut Vec<Instance<'a>>
     }
     if let Some(cms) = m.get("child_modules").and_then(Value::as_array) {
         for (k, cm) in cms.iter().enumerate() {
-            walk_values_module(cm, format!("{ptr}/child_modules/{k}"), out);
+            walk_values_module(cm, format!("{ptr}/child_modules/{k}"), bump, out);
         }
     }
 }
 
-/// Instances of a raw `terraform.tfstate` (version 4): `resources[].instances[]`.
-pub(crate) fn from_tfstate(root: &Value) -> Vec<Instance<'_>> {
+/// Instances of a raw `terraform.tfstate` (version 4): `resources[].instances[]`, their values
+/// copied into `bump`.
+pub(crate) fn from_tfstate<'a>(root: &'a Value, bump: &'a Bump) -> Vec<Instance<'a>> {
     let mut out = Vec::new();
     let Some(rs) = root.get("resources").and_then(Value::as_array) else {
         return out;
@@ -345,10 +357,12 @@ pub(crate) fn from_tfstate(root: &Value) -> Vec<Instance<'_>> {
                 rtype: rtype.to_string(),
                 name: name.to_string(),
                 index,
-                values: ins.get("attributes"),
+                values: ins.get("attributes").map(|v| node_of(v, bump)),
                 unknown: None,
-                sensitive: None,
-                sensitive_owned: ins.get("sensitive_attributes").and_then(sensitive_mask),
+                sensitive: ins
+                    .get("sensitive_attributes")
+                    .and_then(|p| sensitive_mask(p, bump))
+                    .map(|m| &*bump.alloc(m)),
                 ptr: format!("/resources/{i}/instances/{j}/attributes",),
                 lifecycle: if data {
                     Lifecycle::Read
@@ -367,42 +381,50 @@ pub(crate) fn from_tfstate(root: &Value) -> Vec<Instance<'_>> {
 
 /// Turn tfstate `sensitive_attributes` (a list of paths of `{type: get_attr|index, value}` steps)
 /// into a mask of the same shape as `after_sensitive` (objects keyed by attribute; list indexes
-/// become whole-list masks, which errs on the side of hiding).
-fn sensitive_mask(paths: &Value) -> Option<Value> {
+/// become whole-list masks, which errs on the side of hiding), in `bump`.
+fn sensitive_mask<'a>(paths: &'a Value, bump: &'a Bump) -> Option<Node<'a>> {
     let paths = paths.as_array()?;
     if paths.is_empty() {
         return None;
     }
-    let mut root = serde_json::Map::new();
-    for p in paths {
-        let Some(steps) = p.as_array() else { continue };
-        let names: Vec<&str> = steps
-            .iter()
-            .take_while(|s| s.get("type").and_then(Value::as_str) == Some("get_attr"))
-            .filter_map(|s| s.get("value").and_then(Value::as_str))
-            .collect();
-        if names.is_empty() {
-            continue;
-        }
-        let mut cur = &mut root;
-        for (k, n) in names.iter().enumerate() {
-            if k + 1 == names.len() {
-                cur.insert((*n).to_string(), Value::Bool(true));
-                break;
+    let names: Vec<Vec<&str>> = paths
+        .iter()
+        .filter_map(Value::as_array)
+        .map(|steps| {
+            steps
+                .iter()
+                .take_while(|s| s.get("type").and_then(Value::as_str) == Some("get_attr"))
+                .filter_map(|s| s.get("value").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    let all: Vec<&[&str]> = names.iter().map(Vec::as_slice).collect();
+    Some(mask_of(&all, bump))
+}
+
+/// The mask of the (non-empty) attribute paths `paths`: an attribute some path ends at is
+/// sensitive as a whole.
+fn mask_of<'a>(paths: &[&[&'a str]], bump: &'a Bump) -> Node<'a> {
+    let mut keys: Vec<&'a str> = paths.iter().map(|p| p[0]).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut members: Vec<(&'a str, Node<'a>)> = keys
+        .into_iter()
+        .map(|k| {
+            let below: Vec<&[&'a str]> = paths
+                .iter()
+                .filter(|p| p[0] == k)
+                .map(|p| &p[1..])
+                .collect();
+            if below.iter().any(|p| p.is_empty()) {
+                (k, Node::Bool(true))
+            } else {
+                (k, mask_of(&below, bump))
             }
-            let entry = cur
-                .entry((*n).to_string())
-                .or_insert_with(|| Value::Object(Default::default()));
-            if !entry.is_object() {
-                break; // already sensitive as a whole
-            }
-            match entry {
-                Value::Object(m) => cur = m,
-                _ => break,
-            }
-        }
-    }
-    Some(Value::Object(root))
+        })
+        .collect();
+    Node::Object(tree::object(bump, &mut members))
 }
 
 /// Pointer of a `module_calls` child configuration.
@@ -417,15 +439,22 @@ mod tests {
 
     #[test]
     fn tfstate_sensitive_paths_become_a_mask() {
-        let m = sensitive_mask(&json!([[{"type": "get_attr", "value": "http_proxy_config"},
+        let paths = json!([[{"type": "get_attr", "value": "http_proxy_config"},
             {"type": "index", "value": {"value": 0, "type": "number"}},
             {"type": "get_attr", "value": "trusted_ca"}],
-            [{"type": "get_attr", "value": "kube_config_raw"}]]))
-        .expect("mask");
+            [{"type": "get_attr", "value": "kube_config_raw"}],
+            [{"type": "get_attr", "value": "a"}, {"type": "get_attr", "value": "b"}],
+            [{"type": "get_attr", "value": "a"}, {"type": "get_attr", "value": "c"}],
+            [{"type": "get_attr", "value": "d"}, {"type": "get_attr", "value": "e"}],
+            [{"type": "get_attr", "value": "d"}]]);
+        let bump = Bump::new();
+        let m = sensitive_mask(&paths, &bump).expect("mask");
         assert_eq!(
-            m,
-            json!({"http_proxy_config": true, "kube_config_raw": true})
+            m.to_value(),
+            json!({"http_proxy_config": true, "kube_config_raw": true,
+                   "a": {"b": true, "c": true}, "d": true})
         );
+        assert!(sensitive_mask(&json!([]), &bump).is_none());
     }
 
     #[test]
@@ -438,8 +467,11 @@ mod tests {
             {"address": "azurerm_subnet.c", "mode": "managed", "type": "azurerm_subnet", "name": "c",
              "change": {"actions": ["forget"], "before": {"name": "c"}, "after": null}}
         ]});
+        let text = plan.to_string();
+        let bump = Bump::new();
+        let doc = crate::input::document::parse(&text, &bump).unwrap();
         let mut notes = Vec::new();
-        let insts = from_plan(&plan, FileId(0), &mut notes);
+        let insts = from_plan(&doc.root, &doc.changes, &bump, FileId(0), &mut notes);
         assert_eq!(insts.len(), 3);
         assert_eq!(insts[0].lifecycle, Lifecycle::Replace);
         assert!(!insts[0].deleted);

@@ -32,11 +32,14 @@ pub use summary::summarize;
 
 use crate::error::Error;
 use crate::input::InputKind;
+use crate::input::document::ChangeValues;
+use crate::input::tree::Node;
 use crate::model::{
     InputNote, IpSymbol, IpValue, Known, Lifecycle, Meta, Model, PrefixValue, Ref, ResourceId,
 };
 use crate::source::{FileId, Loc, Origin, SourceMap};
 use addr::{Step, steps_to_string};
+use bumpalo::Bump;
 use config::Config;
 use instances::Instance;
 use ipnet::IpNet;
@@ -63,8 +66,14 @@ pub(crate) enum DocKind {
     TfState,
 }
 
-/// Build the model from a parsed Terraform document.
-pub(crate) fn load_value(kind: DocKind, root: &Value, file: FileId) -> Model {
+/// The model of a parsed Terraform document: its tree `root` and (plans) the values of its
+/// changes.
+pub(crate) fn load_value(
+    kind: DocKind,
+    root: &Value,
+    changes: &[ChangeValues<'_>],
+    file: FileId,
+) -> Model {
     let mut notes = Vec::new();
     let version = root
         .get("format_version")
@@ -96,17 +105,19 @@ pub(crate) fn load_value(kind: DocKind, root: &Value, file: FileId) -> Model {
             origin: Origin::new(file, "errored", Loc::Pointer("/errored".into())),
         });
     }
+    // values of states and of a plan's prior state, as trees
+    let bump = Bump::new();
     let insts = match kind {
-        DocKind::Plan => instances::from_plan(root, file, &mut notes),
-        DocKind::ShowState => instances::from_state(root),
-        DocKind::TfState => instances::from_tfstate(root),
+        DocKind::Plan => instances::from_plan(root, changes, &bump, file, &mut notes),
+        DocKind::ShowState => instances::from_state(root, &bump),
+        DocKind::TfState => instances::from_tfstate(root, &bump),
     };
     let config = match kind {
         DocKind::Plan => Config::from_plan(root),
         _ => Config::default(),
     };
     let deleted = match kind {
-        DocKind::Plan => instances::deleted_ids(root),
+        DocKind::Plan => instances::deleted_ids(root, changes),
         _ => Vec::new(),
     };
     build_model(file, &insts, &config, notes, deleted)
@@ -258,7 +269,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             });
         };
         if let Some(c) = v.constant() {
-            return Ok(vec![Resolved::Const(c.clone())]);
+            return Ok(vec![Resolved::Const(c.into_owned())]);
         }
         if let Some(t) = e.get("targets") {
             return self.res.resolve_targets(t);
@@ -371,7 +382,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             v = match st {
                 Step::Name(n) => v.get(n),
                 Step::Index(addr::IndexKey::Int(k)) => match usize::try_from(*k) {
-                    Ok(k) if matches!(v.raw(), Some(Value::Array(_)) | None) => v.at(k),
+                    Ok(k) if matches!(v.raw(), Some(Node::Array(_)) | None) => v.at(k),
                     _ => v.get(&k.to_string()),
                 },
                 Step::Index(addr::IndexKey::Str(s)) => v.get(s),
@@ -432,10 +443,10 @@ impl<'a, 'b> Ctx<'a, 'b> {
         let has = t
             .values
             .and_then(|x| x.get("subnet"))
-            .and_then(Value::as_array)
+            .and_then(Node::as_array)
             .is_some_and(|a| {
                 a.iter()
-                    .any(|s| s.get("name").and_then(Value::as_str) == Some(name))
+                    .any(|s| s.get("name").and_then(Node::as_str) == Some(name))
             });
         has.then(|| Ref::Key(format!("{}/subnet/{name}", t.address)))
     }
@@ -537,7 +548,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 let v = self.cursor_at(*inst, attr);
                 // a module output may pass a list (`private_ip_addresses`); take it whole
                 let val = match v.raw() {
-                    Some(Value::Array(_)) => {
+                    Some(Node::Array(_)) => {
                         Known::Unknown(format!("{}.{a} is a list of addresses", t.address))
                     }
                     // referenced while unknown: computed by Azure (a configuration read

@@ -8,8 +8,8 @@
 use super::Ctx;
 use super::refs::Resolved;
 use super::value::V;
+use crate::input::tree::Node;
 use crate::model::Ref;
-use serde_json::Value;
 
 /// ARM resource types (the last type segment of an id) and the azurerm types of the elements
 /// they designate.
@@ -102,7 +102,7 @@ impl Ctx<'_, '_> {
             let vals = self.insts[*x].values;
             let s = |k: &str| {
                 vals.and_then(|o| o.get(k))
-                    .and_then(Value::as_str)
+                    .and_then(Node::as_str)
                     .map(str::to_string)
             };
             Some((
@@ -132,7 +132,7 @@ impl Ctx<'_, '_> {
                 let vn = self.insts[x]
                     .values
                     .and_then(|o| o.get("virtual_network_name"))
-                    .and_then(Value::as_str);
+                    .and_then(Node::as_str);
                 match (vn, &parent_name) {
                     (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
                     (None, Some(_)) => false,
@@ -148,7 +148,7 @@ impl Ctx<'_, '_> {
                     continue;
                 }
                 let vals = inst.values;
-                let s = |k: &str| vals.and_then(|o| o.get(k)).and_then(Value::as_str);
+                let s = |k: &str| vals.and_then(|o| o.get(k)).and_then(Node::as_str);
                 let named = match (&parent_vnet, &parent_name) {
                     (Some((addr, _, _)), _) => &inst.address == addr,
                     (None, Some(n)) => {
@@ -163,11 +163,11 @@ impl Ctx<'_, '_> {
                 let has = named
                     && vals
                         .and_then(|o| o.get("subnet"))
-                        .and_then(Value::as_array)
+                        .and_then(Node::as_array)
                         .is_some_and(|a| {
                             a.iter().any(|sn| {
                                 sn.get("name")
-                                    .and_then(Value::as_str)
+                                    .and_then(Node::as_str)
                                     .is_some_and(|n| n.eq_ignore_ascii_case(p.name))
                             })
                         });

@@ -8,6 +8,7 @@ use super::addr::{
 };
 use super::config::Config;
 use super::instances::Instance;
+use crate::input::tree::Node;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -95,16 +96,16 @@ impl<'a, 'b> Resolver<'a, 'b> {
             if let Some(n) = inst
                 .values
                 .and_then(|v| v.get("name"))
-                .and_then(Value::as_str)
+                .and_then(Node::as_str)
             {
                 by_name
                     .entry((inst.rtype.clone(), n.to_ascii_lowercase()))
                     .or_default()
                     .push(i);
             }
-            let id_of = |v: &Value| {
+            let id_of = |v: &Node<'_>| {
                 v.get("id")
-                    .and_then(Value::as_str)
+                    .and_then(Node::as_str)
                     .filter(|id| id.starts_with('/'))
                     .map(str::to_ascii_lowercase)
             };
@@ -115,9 +116,9 @@ impl<'a, 'b> Resolver<'a, 'b> {
                 let subnets = inst
                     .values
                     .and_then(|v| v.get("subnet"))
-                    .and_then(Value::as_array);
+                    .and_then(Node::as_array);
                 for s in subnets.into_iter().flatten() {
-                    if let (Some(id), Some(n)) = (id_of(s), s.get("name").and_then(Value::as_str)) {
+                    if let (Some(id), Some(n)) = (id_of(s), s.get("name").and_then(Node::as_str)) {
                         add_id(id, 2, format!("{}/subnet/{n}", inst.address));
                     }
                 }
@@ -425,7 +426,7 @@ impl<'a, 'b> Resolver<'a, 'b> {
                 let g = self.insts[i]
                     .values
                     .and_then(|v| v.get("resource_group_name"))
-                    .and_then(Value::as_str);
+                    .and_then(Node::as_str);
                 match (rg, g) {
                     (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
                     _ => true,

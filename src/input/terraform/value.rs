@@ -3,9 +3,11 @@
 //! apply, sensitive, or absent, and where it sits in the original file (a JSON pointer).
 
 use super::hcl::SpanTable;
+use crate::input::tree::Node;
 use crate::model::Known;
 use crate::source::{FileId, Loc, Origin};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// One of the mirror masks (`after_unknown`, `after_sensitive`, `sensitive_values`). Terraform
 /// collapses a mask to a boolean at any level.
@@ -18,52 +20,50 @@ use serde_json::Value;
 pub(crate) enum Mask<'a> {
     All(bool),
     Reason(&'a str),
-    Node(&'a Value),
+    Node(&'a Node<'a>),
 }
 
 /// Mask object key standing for every attribute the object does not list.
 pub(crate) const OTHER_KEYS: &str = "*";
 
 impl<'a> Mask<'a> {
-    pub(crate) fn from_opt(v: Option<&'a Value>) -> Mask<'a> {
+    pub(crate) fn from_opt(v: Option<&'a Node<'a>>) -> Mask<'a> {
         match v {
-            None | Some(Value::Null) => Mask::All(false),
-            Some(Value::Bool(b)) => Mask::All(*b),
+            None | Some(Node::Null) => Mask::All(false),
+            Some(Node::Bool(b)) => Mask::All(*b),
             // a reason: unknown for that reason (masks the HCL reader builds)
-            Some(Value::String(r)) => Mask::Reason(r),
+            Some(Node::String(r)) => Mask::Reason(r),
             // a mask of the wrong type (damaged input) hides and withholds everything below it
-            Some(Value::Number(_)) => Mask::All(true),
+            Some(Node::Number(_)) => Mask::All(true),
             Some(v) => Mask::Node(v),
         }
     }
     /// The sensitivity mask of attribute `key` of `value`: a mask whose shape contradicts the
     /// value (damaged input) marks it all sensitive.
-    fn sensitive_get(self, key: &str, value: Option<&Value>) -> Mask<'a> {
+    fn sensitive_get(self, key: &str, value: Option<&Node<'_>>) -> Mask<'a> {
         match (self, value) {
-            (Mask::Node(Value::Array(_)), Some(Value::Object(_))) => Mask::All(true),
+            (Mask::Node(Node::Array(_)), Some(Node::Object(_))) => Mask::All(true),
             _ => self.get(key),
         }
     }
     /// Like [`Mask::sensitive_get`] for element `i` of an array.
-    fn sensitive_at(self, i: usize, value: Option<&Value>) -> Mask<'a> {
+    fn sensitive_at(self, i: usize, value: Option<&Node<'_>>) -> Mask<'a> {
         match (self, value) {
-            (Mask::Node(Value::Object(_)), Some(Value::Array(_))) => Mask::All(true),
+            (Mask::Node(Node::Object(_)), Some(Node::Array(_))) => Mask::All(true),
             _ => self.at(i),
         }
     }
     fn get(self, key: &str) -> Mask<'a> {
         match self {
             Mask::All(_) | Mask::Reason(_) => self,
-            Mask::Node(Value::Object(m)) => {
-                Mask::from_opt(m.get(key).or_else(|| m.get(OTHER_KEYS)))
-            }
+            Mask::Node(Node::Object(m)) => Mask::from_opt(m.get(key).or_else(|| m.get(OTHER_KEYS))),
             Mask::Node(_) => Mask::All(false),
         }
     }
     fn at(self, i: usize) -> Mask<'a> {
         match self {
             Mask::All(_) | Mask::Reason(_) => self,
-            Mask::Node(Value::Array(a)) => Mask::from_opt(a.get(i)),
+            Mask::Node(Node::Array(a)) => Mask::from_opt(a.get(i)),
             Mask::Node(_) => Mask::All(false),
         }
     }
@@ -94,7 +94,7 @@ fn joined(base: &str, sep: char, tail: &str) -> String {
 /// Cursor at one attribute path of a resource instance.
 #[derive(Debug, Clone)]
 pub(crate) struct V<'a> {
-    v: Option<&'a Value>,
+    v: Option<&'a Node<'a>>,
     unk: Mask<'a>,
     sens: Mask<'a>,
     /// JSON pointer of this node in the original text (it may not exist when the value is absent).
@@ -112,7 +112,7 @@ pub(crate) struct V<'a> {
     /// The resource's configuration was found (so a missing expression means "not configured").
     has_cfg: bool,
     /// For an expression [`CONSTANT_HERE`]: the value of the node it was written for.
-    cval: Option<&'a Value>,
+    cval: Option<&'a Node<'a>>,
     /// Byte spans of the source the values were evaluated from (HCL): origins become spans.
     spans: Option<&'a SpanTable>,
 }
@@ -131,11 +131,9 @@ fn is_leaf(e: &Value) -> bool {
     is_constant_here(e) || e.get("references").is_some() || e.get("constant_value").is_some()
 }
 
-static NULL: Value = Value::Null;
-
 impl<'a> V<'a> {
     pub(crate) fn root(
-        v: Option<&'a Value>,
+        v: Option<&'a Node<'a>>,
         unk: Mask<'a>,
         sens: Mask<'a>,
         ptr: String,
@@ -196,28 +194,30 @@ impl<'a> V<'a> {
         }
     }
 
-    fn expr_at(&self, i: usize, item: Option<&Value>) -> (Option<&'a Value>, String) {
+    fn expr_at(&self, i: usize, item: Option<&Node<'_>>) -> (Option<&'a Value>, String) {
         match self.e {
             Some(e) if is_leaf(e) => (Some(e), self.eptr.clone()),
             Some(Value::Array(a)) => {
                 let vlen = match self.v {
-                    Some(Value::Array(v)) => v.len(),
+                    Some(Node::Array(v)) => v.len(),
                     _ => 0,
                 };
                 // blocks in sets are matched by their name; lists by position
-                let name = item.and_then(|x| x.get("name")).and_then(Value::as_str);
+                let name = item.and_then(|x| x.get("name")).and_then(Node::as_str);
                 let by_name = name.and_then(|n| {
                     a.iter().enumerate().position(|(j, b)| {
                         let c = match b.get("name") {
                             // the HCL reader's blocks: the values are in the same order
                             Some(x) if is_constant_here(x) => match self.v {
-                                Some(Value::Array(v)) => v.get(j).and_then(|x| x.get("name")),
+                                Some(Node::Array(v)) => {
+                                    v.get(j).and_then(|x| x.get("name")).and_then(Node::as_str)
+                                }
                                 _ => None,
                             },
-                            Some(x) => x.get("constant_value"),
+                            Some(x) => x.get("constant_value").and_then(Value::as_str),
                             None => None,
                         };
-                        c.and_then(Value::as_str) == Some(n)
+                        c == Some(n)
                     })
                 });
                 let j = by_name.or(if a.len() == vlen { Some(i) } else { None });
@@ -249,17 +249,17 @@ impl<'a> V<'a> {
 
     /// The constant of the configuration expression here, when it is one (the whole constant
     /// of the attribute for a part of it, as in plans).
-    pub(crate) fn constant(&self) -> Option<&'a Value> {
+    pub(crate) fn constant(&self) -> Option<Cow<'a, Value>> {
         let e = self.e?;
         if is_constant_here(e) {
-            return Some(self.cval.unwrap_or(&NULL));
+            return Some(Cow::Owned(self.cval.map_or(Value::Null, Node::to_value)));
         }
-        e.get("constant_value")
+        e.get("constant_value").map(Cow::Borrowed)
     }
 
     /// The value a [`CONSTANT_HERE`] expression of a child stands for: the parent's, when the
     /// child inherits the parent's leaf; the child's own value `v`, when it is the child's.
-    fn child_cval(&self, e: Option<&'a Value>, v: Option<&'a Value>) -> Option<&'a Value> {
+    fn child_cval(&self, e: Option<&'a Value>, v: Option<&'a Node<'a>>) -> Option<&'a Node<'a>> {
         match self.e {
             Some(pe) if is_leaf(pe) => self.cval,
             _ => e.filter(|x| is_constant_here(x)).and(v),
@@ -287,7 +287,7 @@ impl<'a> V<'a> {
     /// Attribute of an object.
     pub(crate) fn get(&self, key: &str) -> V<'a> {
         let v = match self.v {
-            Some(Value::Object(m)) => m.get(key),
+            Some(Node::Object(m)) => m.get(key),
             _ => None,
         };
         let (e, eptr) = self.expr_get(key);
@@ -314,7 +314,7 @@ impl<'a> V<'a> {
     /// Element of an array.
     pub(crate) fn at(&self, i: usize) -> V<'a> {
         let v = match self.v {
-            Some(Value::Array(a)) => a.get(i),
+            Some(Node::Array(a)) => a.get(i),
             _ => None,
         };
         let (e, eptr) = self.expr_at(i, v);
@@ -343,7 +343,7 @@ impl<'a> V<'a> {
         self.get(key).at(0)
     }
 
-    pub(crate) fn raw(&self) -> Option<&'a Value> {
+    pub(crate) fn raw(&self) -> Option<&'a Node<'a>> {
         self.v
     }
     pub(crate) fn is_unknown(&self) -> bool {
@@ -354,7 +354,7 @@ impl<'a> V<'a> {
     }
     /// Missing or null, and not unknown.
     pub(crate) fn is_null(&self) -> bool {
-        !self.is_unknown() && matches!(self.v, None | Some(Value::Null))
+        !self.is_unknown() && matches!(self.v, None | Some(Node::Null))
     }
     /// Present in the values (so the pointer resolves).
     pub(crate) fn exists(&self) -> bool {
@@ -379,14 +379,14 @@ impl<'a> V<'a> {
             return Known::Unknown(self.unknown_reason());
         }
         match self.v {
-            None | Some(Value::Null) => Known::Absent,
+            None | Some(Node::Null) => Known::Absent,
             Some(_) if self.is_sensitive() => {
                 Known::Unknown(format!("{}.{} is a sensitive value", self.addr, self.path))
             }
-            Some(Value::String(s)) if s.is_empty() => Known::Absent,
-            Some(Value::String(s)) => Known::Known(s.clone()),
-            Some(Value::Number(n)) => Known::Known(n.to_string()),
-            Some(Value::Bool(b)) => Known::Known(b.to_string()),
+            Some(Node::String("")) => Known::Absent,
+            Some(Node::String(s)) => Known::Known(s.to_string()),
+            Some(Node::Number(n)) => Known::Known(n.to_string()),
+            Some(Node::Bool(b)) => Known::Known(b.to_string()),
             Some(_) => Known::Unknown(format!(
                 "{}.{} is not a string in the plan",
                 self.addr, self.path
@@ -400,10 +400,10 @@ impl<'a> V<'a> {
             return Known::Unknown(self.unknown_reason());
         }
         match self.v {
-            None | Some(Value::Null) => Known::Absent,
-            Some(Value::Bool(b)) => Known::Known(*b),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Known::Known(true),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Known::Known(false),
+            None | Some(Node::Null) => Known::Absent,
+            Some(Node::Bool(b)) => Known::Known(*b),
+            Some(Node::String(s)) if s.eq_ignore_ascii_case("true") => Known::Known(true),
+            Some(Node::String(s)) if s.eq_ignore_ascii_case("false") => Known::Known(false),
             Some(_) => Known::Unknown(format!(
                 "{}.{} is not a boolean in the plan",
                 self.addr, self.path
@@ -417,15 +417,15 @@ impl<'a> V<'a> {
             return Known::Unknown(self.unknown_reason());
         }
         match self.v {
-            None | Some(Value::Null) => Known::Absent,
-            Some(Value::Number(n)) => match n.as_u64() {
+            None | Some(Node::Null) => Known::Absent,
+            Some(n @ Node::Number(_)) => match n.as_u64() {
                 Some(x) => Known::Known(x),
                 None => {
                     Known::Unknown(format!("{}.{} is not a valid number", self.addr, self.path))
                 }
             },
-            Some(Value::String(s)) if s.is_empty() => Known::Absent,
-            Some(Value::String(s)) => match s.trim().parse() {
+            Some(Node::String("")) => Known::Absent,
+            Some(Node::String(s)) => match s.trim().parse() {
                 Ok(x) => Known::Known(x),
                 Err(_) => {
                     Known::Unknown(format!("{}.{} is not a valid number", self.addr, self.path))
@@ -452,10 +452,10 @@ impl<'a> V<'a> {
             return Known::Unknown(self.unknown_reason());
         }
         match self.v {
-            None | Some(Value::Null) => Known::Absent,
-            Some(Value::Array(a)) => Known::Known((0..a.len()).map(|i| self.at(i)).collect()),
+            None | Some(Node::Null) => Known::Absent,
+            Some(Node::Array(a)) => Known::Known((0..a.len()).map(|i| self.at(i)).collect()),
             // a single string where a list is expected (old provider versions)
-            Some(Value::String(_)) => Known::Known(vec![self.clone()]),
+            Some(Node::String(_)) => Known::Known(vec![self.clone()]),
             Some(_) => Known::Unknown(format!("{}.{} is not a list", self.addr, self.path)),
         }
     }
@@ -503,13 +503,15 @@ impl<'a> V<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bumpalo::Bump;
     use serde_json::json;
 
-    fn cur<'a>(v: &'a Value, u: &'a Value, s: &'a Value) -> V<'a> {
+    fn cur<'a>(bump: &'a Bump, v: &'a Value, u: &'a Value, s: &'a Value) -> V<'a> {
+        let node = |x: &'a Value| &*bump.alloc(Node::from_value(x, bump));
         V::root(
-            Some(v),
-            Mask::from_opt(Some(u)),
-            Mask::from_opt(Some(s)),
+            Some(node(v)),
+            Mask::from_opt(Some(node(u))),
+            Mask::from_opt(Some(node(s))),
             "/r/0/change/after".into(),
             "azurerm_x.y",
             FileId(0),
@@ -521,7 +523,8 @@ mod tests {
         let v = json!({"a": "x", "b": [ {"c": true} ], "e": "", "secret": "p@ss", "n": 5});
         let u = json!({"b": [ {"d": true} ], "f": true});
         let s = json!({"secret": true});
-        let c = cur(&v, &u, &s);
+        let bump = Bump::new();
+        let c = cur(&bump, &v, &u, &s);
         assert_eq!(c.get("a").str(), Known::Known("x".into()));
         assert_eq!(c.block("b").get("c").bool(), Known::Known(true));
         assert_eq!(
@@ -543,7 +546,8 @@ mod tests {
     fn pointer_segments_are_escaped() {
         let v = json!({"a/b": {"~c": 1}});
         let u = json!(false);
-        let c = cur(&v, &u, &u);
+        let bump = Bump::new();
+        let c = cur(&bump, &v, &u, &u);
         assert_eq!(c.get("a/b").get("~c").ptr, "/r/0/change/after/a~1b/~0c");
         assert_eq!(c.get("a/b").get("~c").u64(), Known::Known(1));
     }
@@ -564,19 +568,20 @@ mod tests {
             "tags": CONSTANT_HERE,
             "rule": [{"name": CONSTANT_HERE, "port": CONSTANT_HERE}, {"name": CONSTANT_HERE}]
         });
+        let bump = Bump::new();
         for e in [&plan, &hcl] {
-            let c = cur(&v, &none, &none).with_expr(Some(e), "/e".into(), true);
+            let c = cur(&bump, &v, &none, &none).with_expr(Some(e), "/e".into(), true);
             // a part of a constant reads the whole attribute's constant, at the attribute
             let part = c.get("tags").get("a");
-            assert_eq!(part.constant(), Some(&json!({"a": "1"})));
+            assert_eq!(part.constant().as_deref(), Some(&json!({"a": "1"})));
             assert_eq!(part.expr_refs(), None);
             assert!(!part.not_configured());
             assert_eq!(
-                c.get("rule").at(0).get("port").constant(),
+                c.get("rule").at(0).get("port").constant().as_deref(),
                 Some(&json!(443))
             );
             assert_eq!(
-                c.get("rule").at(1).get("name").constant(),
+                c.get("rule").at(1).get("name").constant().as_deref(),
                 Some(&json!("a"))
             );
             assert!(c.get("rule").at(0).get("other").not_configured());

@@ -38,7 +38,7 @@ pub(crate) fn effective_type<'x>(inst: &'x Instance<'_>) -> &'x str {
         if let Some(t) = inst
             .values
             .and_then(|v| v.get("type"))
-            .and_then(serde_json::Value::as_str)
+            .and_then(crate::input::tree::Node::as_str)
             .and_then(equivalent)
         {
             return t;
@@ -57,7 +57,7 @@ pub(super) fn resource(ctx: &mut Ctx<'_, '_>, i: usize) {
         return;
     };
     let body = v.get("body");
-    let string_body = matches!(body.raw(), Some(serde_json::Value::String(_)));
+    let string_body = matches!(body.raw(), Some(crate::input::tree::Node::String(_)));
     let p = body.get("properties");
     let props = Props {
         p,

@@ -46,7 +46,7 @@ pub(crate) fn map_instance(ctx: &mut Ctx<'_, '_>, i: usize) {
         if let Some(id) = inst
             .values
             .and_then(|v| v.get("id"))
-            .and_then(serde_json::Value::as_str)
+            .and_then(crate::input::tree::Node::as_str)
         {
             ctx.pending.deleted_ids.push(id.to_ascii_lowercase());
         }

@@ -134,14 +134,13 @@ pub(super) fn vnet(ctx: &mut Ctx<'_, '_>, i: usize) {
 /// unknown, and the VNet lists all its peerings (a missing one does not exist).
 fn data_source_peerings(ctx: &mut Ctx<'_, '_>, meta: &mut Meta, v: &V<'_>) {
     let pv = v.get("vnet_peerings");
-    let Some(serde_json::Value::Object(map)) = pv.raw().filter(|_| !pv.is_unknown()) else {
+    let Some(crate::input::tree::Node::Object(map)) = pv.raw().filter(|_| !pv.is_unknown()) else {
         return;
     };
     meta.lists_all_children = true;
-    let mut names: Vec<&String> = map.keys().collect();
-    names.sort();
-    for name in names {
-        let Some(remote) = map[name.as_str()].as_str() else {
+    // an object's members are in key order
+    for (name, remote) in map.iter() {
+        let Some(remote) = remote.as_str() else {
             continue;
         };
         let key = format!("{}/peering/{name}", meta.key);
@@ -151,7 +150,7 @@ fn data_source_peerings(ctx: &mut Ctx<'_, '_>, meta: &mut Meta, v: &V<'_>) {
             .id
             .as_ref()
             .map(|v| ResourceId::new(format!("{v}/virtualNetworkPeerings/{name}")));
-        pm.name = Known::Known(name.clone());
+        pm.name = Known::Known(name.to_string());
         pm.lifecycle = meta.lifecycle;
         let why = || {
             Known::Unknown(format!(

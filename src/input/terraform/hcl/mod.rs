@@ -305,6 +305,9 @@ fn evaluate_here(
 #[allow(clippy::result_large_err)] // the crate-wide `Error` carries its source text
 pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Model, Error> {
     let c = evaluate(sources, path, args)?;
+    // the emitted values as the trees instances hold
+    let bump = bumpalo::Bump::new();
+    let node = |v| &*bump.alloc(crate::input::tree::Node::from_value(v, &bump));
     let instances: Vec<Instance<'_>> = c
         .instances
         .iter()
@@ -316,10 +319,9 @@ pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Mode
             rtype: x.addr.rtype.clone(),
             name: x.addr.name.clone(),
             index: x.addr.index.clone(),
-            values: Some(&x.emitted.after),
-            unknown: Some(&x.emitted.unknown),
-            sensitive: Some(&x.emitted.sensitive),
-            sensitive_owned: None,
+            values: Some(node(&x.emitted.after)),
+            unknown: Some(node(&x.emitted.unknown)),
+            sensitive: Some(node(&x.emitted.sensitive)),
             ptr: emit::after_ptr(n),
             lifecycle: if x.addr.data {
                 Lifecycle::Existing
