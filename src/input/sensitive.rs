@@ -6,11 +6,8 @@
 //! `after_sensitive` / `before_sensitive` in resource changes, `sensitive_values` in values
 //! representations, `sensitive` on variables and outputs.
 
+use crate::source::ptr_seg;
 use serde_json::Value;
-
-pub(crate) fn esc(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
 
 /// Walk `mask` alongside `value`; push the pointer of every leaf the mask marks `true`. A mask
 /// of the wrong type or shape (damaged input) marks the whole value: what cannot be told safe is
@@ -28,7 +25,7 @@ fn walk(mask: &Value, value: &Value, ptr: &str, out: &mut Vec<String>, depth: us
         (Value::Object(m), Value::Object(v)) => {
             for (k, sub) in m {
                 if let Some(vv) = v.get(k) {
-                    walk(sub, vv, &format!("{ptr}/{}", esc(k)), out, depth + 1);
+                    walk(sub, vv, &format!("{ptr}/{}", ptr_seg(k)), out, depth + 1);
                 }
             }
         }
@@ -82,7 +79,7 @@ pub(crate) fn output_pointers(outputs: &Value, ptr: &str, with_value: bool) -> V
             o.get("sensitive") == Some(&Value::Bool(true))
                 && (!with_value || o.get("value").is_some())
         })
-        .map(|(k, _)| format!("{ptr}/{}/value", esc(k)))
+        .map(|(k, _)| format!("{ptr}/{}/value", ptr_seg(k)))
         .collect()
 }
 
@@ -126,7 +123,7 @@ pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
                     walk(
                         m,
                         v,
-                        &format!("/output_changes/{}/{val}", esc(k)),
+                        &format!("/output_changes/{}/{val}", ptr_seg(k)),
                         &mut out,
                         0,
                     );
@@ -157,7 +154,7 @@ pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
             let sensitive =
                 decl.get(k).and_then(|d| d.get("sensitive")) == Some(&Value::Bool(true));
             if sensitive && v.get("value").is_some() {
-                out.push(format!("/variables/{}/value", esc(k)));
+                out.push(format!("/variables/{}/value", ptr_seg(k)));
             }
         }
     }
@@ -176,7 +173,7 @@ pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
                     let mut ptr = format!("/resources/{i}/instances/{j}/attributes");
                     for s in steps {
                         match s.get("value") {
-                            Some(Value::String(k)) => ptr.push_str(&format!("/{}", esc(k))),
+                            Some(Value::String(k)) => ptr.push_str(&format!("/{}", ptr_seg(k))),
                             Some(Value::Number(n)) => ptr.push_str(&format!("/{n}")),
                             _ => {}
                         }
