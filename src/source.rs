@@ -5,6 +5,7 @@
 //! resolved to a byte span lazily, once per file, when a report needs it.
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -22,6 +23,25 @@ pub enum Loc {
     Span(Range<usize>),
     /// RFC 6901 JSON pointer into a JSON file (`/resource_changes/3/change/after/security_rule/0`).
     Pointer(String),
+}
+
+/// `s` escaped as one JSON pointer reference token (RFC 6901 §3): each `~` as `~0`, each `/` as
+/// `~1`. The same bytes as `s.replace('~', "~0").replace('/', "~1")` (where the order matters:
+/// `~` first, or the `~` of `~1` would be escaped again), in one pass; borrowed when `s` holds
+/// neither character, as nearly every key does.
+pub fn ptr_seg(s: &str) -> Cow<'_, str> {
+    if !s.contains(['~', '/']) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Where a model element (or one of its fields) came from.
@@ -50,9 +70,11 @@ impl Origin {
         let loc = match &self.loc {
             Loc::Pointer(p) => {
                 let mut p = p.clone();
+                // `/` in `suffix` separates segments, so a segment never holds one: only its
+                // `~`s are escaped
                 for seg in suffix.split('/').filter(|s| !s.is_empty()) {
                     p.push('/');
-                    p.push_str(&seg.replace('~', "~0"));
+                    p.push_str(&ptr_seg(seg));
                 }
                 Loc::Pointer(p)
             }
@@ -481,5 +503,18 @@ mod tests {
         }
         assert_eq!(ascii.line_col(9_999), (1, 10_000));
         assert_eq!(ascii.line_col(10_001), (2, 1));
+    }
+
+    #[test]
+    fn ptr_seg_escapes_tilde_then_slash() {
+        assert!(matches!(ptr_seg("plain"), Cow::Borrowed("plain")));
+        assert!(matches!(ptr_seg(""), Cow::Borrowed("")));
+        assert_eq!(ptr_seg("a~/b"), "a~0~1b");
+        assert_eq!(ptr_seg("~1"), "~01");
+        assert_eq!(ptr_seg("/~"), "~1~0");
+        assert_eq!(ptr_seg("ñ/é~"), "ñ~1é~0");
+        for s in ["a~/b", "~1", "//~~", "x/y~z", "ñ/é~", "no escape"] {
+            assert_eq!(ptr_seg(s), s.replace('~', "~0").replace('/', "~1"));
+        }
     }
 }

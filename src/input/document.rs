@@ -423,7 +423,7 @@ impl<'de> Visitor<'de> for PvPointers<'_> {
         // pointers by key: a repeated key replaces what the earlier one gave
         let mut by_key: Vec<(String, Vec<String>)> = vec![];
         while let Some(key) = map.next_key::<String>()? {
-            let ptr = format!("{}/{}", self.ptr, super::sensitive::esc(&key));
+            let ptr = format!("{}/{}", self.ptr, crate::source::ptr_seg(&key));
             let at = match (self.at, key.as_str()) {
                 (PvAt::Values, "root_module") => Some(PvAt::Module { depth: 0 }),
                 (PvAt::Module { .. }, "resources") => Some(PvAt::Resources),

@@ -7,12 +7,9 @@
 //! representations, `sensitive` on variables and outputs.
 
 use super::tree::Node;
+use crate::source::ptr_seg;
 use bumpalo::Bump;
 use serde_json::Value;
-
-pub(crate) fn esc(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
 
 /// Walk `mask` alongside `value`; push the pointer of every leaf the mask marks `true`. A mask
 /// of the wrong type or shape (damaged input) marks the whole value: what cannot be told safe is
@@ -30,7 +27,7 @@ fn walk(mask: &Node<'_>, value: &Node<'_>, ptr: &str, out: &mut Vec<String>, dep
         (Node::Object(m), Node::Object(v)) => {
             for (k, sub) in m.iter() {
                 if let Some(vv) = v.get(k) {
-                    walk(sub, vv, &format!("{ptr}/{}", esc(k)), out, depth + 1);
+                    walk(sub, vv, &format!("{ptr}/{}", ptr_seg(k)), out, depth + 1);
                 }
             }
         }
@@ -94,7 +91,7 @@ pub(crate) fn output_pointers(outputs: &Value, ptr: &str, with_value: bool) -> V
             o.get("sensitive") == Some(&Value::Bool(true))
                 && (!with_value || o.get("value").is_some())
         })
-        .map(|(k, _)| format!("{ptr}/{}/value", esc(k)))
+        .map(|(k, _)| format!("{ptr}/{}/value", ptr_seg(k)))
         .collect()
 }
 
@@ -120,7 +117,7 @@ pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
         for (k, oc) in ocs {
             for (mask, val) in [("after_sensitive", "after"), ("before_sensitive", "before")] {
                 if let (Some(m), Some(v)) = (oc.get(mask), oc.get(val)) {
-                    let ptr = format!("/output_changes/{}/{val}", esc(k));
+                    let ptr = format!("/output_changes/{}/{val}", ptr_seg(k));
                     masked_value_pointers(m, v, &ptr, &mut out);
                 }
             }
@@ -149,7 +146,7 @@ pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
             let sensitive =
                 decl.get(k).and_then(|d| d.get("sensitive")) == Some(&Value::Bool(true));
             if sensitive && v.get("value").is_some() {
-                out.push(format!("/variables/{}/value", esc(k)));
+                out.push(format!("/variables/{}/value", ptr_seg(k)));
             }
         }
     }
@@ -168,7 +165,7 @@ pub fn terraform_sensitive_pointers(doc: &Value) -> Vec<String> {
                     let mut ptr = format!("/resources/{i}/instances/{j}/attributes");
                     for s in steps {
                         match s.get("value") {
-                            Some(Value::String(k)) => ptr.push_str(&format!("/{}", esc(k))),
+                            Some(Value::String(k)) => ptr.push_str(&format!("/{}", ptr_seg(k))),
                             Some(Value::Number(n)) => ptr.push_str(&format!("/{n}")),
                             _ => {}
                         }

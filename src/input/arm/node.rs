@@ -6,7 +6,7 @@
 
 use crate::input::arm::template::value::REFERS_MARKER;
 use crate::model::{IpSymbol, Known, Ref, ResourceId};
-use crate::source::{Loc, Origin};
+use crate::source::{Loc, Origin, ptr_seg};
 use serde_json::Value;
 
 /// The marker a front end writes for a value it cannot know (an ARM template expression that
@@ -20,14 +20,8 @@ fn joined(base: &str, sep: char, seg: &str, escape: bool) -> String {
     let mut s = String::with_capacity(base.len() + 2 + seg.len());
     s.push_str(base);
     s.push(sep);
-    if escape && seg.contains(['~', '/']) {
-        for c in seg.chars() {
-            match c {
-                '~' => s.push_str("~0"),
-                '/' => s.push_str("~1"),
-                c => s.push(c),
-            }
-        }
+    if escape {
+        s.push_str(&ptr_seg(seg));
     } else {
         s.push_str(seg);
     }

@@ -3,6 +3,7 @@
 //! ARM GET responses leave most of them out, but files written by hand or by other tools may
 //! not: they are masked in the excerpts findings show and never written to snapshots.
 
+use crate::source::ptr_seg;
 use serde_json::Value;
 
 /// Member names whose values are credentials (compared case-insensitively).
@@ -56,13 +57,7 @@ fn walk(v: &Value, ptr: &mut String, out: &mut Vec<String>, depth: usize) {
             for (k, x) in o {
                 let len = ptr.len();
                 ptr.push('/');
-                for c in k.chars() {
-                    match c {
-                        '~' => ptr.push_str("~0"),
-                        '/' => ptr.push_str("~1"),
-                        c => ptr.push(c),
-                    }
-                }
+                ptr.push_str(&ptr_seg(k));
                 if is_secret(k, x) {
                     out.push(ptr.clone());
                 } else {

@@ -2,7 +2,7 @@
 //! references when values are unknown until apply.
 
 use super::instances::call_ptr;
-use super::value::ptr_seg;
+use crate::source::ptr_seg;
 use serde_json::Value;
 use std::collections::HashMap;
 

@@ -3,11 +3,11 @@
 
 use super::addr::{IndexKey, ModStep, ResourceAddr, parse_module_path, parse_resource_address};
 use super::hcl::SpanTable;
-use super::value::{Mask, V, ptr_seg};
+use super::value::{Mask, V};
 use crate::input::document::ChangeValues;
 use crate::input::tree::{self, Node};
 use crate::model::{InputNote, Lifecycle, ResourceId};
-use crate::source::{FileId, Loc, Origin};
+use crate::source::{FileId, Loc, Origin, ptr_seg};
 use bumpalo::Bump;
 use serde_json::Value;
 use std::collections::HashSet;

@@ -5,7 +5,7 @@
 use super::hcl::SpanTable;
 use crate::input::tree::Node;
 use crate::model::Known;
-use crate::source::{FileId, Loc, Origin};
+use crate::source::{FileId, Loc, Origin, ptr_seg};
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -69,15 +69,6 @@ impl<'a> Mask<'a> {
     }
     fn is_set(self) -> bool {
         matches!(self, Mask::All(true) | Mask::Reason(_))
-    }
-}
-
-/// Escape one JSON pointer segment (RFC 6901).
-pub(crate) fn ptr_seg(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains(['~', '/']) {
-        s.replace('~', "~0").replace('/', "~1").into()
-    } else {
-        s.into()
     }
 }
 

@@ -3,7 +3,7 @@
 //! nested in their parent flattened after it) and outputs, each with its JSON pointer.
 
 use super::scope::Level;
-use crate::source::FileId;
+use crate::source::{FileId, ptr_seg};
 use serde_json::{Map, Value};
 
 /// A template error: Azure rejects the template. Located by JSON pointer in `file`, and by byte
@@ -14,11 +14,6 @@ pub struct TemplateError {
     pub message: String,
     pub pointer: String,
     pub offset: Option<usize>,
-}
-
-/// Escape a JSON pointer segment.
-pub fn seg(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
 }
 
 #[derive(Debug)]
@@ -114,7 +109,7 @@ impl<'t> Template<'t> {
                     if !v.is_object() {
                         return Err(err(
                             format!("parameter '{k}' must be an object with a `type`"),
-                            format!("{pointer}/parameters/{}", seg(k)),
+                            format!("{pointer}/parameters/{}", ptr_seg(k)),
                         ));
                     }
                     params.push((k.as_str(), v));
@@ -197,7 +192,7 @@ impl<'t> Template<'t> {
                     read_decl(
                         file,
                         r,
-                        format!("{pointer}/resources/{}", seg(k)),
+                        format!("{pointer}/resources/{}", ptr_seg(k)),
                         Some(k.as_str()),
                         None,
                         &mut decls,
@@ -322,7 +317,7 @@ fn read_decl<'t>(
                 read_decl(
                     file,
                     c,
-                    format!("{pointer}/resources/{}", seg(k)),
+                    format!("{pointer}/resources/{}", ptr_seg(k)),
                     Some(k.as_str()),
                     Some(me),
                     out,

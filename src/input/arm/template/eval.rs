@@ -10,6 +10,7 @@ use super::expr::{self, Expr, ParseError, Pos};
 use super::functions;
 use super::scope::{self, Context};
 use super::value::{Lambda, Obj, Unknown, Val};
+use crate::source::ptr_seg;
 use std::sync::Arc;
 
 /// Why an expression could not be evaluated.
@@ -63,7 +64,7 @@ impl EvalError {
         let mut s = String::new();
         for seg in &self.path {
             s.push('/');
-            s.push_str(&seg.replace('~', "~0").replace('/', "~1"));
+            s.push_str(&ptr_seg(seg));
         }
         s
     }

@@ -13,7 +13,7 @@
 //! default) its expressions are evaluated in the parent's scope. Resources go where the
 //! deployment's `subscriptionId` / `resourceGroup` say, whatever the scope.
 
-use super::decl::{Decl, Template, TemplateError, VarDecl, seg};
+use super::decl::{Decl, Template, TemplateError, VarDecl};
 use super::eval::{self, Env, ErrorKind, EvalError, UserFunction};
 use super::expr::{Expr, ParseError};
 use super::notes::{Grouped, Notes};
@@ -23,7 +23,7 @@ use super::scope::{self, Context, Level};
 use super::value::{Obj, RefPath, Seg, Unknown, Val};
 use crate::input::arm::ArmResource;
 use crate::model::{Cloud, InputNote, Lifecycle};
-use crate::source::{FileId, Loc, Origin};
+use crate::source::{FileId, Loc, Origin, ptr_seg};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -181,7 +181,7 @@ fn root_params(
                     return Err(TemplateError {
                         file: tpl.file,
                         message: m,
-                        pointer: format!("/parameters/{}", seg(name)),
+                        pointer: format!("/parameters/{}", ptr_seg(name)),
                         offset: None,
                     });
                 }
@@ -397,7 +397,7 @@ impl<'t, 'p> Dep<'t, 'p> {
         if let Some(v) = self.given.get(&name.to_ascii_lowercase()) {
             return Ok(v.clone());
         }
-        let pointer = format!("{}/parameters/{}", self.tpl.pointer, seg(name));
+        let pointer = format!("{}/parameters/{}", self.tpl.pointer, ptr_seg(name));
         if let Some(d) = decl.get("defaultValue") {
             let base = format!("{pointer}/defaultValue");
             return eval::eval_json(d, &self.env(None, &base)).map_err(|mut e| {
@@ -435,7 +435,7 @@ impl<'t, 'p> Dep<'t, 'p> {
             || format!("variable '{vname}' refers to itself (directly or through other variables)"),
             || match decl {
                 VarDecl::Value(v) => {
-                    let base = format!("{}/variables/{}", self.tpl.pointer, seg(vname));
+                    let base = format!("{}/variables/{}", self.tpl.pointer, ptr_seg(vname));
                     eval::eval_json(v, &self.env(None, &base)).map_err(|mut e| {
                         e.path.insert(0, vname.to_string());
                         e.path.insert(0, "variables".into());
@@ -834,7 +834,7 @@ impl<'t, 'p> Dep<'t, 'p> {
             if TEMPLATE_ONLY.contains(&k.as_str()) {
                 continue;
             }
-            let base = format!("{}/{}", decl.pointer, seg(k));
+            let base = format!("{}/{}", decl.pointer, ptr_seg(k));
             let val = eval::eval_json(v, &self.inst_env(inst, &base))
                 .map_err(|e| self.error(e, &base))?;
             obj.insert(k.clone(), val);
@@ -919,7 +919,7 @@ impl<'t, 'p> Dep<'t, 'p> {
         if inner {
             if let Some(Value::Object(ps)) = props.and_then(|p| p.get("parameters")) {
                 for (k, v) in ps {
-                    let base = format!("{}/properties/parameters/{}", decl.pointer, seg(k));
+                    let base = format!("{}/properties/parameters/{}", decl.pointer, ptr_seg(k));
                     let val = if let Some(value) = v.get("value") {
                         let vbase = format!("{base}/value");
                         eval::eval_json(value, &self.env(env.copy, &vbase))
@@ -1005,7 +1005,7 @@ impl<'t, 'p> Dep<'t, 'p> {
             return Ok(out);
         };
         for (k, o) in outputs {
-            let base = format!("{}/outputs/{}", self.tpl.pointer, seg(k));
+            let base = format!("{}/outputs/{}", self.tpl.pointer, ptr_seg(k));
             let env = self.env(None, &base);
             if let Some(c) = o.get("condition") {
                 match eval::eval_json(c, &env)

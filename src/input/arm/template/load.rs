@@ -9,7 +9,7 @@ use super::params::{self, GivenParam};
 use crate::error::Error;
 use crate::input::arm::ArmResource;
 use crate::model::{Cloud, InputNote};
-use crate::source::{FileId, Loc, SourceMap};
+use crate::source::{FileId, Loc, SourceMap, ptr_seg};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -299,15 +299,12 @@ fn secure_default_pointers(v: &Value, at: String, out: &mut Vec<String>) {
                         .and_then(Value::as_str)
                         .is_some_and(|t| t.to_ascii_lowercase().starts_with("secure"));
                     if secure && p.get("defaultValue").is_some() {
-                        out.push(format!(
-                            "{at}/parameters/{}/defaultValue",
-                            super::decl::seg(k)
-                        ));
+                        out.push(format!("{at}/parameters/{}/defaultValue", ptr_seg(k)));
                     }
                 }
             }
             for (k, x) in o {
-                secure_default_pointers(x, format!("{at}/{}", super::decl::seg(k)), out);
+                secure_default_pointers(x, format!("{at}/{}", ptr_seg(k)), out);
             }
         }
         Value::Array(a) => {

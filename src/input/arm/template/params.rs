@@ -2,6 +2,7 @@
 //! (`…/deploymentParameters.json#`, `{"parameters": {"x": {"value": …}}}`), Key Vault references
 //! in them (never read), and `--param NAME=VALUE` from the command line.
 
+use crate::source::ptr_seg;
 use serde_json::Value;
 
 /// One parameter value given to a template.
@@ -57,7 +58,7 @@ pub fn read_parameters_file(name: &str, root: &Value) -> Result<Vec<GivenParam>,
     };
     let mut out = vec![];
     for (k, v) in params {
-        let pointer = format!("{base}/{}", k.replace('~', "~0").replace('/', "~1"));
+        let pointer = format!("{base}/{}", ptr_seg(k));
         let value = match v {
             Value::Object(o) if o.contains_key("value") => Given::Json(o["value"].clone()),
             Value::Object(o) if o.contains_key("reference") => {

@@ -8,6 +8,7 @@ use super::super::value::{CONSTANT_HERE, OTHER_KEYS};
 use super::SpanTable;
 use super::scope::{EAttr, EBlock, EBlocks, Inst};
 use super::value::{Kind, Src, Target, Val};
+use crate::source::ptr_seg;
 use serde_json::{Map, Value as Json, json};
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -209,11 +210,7 @@ fn span_count(b: &EBlock) -> usize {
 }
 
 fn child(ptr: &str, seg: &str) -> String {
-    if seg.contains(['~', '/']) {
-        format!("{ptr}/{}", seg.replace('~', "~0").replace('/', "~1"))
-    } else {
-        format!("{ptr}/{seg}")
-    }
+    format!("{ptr}/{}", ptr_seg(seg))
 }
 
 /// The value as `after` holds it: unknown parts null, sensitive strings replaced.

@@ -10,7 +10,7 @@
 use super::{Configuration, SpanTable, VarArgs, evaluate};
 use crate::error::Error;
 use crate::model::Waiver;
-use crate::source::{FileId, Loc, Origin, SourceMap};
+use crate::source::{FileId, Loc, Origin, SourceMap, ptr_seg};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -204,7 +204,7 @@ fn config_module(
             if let Some(body) = call.get("module") {
                 let mut p = path.clone();
                 p.push(name.clone());
-                let seg = name.replace('~', "~0").replace('/', "~1");
+                let seg = ptr_seg(name);
                 config_module(
                     body,
                     p,

@@ -6,7 +6,7 @@ use super::files::{parse_text, read_source};
 use super::scope::ModuleDef;
 use super::value::{Kind, Src, Val};
 use crate::error::Error;
-use crate::source::{FileId, Loc, SourceMap};
+use crate::source::{FileId, Loc, SourceMap, ptr_seg};
 use hcl::edit::Span;
 use hcl::edit::expr::{Expression, ObjectKey, UnaryOperator};
 use std::collections::{BTreeMap, HashMap};
@@ -126,10 +126,7 @@ fn read_file(
             message: "a .tfvars.json file must hold a JSON object".into(),
         })?;
         let keys: Vec<String> = obj.keys().cloned().collect();
-        let ptrs: Vec<String> = keys
-            .iter()
-            .map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1")))
-            .collect();
+        let ptrs: Vec<String> = keys.iter().map(|k| format!("/{}", ptr_seg(k))).collect();
         let spans = crate::jsonspan::resolve_pointers(&text, &ptrs);
         for ((k, x), span) in obj.iter().zip(spans) {
             let mut v = Val::from_json(x);
