@@ -189,3 +189,43 @@ fn hcl_form_with_separate_nsg_rules() {
     e.separate_nsg_rules = true;
     assert_eq!(same_conclusions(&e, Form::Hcl), e.clusters() * 3);
 }
+
+/// On one core the clusters are analysed on the calling thread, on more in a rayon pool: the
+/// report is the same byte for byte (`taskset` pins the run to one core; without it the test
+/// says so and compares nothing).
+#[test]
+fn one_core_and_a_pool_give_the_same_report() {
+    let e = estate::Estate::at_scale(0.1, estate::Mix::Mixed);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("estate.json");
+    estate::write_plan(
+        &estate::resources(&e),
+        std::fs::File::create(&plan).unwrap(),
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("aks-preflight");
+    let run = |pinned: bool| {
+        let mut c = if pinned {
+            let mut c = std::process::Command::new("taskset");
+            c.args(["-c", "0"]).arg(&bin);
+            c
+        } else {
+            std::process::Command::new(&bin)
+        };
+        c.args(["check", "--format", "json", "--no-color"])
+            .arg(&plan)
+            .env("AKS_PREFLIGHT_TODAY", "2026-01-01")
+            .output()
+    };
+    let Ok(one) = run(true) else {
+        eprintln!("taskset is not installed: the one-core path is not compared");
+        return;
+    };
+    let pool = run(false).unwrap();
+    assert!(matches!(one.status.code(), Some(0 | 1)), "{one:?}");
+    assert!(e.clusters() >= 2, "several clusters to order");
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout),
+        String::from_utf8_lossy(&pool.stdout)
+    );
+}
