@@ -26,7 +26,7 @@ impl Verbose {
     pub fn done(&self, what: &str, started: Instant) {
         if self.0 {
             let peak = peak_memory_mib()
-                .map(|m| format!(" (peak memory so far {m} MiB)"))
+                .map(|m| format!(" (peak memory so far {m:.1} MiB)"))
                 .unwrap_or_default();
             eprintln!(
                 "aks-preflight: {what}: {:.1} ms{peak}",
@@ -37,11 +37,11 @@ impl Verbose {
 }
 
 /// The process's peak resident set size in MiB (Linux: `VmHWM` of `/proc/self/status`).
-fn peak_memory_mib() -> Option<u64> {
+fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
+    Some(kib as f64 / 1024.0)
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {

@@ -460,7 +460,8 @@ impl<'a> V<'a> {
     pub(crate) fn strings(&self) -> Known<Vec<String>> {
         match self.list() {
             Known::Known(items) => {
-                let mut out = Vec::new();
+                // exactly sized: the model keeps these lists (a pushed-to Vec holds four items)
+                let mut out = Vec::with_capacity(items.len());
                 for it in items {
                     match it.str() {
                         Known::Known(s) => out.push(s),

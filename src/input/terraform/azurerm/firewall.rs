@@ -275,14 +275,16 @@ fn collection(
     c: &V<'_>,
     kind: RuleCollectionKind,
 ) -> RuleCollection {
-    let mut rules = Vec::new();
-    for r in c.get("rule").items() {
-        rules.push(match kind {
+    let rules = c
+        .get("rule")
+        .items()
+        .into_iter()
+        .map(|r| match kind {
             RuleCollectionKind::Application => app_rule(ctx, i, &r),
             RuleCollectionKind::Network => network_rule(ctx, i, &r),
             RuleCollectionKind::Nat => nat_rule(&r),
-        });
-    }
+        })
+        .collect();
     let rv = c.get("rule");
     if rv.is_unknown() {
         ctx.note(

@@ -33,6 +33,8 @@ fn addresses(ctx: &mut Ctx<'_, '_>, i: usize, r: &V<'_>, side: &str) -> Known<Ve
     if out.is_empty() {
         Known::Absent
     } else {
+        // kept by the model: exactly sized (a pushed-to Vec holds four items)
+        out.shrink_to_fit();
         Known::Known(out)
     }
 }
@@ -85,14 +87,15 @@ pub(super) fn nsg(ctx: &mut Ctx<'_, '_>, i: usize) {
     let v = ctx.cursor(i);
     let meta = ctx.meta(i, &v);
     let rules = match computed_blocks(&v.get("security_rule")) {
-        Known::Known(items) => {
-            let mut out = Vec::new();
-            for r in items {
-                let o = r.origin();
-                out.push(security_rule(ctx, i, &r, o));
-            }
-            Known::Known(out)
-        }
+        Known::Known(items) => Known::Known(
+            items
+                .into_iter()
+                .map(|r| {
+                    let o = r.origin();
+                    security_rule(ctx, i, &r, o)
+                })
+                .collect(),
+        ),
         Known::Unknown(r) => Known::Unknown(r),
         Known::Absent => Known::Known(vec![]),
     };
