@@ -543,8 +543,36 @@ mod tests {
         }
     }
 
+    /// The pointers [`parse`] gives for the values of changes are those of each whole value of a
+    /// full parse under its mask.
+    fn change_pointers_as_a_full_parse(text: &str) {
+        let full: Value = serde_json::from_str(text).unwrap();
+        let bump = Bump::new();
+        let mut want = vec![];
+        let changes = full.get("resource_changes").and_then(Value::as_array);
+        for (i, rc) in changes.into_iter().flatten().enumerate() {
+            let Some(c) = rc.get("change") else { continue };
+            for (mask, val) in [("after_sensitive", "after"), ("before_sensitive", "before")] {
+                if let (Some(m), Some(v)) = (c.get(mask), c.get(val)) {
+                    let (m, v) = (Node::from_value(m, &bump), Node::from_value(v, &bump));
+                    let at = format!("/resource_changes/{i}/change/{val}");
+                    want.extend(super::super::sensitive::masked_pointers(&m, &v, &at));
+                }
+            }
+        }
+        let mut got: Vec<String> = parsed(text)
+            .unwrap()
+            .1
+            .into_iter()
+            .filter(|p| p.starts_with("/resource_changes/"))
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{text}");
+    }
+
     #[test]
-    fn planned_values_pointers_of_every_plan_in_testdata_and_the_corpus() {
+    fn every_plan_in_testdata_and_the_corpus_reads_as_a_full_parse() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut dirs = vec![
             root.join("testdata"),
@@ -569,6 +597,8 @@ mod tests {
                     && serde_json::from_str::<Value>(&text).is_ok()
                 {
                     pv_pointers_as_a_full_parse(&text);
+                    change_pointers_as_a_full_parse(&text);
+                    same_as_a_full_parse(&text);
                     seen += 1;
                 }
             }
