@@ -298,11 +298,11 @@ fn cut_before<'t>(
         });
     match before.as_object() {
         Some(members) if !whole => {
-            let kept: Vec<(&str, Node<'t>)> = ["id", "name"]
+            let mut kept: Vec<(&str, Node<'t>)> = ["id", "name"]
                 .into_iter()
                 .filter_map(|k| Some((k, tree::rehome(members.get(k)?, text, bump))))
                 .collect();
-            Node::Object(tree::object(bump, &kept))
+            Node::Object(tree::object(bump, &mut kept))
         }
         _ => tree::rehome(before, text, bump),
     }

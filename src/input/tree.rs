@@ -2,18 +2,16 @@
 //! live in one arena: the representation planned for resource instances' values (bench/RESULTS.md:
 //! a `serde_json::Value` tree of a plan's `after` values takes about seven times their text).
 //!
-//! A [`Node`] is 24 bytes and `Copy`; an object member is 32 (keys are interned). Objects are sorted by key with
+//! A [`Node`] is 24 bytes and `Copy`; an object member is 40. Objects are sorted by key with
 //! repeated keys resolved as `serde_json` does (the last one counts), so lookups are binary
 //! searches and iteration order equals that of a `serde_json::Map`.
 //!
 //! *Invariant:* for any text `serde_json` parses into `v`, [`parse`] gives a tree whose
 //! [`Node::to_value`] equals `v` (same errors otherwise: the same deserializer reads the text).
 
-use crate::input::terraform::hcl::FxBuild;
 use bumpalo::Bump;
 use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::fmt;
 
 /// A JSON number as read.
@@ -37,22 +35,17 @@ pub enum Node<'t> {
 
 /// An object: members sorted by key, keys unique.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Obj<'t>(&'t [Member<'t>]);
-
-/// An object member. Its key is a thin reference to the one arena copy of that key (a parse
-/// interns its keys: an NSG rule's 20 attribute names are the same in every rule), so a member
-/// takes 32 bytes, not 40.
-pub type Member<'t> = (&'t &'t str, Node<'t>);
+pub struct Obj<'t>(&'t [(&'t str, Node<'t>)]);
 
 impl<'t> Obj<'t> {
     pub fn get(&self, key: &str) -> Option<&'t Node<'t>> {
         let m = self.0;
-        m.binary_search_by(|(k, _)| (**k).cmp(key))
+        m.binary_search_by(|(k, _)| (*k).cmp(key))
             .ok()
             .map(|i| &m[i].1)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&'t str, &'t Node<'t>)> + 't {
-        self.0.iter().map(|(k, v)| (**k, v))
+        self.0.iter().map(|(k, v)| (*k, v))
     }
     pub fn len(&self) -> usize {
         self.0.len()
@@ -131,23 +124,18 @@ impl<'t> Node<'t> {
     /// A tree of `v` in `bump`, its strings borrowed from `v` (readers whose input is already a
     /// `serde_json::Value`: states, the HCL reader's emitted values).
     pub fn from_value(v: &'t Value, bump: &'t Bump) -> Node<'t> {
-        Node::from_value_with(v, &mut Keys::new(bump))
-    }
-
-    fn from_value_with(v: &'t Value, keys: &mut Keys<'t>) -> Node<'t> {
-        let bump = keys.bump;
         match v {
             Value::Null => Node::Null,
             Value::Bool(b) => Node::Bool(*b),
             Value::Number(n) => Node::Number(num_of(n)),
             Value::String(s) => Node::String(s),
-            Value::Array(a) => Node::Array(
-                bump.alloc_slice_fill_iter(a.iter().map(|x| Node::from_value_with(x, keys))),
-            ),
+            Value::Array(a) => {
+                Node::Array(bump.alloc_slice_fill_iter(a.iter().map(|x| Node::from_value(x, bump))))
+            }
             // a Map iterates in key order with unique keys: already sorted
             Value::Object(m) => Node::Object(Obj(bump.alloc_slice_fill_iter(
                 m.iter()
-                    .map(|(k, x)| (keys.intern(k), Node::from_value_with(x, keys))),
+                    .map(|(k, x)| (k.as_str(), Node::from_value(x, bump))),
             ))),
         }
     }
@@ -187,10 +175,10 @@ pub fn rehome<'t>(n: &Node<'_>, text: &'t str, bump: &'t Bump) -> Node<'t> {
             Node::Array(bump.alloc_slice_fill_iter(a.iter().map(|x| rehome(x, text, bump))))
         }
         Node::Object(o) => {
-            Node::Object(Obj(bump.alloc_slice_fill_iter(o.0.iter().map(|(k, x)| {
-                let k: &'t &'t str = bump.alloc(rehome_str(k, text, bump));
-                (k, rehome(x, text, bump))
-            }))))
+            Node::Object(Obj(bump
+                .alloc_slice_fill_iter(o.0.iter().map(|(k, x)| {
+                    (rehome_str(k, text, bump), rehome(x, text, bump))
+                }))))
         }
     }
 }
@@ -206,20 +194,13 @@ fn rehome_str<'t>(s: &str, text: &'t str, bump: &'t Bump) -> &'t str {
 }
 
 /// An object of the given members, in `bump` (sorted by key, the last of repeated keys kept).
-pub fn object<'t>(bump: &'t Bump, members: &[(&'t str, Node<'t>)]) -> Obj<'t> {
-    let mut keys = Keys::new(bump);
-    let mut m: Vec<Member<'t>> = members.iter().map(|&(k, v)| (keys.intern(k), v)).collect();
-    object_of(bump, &mut m)
-}
-
-/// [`object`] of members whose keys are in `bump` already.
-fn object_of<'t>(bump: &'t Bump, members: &mut [Member<'t>]) -> Obj<'t> {
+pub fn object<'t>(bump: &'t Bump, members: &mut [(&'t str, Node<'t>)]) -> Obj<'t> {
     if members.windows(2).all(|w| w[0].0 < w[1].0) {
         return Obj(bump.alloc_slice_copy(members));
     }
     // stable: of repeated keys, the last one read is the last of its run
     members.sort_by(|x, y| x.0.cmp(y.0));
-    let mut kept: Vec<Member<'t>> = Vec::with_capacity(members.len());
+    let mut kept: Vec<(&'t str, Node<'t>)> = Vec::with_capacity(members.len());
     for &(k, v) in members.iter() {
         match kept.last_mut() {
             Some(last) if last.0 == k => last.1 = v,
@@ -227,25 +208,6 @@ fn object_of<'t>(bump: &'t Bump, members: &mut [Member<'t>]) -> Obj<'t> {
         }
     }
     Obj(bump.alloc_slice_copy(&kept))
-}
-
-/// The object keys of one arena: one copy of each distinct key.
-struct Keys<'t> {
-    bump: &'t Bump,
-    seen: HashMap<&'t str, &'t &'t str, FxBuild>,
-}
-
-impl<'t> Keys<'t> {
-    fn new(bump: &'t Bump) -> Keys<'t> {
-        Keys {
-            bump,
-            seen: HashMap::default(),
-        }
-    }
-    fn intern(&mut self, k: &'t str) -> &'t &'t str {
-        let bump = self.bump;
-        self.seen.entry(k).or_insert_with(|| bump.alloc(k))
-    }
 }
 
 fn num_of(n: &serde_json::Number) -> Num {
@@ -272,16 +234,14 @@ pub fn parse<'t>(text: &'t str, bump: &'t Bump) -> serde_json::Result<Node<'t>> 
 /// array or object, exactly sized, in the arena).
 pub struct Builder<'t> {
     bump: &'t Bump,
-    keys: Keys<'t>,
     items: Vec<Node<'t>>,
-    members: Vec<Member<'t>>,
+    members: Vec<(&'t str, Node<'t>)>,
 }
 
 impl<'t> Builder<'t> {
     pub fn new(bump: &'t Bump) -> Builder<'t> {
         Builder {
             bump,
-            keys: Keys::new(bump),
             items: Vec::new(),
             members: Vec::new(),
         }
@@ -380,11 +340,10 @@ impl<'de: 't, 't> Visitor<'de> for Seed<'_, 't> {
         let b = self.0;
         let start = b.members.len();
         while let Some(k) = map.next_key_seed(Key(b.bump))? {
-            let k = b.keys.intern(k);
             let v = map.next_value_seed(Seed(&mut *b))?;
             b.members.push((k, v));
         }
-        let out = object_of(b.bump, &mut b.members[start..]);
+        let out = object(b.bump, &mut b.members[start..]);
         b.members.truncate(start);
         Ok(Node::Object(out))
     }
@@ -437,7 +396,7 @@ mod tests {
     #[test]
     fn lookups_and_sizes() {
         assert_eq!(std::mem::size_of::<Node<'_>>(), 24);
-        assert_eq!(std::mem::size_of::<Member<'_>>(), 32);
+        assert_eq!(std::mem::size_of::<(&str, Node<'_>)>(), 40);
         let bump = Bump::new();
         let n = parse(r#"{"c": 3, "a": 1, "b": 2, "a": 4}"#, &bump).unwrap();
         let o = n.as_object().unwrap();

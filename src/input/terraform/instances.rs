@@ -409,7 +409,7 @@ fn mask_of<'a>(paths: &[&[&'a str]], bump: &'a Bump) -> Node<'a> {
     let mut keys: Vec<&'a str> = paths.iter().map(|p| p[0]).collect();
     keys.sort_unstable();
     keys.dedup();
-    let members: Vec<(&'a str, Node<'a>)> = keys
+    let mut members: Vec<(&'a str, Node<'a>)> = keys
         .into_iter()
         .map(|k| {
             let below: Vec<&[&'a str]> = paths
@@ -424,7 +424,7 @@ fn mask_of<'a>(paths: &[&[&'a str]], bump: &'a Bump) -> Node<'a> {
             }
         })
         .collect();
-    Node::Object(tree::object(bump, &members))
+    Node::Object(tree::object(bump, &mut members))
 }
 
 /// Pointer of a `module_calls` child configuration.
