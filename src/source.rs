@@ -48,13 +48,14 @@ pub fn ptr_seg(s: &str) -> Cow<'_, str> {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Origin {
     pub file: Option<FileId>,
-    /// Resource address (Terraform address, ARM resource id, or `az` show name).
-    pub address: Option<String>,
+    /// Resource address (Terraform address, ARM resource id, or `az` show name), shared by the
+    /// origins of one resource's parts.
+    pub address: Option<Arc<str>>,
     pub loc: Loc,
 }
 
 impl Origin {
-    pub fn new(file: FileId, address: impl Into<String>, loc: Loc) -> Self {
+    pub fn new(file: FileId, address: impl Into<Arc<str>>, loc: Loc) -> Self {
         Origin {
             file: Some(file),
             address: Some(address.into()),
@@ -86,7 +87,7 @@ impl Origin {
             loc,
         }
     }
-    pub fn with_address(mut self, address: impl Into<String>) -> Origin {
+    pub fn with_address(mut self, address: impl Into<Arc<str>>) -> Origin {
         self.address = Some(address.into());
         self
     }

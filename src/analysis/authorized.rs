@@ -41,7 +41,7 @@ fn egress_of(model: &Model, hops: &[crate::eval::Hop]) -> Option<Egress> {
         let addr = h.origin.as_ref().and_then(|o| o.address.clone());
         match h.kind {
             HopKind::Firewall => {
-                let fw = model.firewalls.iter().find(|f| Some(f.meta.address().to_string()) == addr)?;
+                let fw = model.firewalls.iter().find(|f| addr.as_deref() == Some(f.meta.address()))?;
                 return Some(Egress::Ips {
                     owner: format!("Azure Firewall {}", fw.meta.address()),
                     ips: fw.public_ips.clone(),
@@ -50,7 +50,7 @@ fn egress_of(model: &Model, hops: &[crate::eval::Hop]) -> Option<Egress> {
                 });
             }
             HopKind::NatGateway => {
-                if let Some(ng) = model.nat_gateways.iter().find(|n| Some(n.meta.address().to_string()) == addr) {
+                if let Some(ng) = model.nat_gateways.iter().find(|n| addr.as_deref() == Some(n.meta.address())) {
                     return Some(Egress::Ips {
                         owner: format!("NAT gateway {}", ng.meta.address()),
                         ips: ng.public_ips.clone(),

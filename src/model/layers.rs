@@ -212,7 +212,7 @@ impl Model {
                     && n.origin
                         .address
                         .as_ref()
-                        .is_some_and(|a| resolved.contains(a)))
+                        .is_some_and(|a| resolved.contains(&**a)))
             }));
         out.waivers = existing.waivers;
         out.waivers.extend(planned.waivers);

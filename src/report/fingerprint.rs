@@ -30,8 +30,12 @@ impl Identity {
     pub fn of(f: &Finding) -> Identity {
         let resource = f
             .primary_origin()
-            .and_then(|o| o.address.clone())
-            .or_else(|| f.labels.iter().find_map(|l| l.origin.address.clone()))
+            .and_then(|o| o.address.as_deref().map(str::to_string))
+            .or_else(|| {
+                f.labels
+                    .iter()
+                    .find_map(|l| l.origin.address.as_deref().map(str::to_string))
+            })
             .or_else(|| f.cluster.clone())
             .unwrap_or_default();
         let mut endpoints = f.endpoints.clone();

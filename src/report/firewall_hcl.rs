@@ -519,7 +519,7 @@ pub fn target_for(model: &crate::model::Model, fw: &crate::model::Firewall) -> F
                     c.kind == RuleCollectionKind::Application
                         && c.action == Known::Known(FwAction::Allow)
                 })
-                .find_map(|c| c.origin.address.clone());
+                .find_map(|c| c.origin.address.as_deref().map(str::to_string));
             FirewallTarget::Classic {
                 firewall: fw.meta.address().to_string(),
                 app_priority: free_priority(&used(RuleCollectionKind::Application), 65000)

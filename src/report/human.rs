@@ -166,7 +166,7 @@ pub fn render_finding(f: &Finding, sources: &mut SourceMap, style: &Style) -> St
                 continue;
             };
             let text = match &l.origin.address {
-                Some(a) if !l.text.contains(a.as_str()) => format!("{} ({a})", l.text),
+                Some(a) if !l.text.contains(&**a) => format!("{} ({a})", l.text),
                 _ => l.text.clone(),
             };
             // miette draws the label after `╰── ` under the middle of the span: wrap it so the

@@ -138,7 +138,7 @@ fn location(sources: &mut SourceMap, origin: &crate::source::Origin) -> Option<J
         file: name,
         line: loc.as_ref().map(|l| l.line),
         column: loc.as_ref().map(|l| l.column),
-        address: origin.address.clone(),
+        address: origin.address.as_deref().map(str::to_string),
     })
 }
 
@@ -296,7 +296,7 @@ fn json_finding<'a>(f: &'a super::Finding, sources: &mut SourceMap) -> JsonFindi
                 file: String::new(),
                 line: None,
                 column: None,
-                address: Some(a.clone()),
+                address: Some(a.to_string()),
             });
         }
     }

@@ -202,7 +202,7 @@ impl Locator<'_> {
         let physical = self.physical(o)?;
         let logical = o.address.as_ref().map(|a| {
             vec![sarif::LogicalLocation {
-                fully_qualified_name: Some(a.clone()),
+                fully_qualified_name: Some(a.to_string()),
                 kind: Some("resource".to_string()),
                 ..Default::default()
             }]

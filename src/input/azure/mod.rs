@@ -499,7 +499,7 @@ impl<'a> Runner<'a> {
                     .cloned()
                     .unwrap_or_else(|| Origin {
                         file: None,
-                        address: Some(r.target()),
+                        address: Some(r.target().into()),
                         loc: Loc::None,
                     });
             if let Some(n) = r.note(origin) {

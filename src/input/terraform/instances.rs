@@ -11,11 +11,13 @@ use crate::source::{FileId, Loc, Origin, ptr_seg};
 use bumpalo::Bump;
 use serde_json::Value;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// One resource instance as read from the input.
 #[derive(Debug)]
 pub(crate) struct Instance<'a> {
-    pub address: String,
+    /// Shared by the origins of the instance's parts.
+    pub address: Arc<str>,
     pub module: Vec<ModStep>,
     pub data: bool,
     pub rtype: String,
@@ -118,7 +120,7 @@ fn base_instance<'a>(entry: &'a Value, fallback_module: Option<&str>) -> Option<
         .and_then(IndexKey::from_json)
         .or_else(|| parsed.as_ref().and_then(|p| p.index.clone()));
     Some(Instance {
-        address: address.to_string(),
+        address: address.into(),
         module,
         data,
         rtype,
@@ -351,7 +353,7 @@ pub(crate) fn from_tfstate<'a>(root: &'a Value, bump: &'a Bump) -> Vec<Instance<
                 index: index.clone(),
             };
             out.push(Instance {
-                address: addr.render(),
+                address: addr.render().into(),
                 module: module.clone(),
                 data,
                 rtype: rtype.to_string(),
@@ -478,7 +480,7 @@ mod tests {
         // the deleted subnet stays, marked, with its before-state (it removes echoes)
         assert!(insts[1].deleted);
         assert_eq!(insts[1].ptr, "/resource_changes/1/change/before");
-        assert_eq!(insts[2].address, "azurerm_subnet.c");
+        assert_eq!(&*insts[2].address, "azurerm_subnet.c");
         assert_eq!(insts[2].ptr, "/resource_changes/2/change/before");
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].code, "INP003");

@@ -210,7 +210,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
     /// Common element identity: key (the address), id, name, resource group, location.
     pub(crate) fn meta(&self, i: usize, v: &V<'_>) -> Meta {
         let inst = &self.insts[i];
-        let mut m = Meta::new(inst.address.clone(), self.origin(i));
+        let mut m = Meta::new(inst.address.to_string(), self.origin(i));
         m.id = v
             .get("id")
             .str()
@@ -342,7 +342,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                             want.join(" or ")
                         ));
                     }
-                    return Ok(Ref::Key(t.address.clone()));
+                    return Ok(Ref::Key(t.address.to_string()));
                 }
                 let path: Vec<Step> = if is_id {
                     vec![Step::Name("subnet_id".into())]
@@ -528,7 +528,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     return Err(format!("`{}` names the whole resource", t.address));
                 }
                 let a = steps_to_string(attr);
-                let key = Ref::Key(t.address.clone());
+                let key = Ref::Key(t.address.to_string());
                 let sym = match t.rtype.as_str() {
                     "azurerm_firewall" if a.contains("private_ip_address") => {
                         IpSymbol::FirewallPrivateIp(key)
@@ -737,7 +737,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 for r in &list {
                     if let Resolved::Inst { inst: t, .. } = r {
                         if types.contains(&self.insts[*t].rtype.as_str()) {
-                            return Known::Known(Ref::Key(self.insts[*t].address.clone()));
+                            return Known::Known(Ref::Key(self.insts[*t].address.to_string()));
                         }
                     }
                 }
@@ -761,7 +761,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     None
                 };
                 match pick {
-                    Some(x) => Known::Known(Ref::Key(self.insts[x].address.clone())),
+                    Some(x) => Known::Known(Ref::Key(self.insts[x].address.to_string())),
                     None if found.is_empty() => {
                         let what = format!(
                             "{} `{name}`{}",

@@ -106,7 +106,7 @@ impl Ctx<'_, '_> {
                     .map(str::to_string)
             };
             Some((
-                self.insts[*x].address.clone(),
+                self.insts[*x].address.to_string(),
                 s("name"),
                 s("resource_group_name"),
             ))
@@ -139,7 +139,7 @@ impl Ctx<'_, '_> {
                     _ => true,
                 }
             })
-            .map(|x| self.insts[x].address.clone())
+            .map(|x| self.insts[x].address.to_string())
             .collect();
         // inline subnets of a VNet
         if p.rtype == "azurerm_subnet" {
@@ -150,7 +150,7 @@ impl Ctx<'_, '_> {
                 let vals = inst.values;
                 let s = |k: &str| vals.and_then(|o| o.get(k)).and_then(Node::as_str);
                 let named = match (&parent_vnet, &parent_name) {
-                    (Some((addr, _, _)), _) => &inst.address == addr,
+                    (Some((addr, _, _)), _) => *inst.address == **addr,
                     (None, Some(n)) => {
                         s("name").is_some_and(|x| x.eq_ignore_ascii_case(n))
                             && match (s("resource_group_name"), &rg) {

@@ -91,7 +91,7 @@ impl<'a, 'b> Resolver<'a, 'b> {
             if inst.deleted {
                 continue; // gone after apply: nothing refers to it
             }
-            by_addr.entry(inst.address.as_str()).or_insert(i);
+            by_addr.entry(&*inst.address).or_insert(i);
             by_base.entry(inst.addr().base()).or_default().push(i);
             if let Some(n) = inst
                 .values
@@ -110,7 +110,7 @@ impl<'a, 'b> Resolver<'a, 'b> {
                     .map(str::to_ascii_lowercase)
             };
             if let Some(id) = inst.values.and_then(id_of) {
-                add_id(id, u8::from(inst.data), inst.address.clone());
+                add_id(id, u8::from(inst.data), inst.address.to_string());
             }
             if inst.rtype == "azurerm_virtual_network" && !inst.data {
                 let subnets = inst

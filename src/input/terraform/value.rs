@@ -8,6 +8,7 @@ use crate::model::Known;
 use crate::source::{FileId, Loc, Origin, ptr_seg};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// One of the mirror masks (`after_unknown`, `after_sensitive`, `sensitive_values`). Terraform
 /// collapses a mask to a boolean at any level.
@@ -92,8 +93,8 @@ pub(crate) struct V<'a> {
     pub ptr: String,
     /// Attribute path for messages: `default_node_pool[0].vnet_subnet_id`.
     pub path: String,
-    /// Address of the resource instance.
-    pub addr: &'a str,
+    /// Address of the resource instance (shared by the origins the cursor makes).
+    pub addr: &'a Arc<str>,
     pub file: FileId,
     /// The configuration expression for this node (`expressions` of the resource, walked in
     /// parallel): a block body, a block list, or a leaf `{references|constant_value}`.
@@ -128,7 +129,7 @@ impl<'a> V<'a> {
         unk: Mask<'a>,
         sens: Mask<'a>,
         ptr: String,
-        addr: &'a str,
+        addr: &'a Arc<str>,
         file: FileId,
     ) -> V<'a> {
         V {
@@ -157,7 +158,7 @@ impl<'a> V<'a> {
     fn origin_at(&self, ptr: &str) -> Origin {
         match self.spans {
             Some(t) => t.origin(self.file, self.addr, ptr),
-            None => Origin::new(self.file, self.addr, Loc::Pointer(ptr.to_string())),
+            None => Origin::new(self.file, Arc::clone(self.addr), Loc::Pointer(ptr.to_string())),
         }
     }
 
@@ -505,7 +506,7 @@ mod tests {
             Mask::from_opt(Some(node(u))),
             Mask::from_opt(Some(node(s))),
             "/r/0/change/after".into(),
-            "azurerm_x.y",
+            bump.alloc(Arc::from("azurerm_x.y")),
             FileId(0),
         )
     }

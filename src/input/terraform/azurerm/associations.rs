@@ -45,7 +45,7 @@ pub(super) fn subnet_association(ctx: &mut Ctx<'_, '_>, i: usize) {
         field,
         value,
         origin: field_origin,
-        address: inst.address.clone(),
+        address: inst.address.to_string(),
     });
 }
 
@@ -65,7 +65,7 @@ pub(super) fn nat_gateway_association(ctx: &mut Ctx<'_, '_>, i: usize) {
     ctx.pending.nat_ips.push(Attached {
         parent: nat,
         item: (ip, prefix),
-        address: inst.address.clone(),
+        address: inst.address.to_string(),
         origin,
     });
 }

@@ -307,7 +307,7 @@ fn route(ctx: &mut Ctx<'_, '_>, i: usize, v: &V<'_>, p: &Props<'_>) {
     ctx.pending.routes.push(Attached {
         parent,
         item: route,
-        address: ctx.inst(i).address.clone(),
+        address: ctx.inst(i).address.to_string(),
         origin,
     });
 }

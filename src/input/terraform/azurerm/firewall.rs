@@ -366,7 +366,7 @@ pub(super) fn classic_collection(ctx: &mut Ctx<'_, '_>, i: usize) {
     ctx.pending.fw_collections.push(Attached {
         parent,
         item: c,
-        address: inst.address.clone(),
+        address: inst.address.to_string(),
         origin,
     });
 }

@@ -30,7 +30,7 @@ fn principal(ctx: &mut Ctx<'_, '_>, i: usize, v: &super::super::value::V<'_>) ->
             for r in found {
                 if let Resolved::Inst { inst: t, .. } = r {
                     let target = ctx.inst(t);
-                    let key = Ref::Key(target.address.clone());
+                    let key = Ref::Key(target.address.to_string());
                     match target.rtype.as_str() {
                         "azurerm_user_assigned_identity" => {
                             return Known::Known(Principal::Identity(key));

@@ -296,7 +296,7 @@ pub(super) fn node_pool(ctx: &mut Ctx<'_, '_>, i: usize) {
     };
     let vm_size = v.get("vm_size").str();
     let pool = NodePool {
-        key: inst.address.clone(),
+        key: inst.address.to_string(),
         name: v.get("name").str(),
         origin: origin.clone(),
         subnet,
@@ -314,7 +314,7 @@ pub(super) fn node_pool(ctx: &mut Ctx<'_, '_>, i: usize) {
     ctx.pending.node_pools.push(Attached {
         parent: cluster,
         item: pool,
-        address: inst.address.clone(),
+        address: inst.address.to_string(),
         origin: ctx.field_origin(&cid, &origin),
     });
 }

@@ -132,7 +132,7 @@ pub(super) fn rule(ctx: &mut Ctx<'_, '_>, i: usize) {
     ctx.pending.nsg_rules.push(Attached {
         parent,
         item: rule,
-        address: ctx.inst(i).address.clone(),
+        address: ctx.inst(i).address.to_string(),
         origin,
     });
 }

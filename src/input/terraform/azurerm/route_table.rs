@@ -110,7 +110,7 @@ pub(super) fn route(ctx: &mut Ctx<'_, '_>, i: usize) {
     ctx.pending.routes.push(Attached {
         parent,
         item: route,
-        address: ctx.inst(i).address.clone(),
+        address: ctx.inst(i).address.to_string(),
         origin,
     });
 }

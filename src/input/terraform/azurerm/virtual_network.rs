@@ -333,7 +333,7 @@ pub(super) fn dns_servers(ctx: &mut Ctx<'_, '_>, i: usize) {
     ctx.pending.vnet_dns.push(Attached {
         parent: vnet,
         item,
-        address: ctx.inst(i).address.clone(),
+        address: ctx.inst(i).address.to_string(),
         origin: ctx.field_origin(&dv, &origin),
     });
 }

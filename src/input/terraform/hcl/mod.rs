@@ -313,7 +313,7 @@ pub fn load(sources: &mut SourceMap, path: &Path, args: &VarArgs) -> Result<Mode
         .iter()
         .enumerate()
         .map(|(n, x)| Instance {
-            address: x.emitted.address.clone(),
+            address: x.emitted.address.as_str().into(),
             module: x.addr.module.clone(),
             data: x.addr.data,
             rtype: x.addr.rtype.clone(),

@@ -74,7 +74,7 @@ fn redirects(c: &Configuration, root: &Value) -> HashMap<String, Origin> {
         let Ok(n) = n.parse::<usize>() else { continue };
         let origin = Origin {
             file: Some(src.file),
-            address: Some(c.instances[n].emitted.address.clone()),
+            address: Some(c.instances[n].emitted.address.as_str().into()),
             loc: Loc::Span(src.range()),
         };
         entries.entry(n).or_default().push((segs.collect(), origin));
