@@ -158,7 +158,11 @@ impl<'a> V<'a> {
     fn origin_at(&self, ptr: &str) -> Origin {
         match self.spans {
             Some(t) => t.origin(self.file, self.addr, ptr),
-            None => Origin::new(self.file, Arc::clone(self.addr), Loc::Pointer(ptr.to_string())),
+            None => Origin::new(
+                self.file,
+                Arc::clone(self.addr),
+                Loc::Pointer(ptr.to_string()),
+            ),
         }
     }
 
