@@ -478,6 +478,18 @@ mod tests {
         same_as_a_full_parse(text);
     }
 
+    /// The sensitive pointers [`parse`] gives under `prefix`, sorted.
+    fn sensitive_under(text: &str, prefix: &str) -> Vec<String> {
+        let mut got: Vec<String> = parsed(text)
+            .unwrap()
+            .1
+            .into_iter()
+            .filter(|p| p.starts_with(prefix))
+            .collect();
+        got.sort();
+        got
+    }
+
     /// The `planned_values` pointers [`parse`] gives are those of the whole value, parsed.
     fn pv_pointers_as_a_full_parse(text: &str) {
         let full: Value = serde_json::from_str(text).unwrap();
@@ -485,15 +497,8 @@ mod tests {
             .get("planned_values")
             .map(|pv| super::super::sensitive::values_pointers(pv, "/planned_values"))
             .unwrap_or_default();
-        let mut got: Vec<String> = parsed(text)
-            .unwrap()
-            .1
-            .into_iter()
-            .filter(|p| p.starts_with("/planned_values/"))
-            .collect();
         want.sort();
-        got.sort();
-        assert_eq!(got, want, "{text}");
+        assert_eq!(sensitive_under(text, "/planned_values/"), want, "{text}");
     }
 
     #[test]
@@ -560,15 +565,8 @@ mod tests {
                 }
             }
         }
-        let mut got: Vec<String> = parsed(text)
-            .unwrap()
-            .1
-            .into_iter()
-            .filter(|p| p.starts_with("/resource_changes/"))
-            .collect();
         want.sort();
-        got.sort();
-        assert_eq!(got, want, "{text}");
+        assert_eq!(sensitive_under(text, "/resource_changes/"), want, "{text}");
     }
 
     #[test]
