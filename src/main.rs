@@ -6,6 +6,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     no_transparent_huge_pages();
     purge_freed_memory_at_once();
+    analyse_on_this_thread_too();
     std::process::exit(aks_preflight::cli::main());
 }
 
@@ -41,6 +42,24 @@ fn purge_freed_memory_at_once() {
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
 }
 
+/// Clusters are analysed in parallel on rayon's global pool. By default the pool has one worker
+/// per core and the thread that asks waits for them, idle; every worker that allocates keeps a
+/// heap of its own. With `use_current_thread` this thread is one of the pool's workers: on two
+/// cores one thread is spawned instead of two, and this thread does its share of the work. On
+/// one core no pool is built: the analysis runs on this thread (src/analysis/mod.rs).
+fn analyse_on_this_thread_too() {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 1 {
+        return;
+    }
+    // An error means the pool exists already: nothing else in this process builds one first,
+    // and if it did, the default pool is as correct, only a thread larger.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .use_current_thread()
+        .build_global();
+}
+
 #[cfg(test)]
 mod tests {
     /// The option index is mimalloc's `purge_delay`: its default is 1000 (ms), which no option
@@ -59,5 +78,29 @@ mod tests {
             unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) },
             0
         );
+    }
+
+    /// The thread that builds the pool is its worker 0 and does part of a parallel
+    /// iteration itself; the pool spawns one thread fewer than it has cores. On a thread of its
+    /// own: the pool keeps it as worker 0, and no other test of this binary uses rayon.
+    #[test]
+    fn the_calling_thread_is_one_of_the_analysis_threads() {
+        use rayon::prelude::*;
+        std::thread::spawn(|| {
+            super::analyse_on_this_thread_too();
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            if cores == 1 {
+                return;
+            }
+            assert_eq!(rayon::current_thread_index(), Some(0));
+            assert_eq!(rayon::current_num_threads(), cores);
+            let ran_on: std::collections::BTreeSet<usize> = (0..10_000)
+                .into_par_iter()
+                .map(|_| rayon::current_thread_index().unwrap())
+                .collect();
+            assert!(ran_on.contains(&0), "{ran_on:?}");
+        })
+        .join()
+        .unwrap();
     }
 }
