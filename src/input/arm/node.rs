@@ -6,27 +6,12 @@
 
 use crate::input::arm::template::value::REFERS_MARKER;
 use crate::model::{IpSymbol, Known, Ref, ResourceId};
-use crate::source::{Loc, Origin, ptr_seg};
+use crate::source::{Loc, Origin, joined, ptr_seg};
 use serde_json::Value;
 
 /// The marker a front end writes for a value it cannot know (an ARM template expression that
 /// depends on deployment-time state): `{"$unknown": "reason"}`, anywhere a value may stand.
 pub const UNKNOWN_MARKER: &str = "$unknown";
-
-/// `base`, `sep` and `seg` (escaped as a JSON pointer segment, RFC 6901, when `escape`) in one
-/// allocation: a cursor makes two strings per property read (`format!` and `replace` were a
-/// quarter of reading a large ARM file).
-fn joined(base: &str, sep: char, seg: &str, escape: bool) -> String {
-    let mut s = String::with_capacity(base.len() + 2 + seg.len());
-    s.push_str(base);
-    s.push(sep);
-    if escape {
-        s.push_str(&ptr_seg(seg));
-    } else {
-        s.push_str(seg);
-    }
-    s
-}
 
 /// Cursor at one value of a resource (absent values keep the path they would have).
 #[derive(Debug, Clone)]
@@ -126,7 +111,7 @@ impl<'a> Node<'a> {
     fn child(&self, v: Option<&'a Value>, seg: &str, path: String) -> Node<'a> {
         Node {
             v,
-            ptr: self.ptr.as_ref().map(|p| joined(p, '/', seg, true)),
+            ptr: self.ptr.as_ref().map(|p| joined(p, '/', &ptr_seg(seg))),
             base: self.base,
             path,
             what: self.what,
@@ -138,7 +123,7 @@ impl<'a> Node<'a> {
         let path = if self.path.is_empty() {
             key.to_string()
         } else {
-            joined(&self.path, '.', key, false)
+            joined(&self.path, '.', key)
         };
         let Some(Value::Object(m)) = self.v else {
             return self.child(None, key, path);
@@ -172,7 +157,7 @@ impl<'a> Node<'a> {
                 .map(|(i, v)| {
                     let mut n = itoa::Buffer::new();
                     let i = n.format(i);
-                    let mut path = joined(&self.path, '[', i, false);
+                    let mut path = joined(&self.path, '[', i);
                     path.push(']');
                     self.child(Some(v), i, path)
                 })

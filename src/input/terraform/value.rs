@@ -5,7 +5,7 @@
 use super::hcl::SpanTable;
 use crate::input::tree::Node;
 use crate::model::Known;
-use crate::source::{FileId, Loc, Origin, ptr_seg};
+use crate::source::{FileId, Loc, Origin, joined, ptr_seg};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -71,16 +71,6 @@ impl<'a> Mask<'a> {
     fn is_set(self) -> bool {
         matches!(self, Mask::All(true) | Mask::Reason(_))
     }
-}
-
-/// `base`, `sep` and `tail` in one allocation (cursors make one per attribute read; `format!`
-/// was a tenth of loading a large plan).
-fn joined(base: &str, sep: char, tail: &str) -> String {
-    let mut s = String::with_capacity(base.len() + 2 + tail.len());
-    s.push_str(base);
-    s.push(sep);
-    s.push_str(tail);
-    s
 }
 
 /// Cursor at one attribute path of a resource instance.
