@@ -42,16 +42,13 @@ fn purge_freed_memory_at_once() {
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
 }
 
-/// Clusters are analysed in parallel on rayon's global pool. By default the pool has one worker
-/// per core and the thread that asks waits for them, idle; every worker that allocates keeps a
-/// heap of its own. With `use_current_thread` this thread is one of the pool's workers: on two
-/// cores one thread is spawned instead of two, and this thread does its share of the work. On
-/// one core no pool is built: the analysis runs on this thread (src/analysis/mod.rs).
+/// Clusters are analysed in parallel on rayon's global pool (src/analysis/mod.rs). By default
+/// the pool has one worker per core and the thread that asks waits for them, idle; every worker
+/// that allocates keeps a heap of its own. With `use_current_thread` this thread is one of the
+/// pool's workers and does its share of the work: on two cores one thread is spawned instead of
+/// two, on one core none (the analysis runs on this thread).
 fn analyse_on_this_thread_too() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads == 1 {
-        return;
-    }
     // An error means the pool exists already: nothing else in this process builds one first,
     // and if it did, the default pool is as correct, only a thread larger.
     let _ = rayon::ThreadPoolBuilder::new()
@@ -89,9 +86,6 @@ mod tests {
         std::thread::spawn(|| {
             super::analyse_on_this_thread_too();
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            if cores == 1 {
-                return;
-            }
             assert_eq!(rayon::current_thread_index(), Some(0));
             assert_eq!(rayon::current_num_threads(), cores);
             let ran_on: std::collections::BTreeSet<usize> = (0..10_000)
