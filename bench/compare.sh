@@ -119,7 +119,8 @@ for f in "${inputs[@]}"; do
     ratio=$(awk -v p="${peak[$c]}" -v b="$bytes" 'BEGIN { printf "%.1f×", p * 1048576 / b }')
     printf '%-40s %7s  %-20s %8s %8s %9s %10s\n' "$f" "$mb" "$c" "${wall[$c]}" "${cpu[$c]}" "${peak[$c]}" "$ratio"
   done
-  r() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1f×", b / a; else print "n/a" }'; }
+  # a ratio of b to a; n/a when either is 0 (under /usr/bin/time's 0.01 s resolution)
+  r() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1f×", b / a; else print "n/a" }'; }
   echo "  explain (human) / check, one core: wall $(r "${wall[check-1core]}" "${wall[explain-1core]}"), cpu $(r "${cpu[check-1core]}" "${cpu[explain-1core]}")"
   if [ "$CHECKOV" = 1 ]; then
     echo "  Checkov / aks-preflight check (one core): wall $(r "${wall[check-1core]}" "${wall[checkov]}"), cpu $(r "${cpu[check-1core]}" "${cpu[checkov]}"), peak memory $(r "${peak[check-1core]}" "${peak[checkov]}")"
